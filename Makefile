@@ -1,0 +1,44 @@
+# handregen: `make run` serves the demo; `make test` runs the whole suite on SQLite and PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres lint typecheck bench browser-deps clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/handregen migrate --verbosity 0
+	$(BIN)/handregen demo
+	@echo "Serving on http://127.0.0.1:8000 — sign in with a login above."
+	$(BIN)/handregen serve
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: install Debian's chromium package"; exit 1; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) browser-deps lint test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -n 2
+
+# A throw-away PostgreSQL 15 server (as the postgres user when run as root) for the database tests.
+test-postgres: $(STAMP)
+	scripts/with-postgres $(BIN)/pytest -n 2 -m "not browser" tests
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""Roles and permissions as data: the single source of which role may do what.
+
+Services check a permission with `Actor.require(...)`; views and the API ask the same question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    PATIENT_VIEW = "patient_view"
+    PATIENT_REGISTER = "patient_register"
+    EPISODE_OPEN = "episode_open"
+    CONSULTATION_RECORD = "consultation_record"
+    CANDIDACY_DECIDE = "candidacy_decide"
+    CONSENT_RECORD = "consent_record"
+    PREPARATION_COMPLETE = "preparation_complete"
+    HARVEST_RECORD = "harvest_record"
+    PRODUCT_PROCESS = "product_process"
+    PRODUCT_RELEASE = "product_release"
+    PRODUCT_VERIFY = "product_verify"
+    INJECTION_RECORD = "injection_record"
+    POST_CARE_RECORD = "post_care_record"
+    FOLLOW_UP_RECORD = "follow_up_record"
+    ADVERSE_EVENT_RECORD = "adverse_event_record"
+    EPISODE_WITHDRAW = "episode_withdraw"
+    EPISODE_COMPLETE = "episode_complete"
+    CYCLE_REPEAT = "cycle_repeat"
+    COHORT_VIEW_DEIDENTIFIED = "cohort_view_deidentified"
+    RESEARCH_EXPORT = "research_export"
+    AUDIT_VIEW = "audit_view"
+    USER_MANAGE = "user_manage"
+
+
+class Role(StrEnum):
+    PHYSICIAN = "physician"
+    NURSE = "nurse"
+    COORDINATOR = "coordinator"
+    LAB_TECHNICIAN = "lab_technician"
+    RESEARCHER = "researcher"
+    SITE_ADMIN = "site_admin"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    description: str
+    permissions: frozenset[Permission]
+
+
+P = Permission
+_CLINICAL_READ = {P.PATIENT_VIEW, P.COHORT_VIEW_DEIDENTIFIED}
+
+ROLES: dict[Role, RoleSpec] = {
+    Role.PHYSICIAN: RoleSpec(
+        "Sees patients, decides candidacy, takes consent, harvests, injects and assesses adverse events.",
+        frozenset(
+            _CLINICAL_READ
+            | {
+                P.PATIENT_REGISTER,
+                P.EPISODE_OPEN,
+                P.CONSULTATION_RECORD,
+                P.CANDIDACY_DECIDE,
+                P.CONSENT_RECORD,
+                P.PREPARATION_COMPLETE,
+                P.HARVEST_RECORD,
+                P.PRODUCT_VERIFY,
+                P.INJECTION_RECORD,
+                P.POST_CARE_RECORD,
+                P.FOLLOW_UP_RECORD,
+                P.ADVERSE_EVENT_RECORD,
+                P.EPISODE_WITHDRAW,
+                P.EPISODE_COMPLETE,
+                P.CYCLE_REPEAT,
+            }
+        ),
+    ),
+    Role.NURSE: RoleSpec(
+        "Prepares patients, monitors after the procedure, records follow-ups and adverse events.",
+        frozenset(
+            _CLINICAL_READ
+            | {
+                P.PATIENT_REGISTER,
+                P.EPISODE_OPEN,
+                P.PREPARATION_COMPLETE,
+                P.POST_CARE_RECORD,
+                P.FOLLOW_UP_RECORD,
+                P.ADVERSE_EVENT_RECORD,
+                P.EPISODE_WITHDRAW,
+            }
+        ),
+    ),
+    Role.COORDINATOR: RoleSpec(
+        "Registers patients and referrals, schedules, sends questionnaires and chases follow-ups.",
+        frozenset(
+            _CLINICAL_READ
+            | {P.PATIENT_REGISTER, P.EPISODE_OPEN, P.FOLLOW_UP_RECORD, P.EPISODE_WITHDRAW, P.EPISODE_COMPLETE}
+        ),
+    ),
+    Role.LAB_TECHNICIAN: RoleSpec(
+        "Receives and processes cell products, records counts and viability, releases and labels them.",
+        frozenset({P.PATIENT_VIEW, P.PRODUCT_PROCESS, P.PRODUCT_RELEASE, P.PRODUCT_VERIFY}),
+    ),
+    Role.RESEARCHER: RoleSpec(
+        "Sees de-identified cohort figures and exports only; never a patient's identity.",
+        frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
+    ),
+    Role.SITE_ADMIN: RoleSpec(
+        "Manages users, roles and protocol versions, and reviews the audit trail.",
+        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED}),
+    ),
+}
+
+
+def role_has(role: str, permission: Permission) -> bool:
+    """True when `role` carries `permission`; unknown roles carry nothing (deny by default)."""
+    try:
+        return permission in ROLES[Role(role)].permissions
+    except ValueError:
+        return False

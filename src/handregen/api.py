@@ -1,0 +1,118 @@
+"""The REST API v1: one NinjaAPI, routers from each app, problem+json errors (DESIGN.md §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from handregen.accounts.actor import Actor
+from handregen.accounts.selectors import actor_for_token
+from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, RecordProtected
+
+PROBLEM = "application/problem+json"
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        return actor_for_token(token)
+
+
+api = NinjaAPI(
+    title="handregen API",
+    version="1",
+    description="Clinic pathway, chain of identity and outcomes for cell-based therapy of hand pain.",
+    urls_namespace="api",
+    auth=BearerToken(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def problem(request: HttpRequest, status: int, title: str, detail: str, **extra: Any) -> HttpResponse:
+    body = {
+        "type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    } | extra
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM
+    return response
+
+
+def _field_name(loc: list[Any]) -> str:
+    # Ninja reports locations like ["body", "payload", "birth_date"]; keep the part a client wrote.
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [{"field": _field_name(list(e.get("loc", []))), "message": e.get("msg", "invalid")} for e in exc.errors]
+    return problem(request, 422, "Invalid input", "Some fields are missing or invalid.", errors=errors)
+
+
+@api.exception_handler(InvalidInput)
+def _invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    errors = [{"field": f, "message": m} for f, m in exc.errors]
+    return problem(request, 422, "Invalid input", "Some fields are missing or invalid.", errors=errors)
+
+
+@api.exception_handler(GuardRefused)
+def _refused(request: HttpRequest, exc: GuardRefused) -> HttpResponse:
+    return problem(request, 409, "Refused", "The step was refused; see reasons.", reasons=exc.reasons)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return problem(request, 404, "Not found", "No such record here.")
+
+
+@api.exception_handler(Http404)
+def _http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(request, 404, "Not found", "No such record here.")
+
+
+@api.exception_handler(Forbidden)
+def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
+    return problem(request, 403, "Forbidden", str(exc))
+
+
+@api.exception_handler(RecordProtected)
+def _protected(request: HttpRequest, exc: RecordProtected) -> HttpResponse:
+    return problem(request, 409, "Refused", str(exc), reasons=[str(exc)])
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem(request, 401, "Unauthorized", "Send a valid bearer token.")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, "Error", str(exc))
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    actor = request.auth  # type: ignore[attr-defined]
+    assert isinstance(actor, Actor)
+    return actor
+
+
+def _register_routers() -> None:
+    from handregen.pathway.api import episodes, protocols
+    from handregen.patients.api import router as patients
+
+    api.add_router("/protocols", protocols)
+    api.add_router("/patients", patients)
+    api.add_router("/episodes", episodes)
+
+
+_register_routers()

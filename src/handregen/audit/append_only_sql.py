@@ -1,0 +1,47 @@
+"""Database triggers that make tables append-only, so that not even raw SQL from the app can rewrite history."""
+
+from __future__ import annotations
+
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+
+
+def append_only_sql(vendor: str, table: str) -> list[str]:
+    """SQL that makes `table` refuse UPDATE and DELETE on `vendor` (sqlite or postgresql)."""
+    message = f"{table} is append-only"
+    if vendor == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END;",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END;",
+        ]
+    if vendor == "postgresql":
+        return [
+            f"CREATE OR REPLACE FUNCTION {table}_refuse() RETURNS trigger AS $$ BEGIN "
+            f"RAISE EXCEPTION '{message}'; END; $$ LANGUAGE plpgsql;",
+            f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_refuse();",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse();",
+        ]
+    raise NotImplementedError(f"append-only triggers are not written for {vendor}")
+
+
+def drop_append_only_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_update;", f"DROP TRIGGER IF EXISTS {table}_no_delete;"]
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table};",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+        f"DROP FUNCTION IF EXISTS {table}_refuse();",
+    ]
+
+
+def make_append_only(schema_editor: BaseDatabaseSchemaEditor, tables: list[str]) -> None:
+    for table in tables:
+        for statement in append_only_sql(schema_editor.connection.vendor, table):
+            schema_editor.execute(statement)
+
+
+def undo_append_only(schema_editor: BaseDatabaseSchemaEditor, tables: list[str]) -> None:
+    for table in tables:
+        for statement in drop_append_only_sql(schema_editor.connection.vendor, table):
+            schema_editor.execute(statement)

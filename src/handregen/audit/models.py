@@ -1,0 +1,49 @@
+"""The audit trail (every write) and the access log (every read of a patient's record)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from handregen.records import AppendOnlyModel
+
+
+class AuditEvent(AppendOnlyModel):
+    """One write (or one refused attempt), with before/after values, chained by hash per site.
+
+    `hash` covers this event's content and the previous event's hash in the same chain, so a changed,
+    removed, inserted or reordered row breaks the chain (see `audit.chain`).
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    chain = models.CharField(max_length=64, db_index=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=200)
+    actor_role = models.CharField(max_length=32, blank=True)
+    site = models.ForeignKey("accounts.Site", null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=16, default="done")  # done | refused
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    patient_id = models.UUIDField(null=True, db_index=True)
+    episode_id = models.UUIDField(null=True, db_index=True)
+    changes = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["chain", "seq"]), models.Index(fields=["object_type", "object_id"])]
+
+
+class AccessEvent(AppendOnlyModel):
+    """A read of a patient's record: who, when, which patient, which kind of data; never the values."""
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    patient_id = models.UUIDField(db_index=True)
+    category = models.CharField(max_length=32)  # e.g. demographics, episode, timeline
+    channel = models.CharField(max_length=16)  # web | api | fhir | export

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CellproductsConfig(AppConfig):
+    name = "handregen.cellproducts"
+    label = "cellproducts"

@@ -1,0 +1,37 @@
+"""Domain errors raised by services and turned into each edge's own form (409, 422, a page message)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class HandregenError(Exception):
+    """Base of the errors a service raises on purpose."""
+
+
+class GuardRefused(HandregenError):
+    """A pathway step or record change was refused; `reasons` says why, one plain sentence per guard."""
+
+    def __init__(self, reasons: Iterable[str]):
+        self.reasons = [str(r) for r in reasons]
+        super().__init__("; ".join(self.reasons) or "refused")
+
+
+class InvalidInput(HandregenError):
+    """Input that cannot be accepted as given; `errors` pairs a field name with a message."""
+
+    def __init__(self, errors: Iterable[tuple[str, str]]):
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{f}: {m}" for f, m in self.errors))
+
+
+class NotFound(HandregenError):
+    """The object does not exist or belongs to another site; never say which."""
+
+
+class Forbidden(HandregenError):
+    """The actor's role does not carry the permission the action needs."""
+
+
+class RecordProtected(HandregenError):
+    """A write that would bypass the services' audit (bulk update, delete of a clinical record)."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PathwayConfig(AppConfig):
+    name = "handregen.pathway"
+    label = "pathway"

@@ -1,0 +1,140 @@
+"""Registering and amending patients."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from handregen.accounts.actor import Actor
+from handregen.accounts.roles import Permission
+from handregen.audit.services import audit_record, changes_between
+from handregen.cellproducts.identifiers import new_wristband_code
+from handregen.errors import GuardRefused, InvalidInput
+from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, Patient
+
+_SEXES = {v for v, _ in SEX_CHOICES}
+_HANDS = {v for v, _ in HAND_CHOICES}
+DEMOGRAPHIC_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "dominant_hand",
+    "occupation",
+    "phone",
+    "email",
+    "postal_code",
+)
+
+
+def _validate(fields: dict[str, Any]) -> None:
+    errors: list[tuple[str, str]] = []
+    for name in ("mrn", "given_name", "family_name"):
+        if name in fields and not str(fields[name]).strip():
+            errors.append((name, "must not be empty"))
+    if "sex" in fields and fields["sex"] not in _SEXES:
+        errors.append(("sex", f"must be one of {', '.join(sorted(_SEXES))}"))
+    if "dominant_hand" in fields and fields["dominant_hand"] not in _HANDS:
+        errors.append(("dominant_hand", f"must be one of {', '.join(sorted(_HANDS))}"))
+    birth = fields.get("birth_date")
+    if isinstance(birth, date):
+        today = timezone.localdate()
+        if birth > today:
+            errors.append(("birth_date", "is in the future"))
+        elif birth.year < today.year - 125:
+            errors.append(("birth_date", "is more than 125 years ago"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+@transaction.atomic
+def patient_register(
+    *,
+    actor: Actor,
+    mrn: str,
+    given_name: str,
+    family_name: str,
+    birth_date: date,
+    sex: str,
+    dominant_hand: str,
+    occupation: str = "",
+    phone: str = "",
+    email: str = "",
+    postal_code: str = "",
+    is_synthetic: bool = False,
+) -> Patient:
+    """Register a patient at the actor's site; an MRN already used there is refused."""
+    actor.require(Permission.PATIENT_REGISTER)
+    fields = {
+        "mrn": mrn.strip(),
+        "given_name": given_name.strip(),
+        "family_name": family_name.strip(),
+        "birth_date": birth_date,
+        "sex": sex,
+        "dominant_hand": dominant_hand,
+        "occupation": occupation.strip(),
+        "phone": phone.strip(),
+        "email": email.strip(),
+        "postal_code": postal_code.strip(),
+    }
+    _validate(fields)
+    if Patient.objects.filter(site=actor.site, mrn=fields["mrn"]).exists():
+        raise GuardRefused([f"MRN {fields['mrn']} is already used by another patient at this site."])
+    patient = Patient(site=actor.site, wristband_code=new_wristband_code(), is_synthetic=is_synthetic, **fields)
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:  # a concurrent registration won the race for the same MRN
+        raise GuardRefused([f"MRN {fields['mrn']} is already used by another patient at this site."]) from exc
+    audit_record(
+        actor=actor,
+        action="patient.register",
+        object_type="patient",
+        object_id=patient.pk,
+        changes={k: [None, v] for k, v in fields.items()} | {"wristband_code": [None, patient.wristband_code]},
+        patient_id=patient.pk,
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_amend(
+    *, actor: Actor, patient: Patient, changes: dict[str, Any], reason: str, expected_version: int | None = None
+) -> Patient:
+    """Correct demographic fields with a reason; the previous values stay in the audit trail."""
+    actor.require(Permission.PATIENT_REGISTER)
+    unknown = sorted(set(changes) - set(DEMOGRAPHIC_FIELDS))
+    if unknown:
+        raise InvalidInput([(name, "cannot be changed here") for name in unknown])
+    if not reason.strip():
+        raise InvalidInput([("reason", "a correction needs a reason")])
+    _validate(changes)
+    locked = Patient.objects.select_for_update().get(pk=patient.pk, site=actor.site)
+    if expected_version is not None and locked.version != expected_version:
+        raise GuardRefused(
+            [
+                f"The record changed since you opened it (version {locked.version}, yours "
+                f"{expected_version}); reload and apply your correction again."
+            ]
+        )
+    before = {k: getattr(locked, k) for k in changes}
+    if "mrn" in changes and Patient.objects.filter(site=actor.site, mrn=changes["mrn"]).exclude(pk=locked.pk).exists():
+        raise GuardRefused([f"MRN {changes['mrn']} is already used by another patient at this site."])
+    for key, value in changes.items():
+        setattr(locked, key, value)
+    locked.version += 1
+    locked.save()
+    audit_record(
+        actor=actor,
+        action="patient.amend",
+        object_type="patient",
+        object_id=locked.pk,
+        changes=changes_between(before, changes),
+        reason=reason,
+        patient_id=locked.pk,
+    )
+    return locked

@@ -1,0 +1,29 @@
+"""The web edge's door: a signed-in user with a role at a site, or no page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from handregen.accounts.selectors import actor_for
+
+
+def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Require a signed-in user with a site membership and put their Actor on `request.actor`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        actor = actor_for(user=request.user)  # type: ignore[arg-type]
+        if actor is None:
+            return render(request, "web/no_site.html", status=403)
+        request.actor = actor  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper

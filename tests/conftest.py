@@ -1,0 +1,114 @@
+"""Shared fixtures: two sites, named personas, API clients and one-line factories."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from handregen.accounts.actor import Actor
+from handregen.accounts.models import Site
+from handregen.accounts.services import site_ensure, staff_ensure, token_create
+from handregen.pathway.models import Episode
+from handregen.pathway.services import episode_open, protocol_sync_shipped
+from handregen.patients.models import Patient
+from handregen.patients.services import patient_register
+
+PASSWORD = "correct horse battery staple 42"
+_mrns = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests that check hashing set it back explicitly.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo_site(db: None) -> Site:
+    protocol_sync_shipped()
+    return site_ensure(code="demo", name="Demo Hand Clinic", facility_code="X9999")
+
+
+@pytest.fixture
+def north_site(db: None) -> Site:
+    protocol_sync_shipped()
+    return site_ensure(code="north", name="North Hand Clinic", facility_code="X9998")
+
+
+@pytest.fixture
+def persona(demo_site: Site, north_site: Site) -> Callable[[str], Actor]:
+    """`persona("physician")` is the physician of Demo; `persona("physician", "north")` the one of North."""
+    cache: dict[tuple[str, str], Actor] = {}
+
+    def make(role: str, site_code: str = "demo") -> Actor:
+        key = (role, site_code)
+        if key not in cache:
+            site = demo_site if site_code == "demo" else north_site
+            user = staff_ensure(site=site, username=f"{role}.{site_code}", role=role, password=PASSWORD)
+            cache[key] = Actor(user=user, site=site, role=role)
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture
+def physician(persona: Callable[[str], Actor]) -> Actor:
+    return persona("physician")
+
+
+@pytest.fixture
+def make_patient(physician: Actor) -> Callable[..., Patient]:
+    def make(actor: Actor | None = None, **overrides: Any) -> Patient:
+        fields: dict[str, Any] = {
+            "mrn": f"T{next(_mrns):06d}",
+            "given_name": "Rose",
+            "family_name": "Tyler",
+            "birth_date": date(1958, 4, 1),
+            "sex": "female",
+            "dominant_hand": "right",
+        } | overrides
+        return patient_register(actor=actor or physician, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_episode(physician: Actor, make_patient: Callable[..., Patient]) -> Callable[..., Episode]:
+    def make(actor: Actor | None = None, patient: Patient | None = None, **overrides: Any) -> Episode:
+        actor = actor or physician
+        fields: dict[str, Any] = {"indication": "thumb_cmc_oa", "side": "right", "target_joints": ["CMC1"]} | overrides
+        return episode_open(actor=actor, patient=patient or make_patient(actor), **fields)
+
+    return make
+
+
+class ApiClient:
+    """A test client that speaks JSON with a bearer token."""
+
+    def __init__(self, token: str | None):
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.client.post(path, body or {}, content_type="application/json", headers=self.headers)
+
+
+@pytest.fixture
+def api(persona: Callable[[str], Actor]) -> Callable[..., ApiClient]:
+    """`api("physician")` is an API client holding a token of Demo's physician."""
+
+    def make(role: str | None = "physician", site_code: str = "demo") -> ApiClient:
+        if role is None:
+            return ApiClient(None)
+        actor = persona(role, site_code)
+        return ApiClient(token_create(username=actor.user.username, site_code=site_code))
+
+    return make

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "handregen.web.security.SessionLifetimeMiddleware",
+    "handregen.web.security.ContentSecurityPolicyMiddleware",
     "handregen.web.middleware.NoStoreForAuthenticatedMiddleware",
 ]
 
@@ -123,7 +125,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# Staff sessions end after 15 idle minutes (the cookie age, renewed on each request) and 12 hours in all.
+SESSION_COOKIE_AGE = env_int("HANDREGEN_SESSION_IDLE_SECONDS", 15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+HANDREGEN_SESSION_ABSOLUTE_SECONDS = env_int("HANDREGEN_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -52,9 +52,7 @@ def nrs_change(baseline: float, follow_up: float) -> NrsChange:
         percent_change=percent_change(baseline, follow_up),
         decreased_2_points=decrease >= NRS_POINTS - _FLOAT_SLACK,
         # 100 x decrease >= 30 x baseline is "decreased by >= 30%" without dividing (exact for whole numbers).
-        decreased_30_percent=None
-        if baseline == 0
-        else 100 * decrease >= NRS_PERCENT * baseline - _FLOAT_SLACK,
+        decreased_30_percent=None if baseline == 0 else 100 * decrease >= NRS_PERCENT * baseline - _FLOAT_SLACK,
     )
 
 
@@ -145,9 +143,7 @@ def mcid_responder(
     verdict = "meets" if met else "does not meet"
     return ResponderDecision(
         responder=met,
-        reasons=[
-            f"improved by {improvement:g} points (change {shown}); {verdict} the threshold of {threshold:g}"
-        ],
+        reasons=[f"improved by {improvement:g} points (change {shown}); {verdict} the threshold of {threshold:g}"],
     )
 
 
@@ -220,9 +216,7 @@ def _omeract_domain(
         return False, False
     percent = 100 * points / baseline
     high = percent >= limits.high_percent - _FLOAT_SLACK and points >= limits.high_points - _FLOAT_SLACK
-    moderate = (
-        percent >= limits.moderate_percent - _FLOAT_SLACK and points >= limits.moderate_points - _FLOAT_SLACK
-    )
+    moderate = percent >= limits.moderate_percent - _FLOAT_SLACK and points >= limits.moderate_points - _FLOAT_SLACK
     reasons.append(
         f"{name}: improved {points:g} points ({percent:.1f}%)"
         + ("; meets the high criterion" if high else "")

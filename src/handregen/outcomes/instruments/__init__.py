@@ -202,9 +202,7 @@ def load_wording(path: str | Path, *, instrument: str | None = None) -> dict[str
 @cache
 def _codes() -> tuple[str, ...]:
     folder = resources.files(__name__)
-    return tuple(
-        sorted(entry.name[: -len(".json")] for entry in folder.iterdir() if entry.name.endswith(".json"))
-    )
+    return tuple(sorted(entry.name[: -len(".json")] for entry in folder.iterdir() if entry.name.endswith(".json")))
 
 
 @cache

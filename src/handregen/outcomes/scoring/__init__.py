@@ -42,9 +42,7 @@ def score(instrument: str, answers: Mapping[str, object], **options: object) -> 
     unexpected = sorted(set(options) - rule.options)
     if unexpected:
         accepted = ", ".join(sorted(rule.options)) or "none"
-        raise ValueError(
-            f"{instrument} does not take option(s) {', '.join(unexpected)}; it takes: {accepted}"
-        )
+        raise ValueError(f"{instrument} does not take option(s) {', '.join(unexpected)}; it takes: {accepted}")
     read = read_answers(definition, answers)
     outcome = rule.compute(definition, read.values, options)
     codes = [subscale.code for subscale in definition.subscales]

@@ -7,6 +7,12 @@ scoring page; U-M MHQ FAQ for missing items; cross-checked against the open-sour
 Order of steps for each scale of one hand: flip reversed items (pain item 2, aesthetics item 1) FIRST,
 then impute missing items with the mean of the scale's answered items, then transform to 0-100. Flipping
 before imputing is a handregen decision (U-M's text does not say; the open-source package does the same).
+
+Further handregen decisions where the sources leave room:
+- ADL: the half-missing rule and the imputation apply to each part (5 one-hand items, 7 two-hand items)
+  separately, as each part is transformed on its own; ADL needs both parts (as in the-mad-statter/mhq).
+- Pain is 0 only when pain item 1 was actually answered "never" (5), not when an imputed value is 5.
+- hand="both": each domain and the total are the mean of the right- and left-hand scores and need both.
 """
 
 from __future__ import annotations
@@ -45,9 +51,7 @@ MAX_MISSING_SHARE = 0.5
 MISSING_POLICY = "mhq_half_missing_v1"
 
 
-def score_mhq(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_mhq(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """Domain scores and total for the hand named by option `hand`; for "both", right and left averaged."""
     hand = options.get("hand")
     if hand not in HAND_OPTIONS:
@@ -97,9 +101,7 @@ def _scale_score(
         return 0.0
     low, high = instrument.response.min, instrument.response.max
     oriented = [
-        low + high - values[item.id] if item.reversed else values[item.id]
-        for item in items
-        if item.id in values
+        low + high - values[item.id] if item.reversed else values[item.id] for item in items if item.id in values
     ]
     missing = [item.id for item in items if item.id not in values]
     n = len(items)
@@ -108,9 +110,7 @@ def _scale_score(
         return None
     mean = sum(oriented) / len(oriented)
     if missing:
-        reasons.append(
-            f"{label}: {', '.join(missing)} imputed with the mean ({mean:.2f}) of its answered items"
-        )
+        reasons.append(f"{label}: {', '.join(missing)} imputed with the mean ({mean:.2f}) of its answered items")
     raw = sum(oriented) + mean * len(missing)
     span = (high - low) * n
     return (high * n - raw) / span * 100 if REVERSE_SCORED[code] else (raw - low * n) / span * 100

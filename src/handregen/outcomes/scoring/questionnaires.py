@@ -49,9 +49,7 @@ def score_single_item(
     return RuleOutcome(total=values[item_id])
 
 
-def score_pgic(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_pgic(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """PGIC: the answer (1-7) as the total, and `improved` = 1.0 for 1 or 2, else 0.0."""
     outcome = score_single_item(instrument, values, options)
     if outcome.total is None:
@@ -60,9 +58,7 @@ def score_pgic(
     return RuleOutcome(total=outcome.total, subscales={"improved": improved})
 
 
-def score_quickdash(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_quickdash(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """QuickDASH: ((sum / n) - 1) x 25 over the n answered items, needing at least 10 of 11."""
     return _rescaled_mean(instrument, values, QUICKDASH_MIN_ANSWERED, policy="quickdash_10_of_11")
 
@@ -74,9 +70,7 @@ def score_quickdash_module(
     return _rescaled_mean(instrument, values, len(instrument.items), policy=NO_MISSING)
 
 
-def score_fihoa(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_fihoa(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """FIHOA: sum of the 10 items (0-3 each), 0-30. Missing-item rule UNCONFIRMED: any missing -> no score."""
     missing = missing_items(instrument.item_ids, values)
     if missing:
@@ -85,14 +79,10 @@ def score_fihoa(
             reasons=[f"FIHOA is scored only with all 10 items answered; missing: {', '.join(missing)}"],
             missing_policy=NO_MISSING,
         )
-    return RuleOutcome(
-        total=sum(values[item_id] for item_id in instrument.item_ids), missing_policy=NO_MISSING
-    )
+    return RuleOutcome(total=sum(values[item_id] for item_id in instrument.item_ids), missing_policy=NO_MISSING)
 
 
-def score_prwe(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_prwe(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """PRWE: pain = sum of p1-p5 (0-50), function = sum of f1-f10 / 2 (0-50), total = pain + function."""
     policy = options.get("missing_policy", PRWE_DEFAULT_POLICY)
     if not isinstance(policy, str) or policy not in PRWE_POLICIES:
@@ -101,17 +91,17 @@ def score_prwe(
     subscales: dict[str, float | None] = {}
     for code, divisor in (("pain", 1), ("function", PRWE_FUNCTION_DIVISOR)):
         item_ids = instrument.subscale(code).items
-        imputed_sum = _sum_with_subscale_mean(code, item_ids, values, policy, reasons)
+        imputed_sum = _prwe_subscale_sum(code, item_ids, values, policy, reasons)
         subscales[code] = None if imputed_sum is None else imputed_sum / divisor
     pain, function = subscales["pain"], subscales["function"]
     total = None if pain is None or function is None else pain + function
     return RuleOutcome(total=total, subscales=subscales, reasons=reasons, missing_policy=policy)
 
 
-def _sum_with_subscale_mean(
+def _prwe_subscale_sum(
     code: str, item_ids: Sequence[str], values: Mapping[str, float], policy: str, reasons: list[str]
 ) -> float | None:
-    """Sum of the items, each missing one replaced by the mean of the answered ones (if few enough)."""
+    """Sum of a PRWE subscale's items, a missing one taking the mean of the answered ones if the policy allows."""
     allowed_missing = PRWE_POLICIES[policy][code]
     missing = missing_items(item_ids, values)
     if not missing:
@@ -124,9 +114,7 @@ def _sum_with_subscale_mean(
         return None
     answered = [values[item_id] for item_id in item_ids if item_id in values]
     mean = sum(answered) / len(answered)
-    reasons.append(
-        f"{code}: {', '.join(missing)} imputed with the mean ({mean:g}) of the answered {code} items"
-    )
+    reasons.append(f"{code}: {', '.join(missing)} imputed with the mean ({mean:g}) of the answered {code} items")
     return sum(answered) + mean * len(missing)
 
 
@@ -148,7 +136,5 @@ def _rescaled_mean(
         )
     low, high = instrument.response.min, instrument.response.max
     total = (sum(answered) / len(answered) - low) / (high - low) * 100
-    reasons = (
-        [f"scored from the {len(answered)} answered items; missing: {', '.join(missing)}"] if missing else []
-    )
+    reasons = [f"scored from the {len(answered)} answered items; missing: {', '.join(missing)}"] if missing else []
     return RuleOutcome(total=total, reasons=reasons, missing_policy=policy)

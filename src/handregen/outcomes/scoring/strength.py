@@ -22,9 +22,7 @@ SEXES_WITHOUT_NORMS = ("other", "unknown")  # valid patient sexes (DESIGN §9) w
 SIDES = ("right", "left")
 
 
-def score_grip(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_grip(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """Mean grip (kg), percent of the Mathiowetz norm and z for options age, sex and side."""
     reasons: list[str] = []
     total = _mean_of_trials(instrument, values, reasons)
@@ -36,9 +34,7 @@ def score_grip(
     return RuleOutcome(total=total, subscales=subscales, reasons=reasons, missing_policy=MISSING_POLICY)
 
 
-def score_pinch(
-    instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]
-) -> RuleOutcome:
+def score_pinch(instrument: Instrument, values: Mapping[str, float], options: Mapping[str, object]) -> RuleOutcome:
     """Mean pinch (kg) and percent of the other hand; no norms (key-pinch norms UNCONFIRMED)."""
     reasons: list[str] = []
     total = _mean_of_trials(instrument, values, reasons)
@@ -64,39 +60,38 @@ def _percent_of_other_hand(total: float | None, options: Mapping[str, object]) -
     other = options.get("other_hand_kg")
     if other is None:
         return None
-    if (
-        isinstance(other, bool)
-        or not isinstance(other, int | float)
-        or not math.isfinite(other)
-        or other <= 0
-    ):
+    if isinstance(other, bool) or not isinstance(other, int | float) or not math.isfinite(other) or other <= 0:
         raise ValueError(f"other_hand_kg must be a positive number of kg, got {other!r}")
     return None if total is None else 100 * total / other
 
 
 def _norm_for(options: Mapping[str, object], reasons: list[str]) -> GripNorm | None:
-    age, sex, side = options.get("age"), options.get("sex"), options.get("side")
-    if age is not None and (isinstance(age, bool) or not isinstance(age, int) or age < 0):
-        raise ValueError(f"age must be a whole number of years, got {age!r}")
-    if sex is not None and sex not in SEXES_WITH_NORMS + SEXES_WITHOUT_NORMS:
-        raise ValueError(
-            f"sex must be one of {', '.join(SEXES_WITH_NORMS + SEXES_WITHOUT_NORMS)}, got {sex!r}"
-        )
-    if side is not None and side not in SIDES:
-        raise ValueError(f"side must be right or left, got {side!r}")
-    absent = [name for name, value in (("age", age), ("sex", sex), ("side", side)) if value is None]
-    if absent:
+    age = _age(options.get("age"))
+    sex = _choice(options, "sex", SEXES_WITH_NORMS + SEXES_WITHOUT_NORMS)
+    side = _choice(options, "side", SIDES)
+    if age is None or sex is None or side is None:
+        absent = [name for name, value in (("age", age), ("sex", sex), ("side", side)) if value is None]
         reasons.append(f"no comparison with the norm: {', '.join(absent)} not given")
         return None
     if sex in SEXES_WITHOUT_NORMS:
-        reasons.append(
-            f"no comparison with the norm: the Mathiowetz norms are by sex (female/male), sex is {sex}"
-        )
+        reasons.append(f"no comparison with the norm: Mathiowetz norms are for female and male, sex is {sex}")
         return None
-    assert isinstance(age, int) and isinstance(sex, str) and isinstance(side, str)
     norm = grip_norm(age=age, sex=sex, side=side)
     if norm is None:
         reasons.append(
             f"no comparison with the norm: Mathiowetz norms start at age {YOUNGEST_NORMED_AGE}, age is {age}"
         )
     return norm
+
+
+def _age(value: object) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"age must be a whole number of years, got {value!r}")
+    return value
+
+
+def _choice(options: Mapping[str, object], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = options.get(name)
+    if value is not None and value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value  # type: ignore[return-value]  # checked against `allowed` above

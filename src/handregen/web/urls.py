@@ -7,6 +7,12 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("worklists/<slug:code>/", views.worklist, name="worklist"),
+    path("patients/", views.patients, name="patients"),
+    path("patients/new/", views.patient_new, name="patient-new"),
+    path("patients/<uuid:patient_id>/", views.patient, name="patient"),
+    path("episodes/<uuid:episode_id>/", views.episode, name="episode"),
+    path("episodes/<uuid:episode_id>/withdraw/", views.episode_withdraw_page, name="episode-withdraw"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),

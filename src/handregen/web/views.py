@@ -1,22 +1,154 @@
-"""Staff pages (the full web app grows here)."""
+"""Staff pages: worklists, patients, episodes. Views parse, call one service or selector, and render."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from handregen.accounts.roles import Permission
-from handregen.pathway.selectors import episodes_by_stage
-from handregen.pathway.stages import STAGE_LABELS, Stage
+from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
+from handregen.pathway import selectors as pathway_selectors
+from handregen.pathway.services import episode_open, episode_withdraw
+from handregen.pathway.stages import STAGE_LABELS, TRANSITIONS, Stage
+from handregen.pathway.worklists import (
+    WORKLISTS_BY_CODE,
+    next_step,
+    worklist_counts,
+    worklist_episodes,
+    worklists_for,
+)
+from handregen.patients.selectors import patient_get, patient_search
+from handregen.patients.services import patient_register
 from handregen.web.access import staff_page
+from handregen.web.actions import action_url
+from handregen.web.forms import EpisodeForm, PatientForm, SearchForm, WithdrawForm
+
+
+def _add_errors(form: object, error: InvalidInput) -> None:
+    for field, message in error.errors:
+        form.add_error(field if field in form.fields else None, message)  # type: ignore[attr-defined]
 
 
 @staff_page
 def home(request: HttpRequest) -> HttpResponse:
-    """The site's episodes by stage; roles without access to patients see a plain note instead."""
+    """Worklists with their counts, the actor's own kind of work first."""
     actor = request.actor  # type: ignore[attr-defined]
-    groups = []
-    if actor.can(Permission.PATIENT_VIEW):
-        for stage, episodes in episodes_by_stage(actor=actor).items():
-            groups.append({"stage": stage, "label": STAGE_LABELS[Stage(stage)], "episodes": episodes})
-    return render(request, "web/home.html", {"groups": groups, "can_view": actor.can(Permission.PATIENT_VIEW)})
+    if not actor.can(Permission.PATIENT_VIEW):
+        return render(request, "web/home.html", {"can_view": False})
+    counts = worklist_counts(actor=actor)
+    lists = [{"worklist": w, "count": counts[w.code], "own": actor.can(w.for_permission)} for w in worklists_for(actor)]
+    return render(request, "web/home.html", {"can_view": True, "lists": lists})
+
+
+@staff_page
+def worklist(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    chosen = WORKLISTS_BY_CODE.get(code)
+    if chosen is None:
+        raise Http404
+    try:
+        episodes = worklist_episodes(actor=actor, worklist=chosen)
+    except Forbidden as exc:
+        raise Http404 from exc
+    page = Paginator(episodes, 50).get_page(request.GET.get("page"))
+    rows = [{"episode": e, "next": next_step(e.stage)} for e in page]
+    return render(request, "web/worklist.html", {"worklist": chosen, "rows": rows, "page": page})
+
+
+@staff_page
+def patients(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    form = SearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    try:
+        found = patient_search(actor=actor, q=q)
+    except Forbidden as exc:
+        raise Http404 from exc
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    return render(request, "web/patients.html", {"form": form, "page": page, "q": q,
+                                                 "can_register": actor.can(Permission.PATIENT_REGISTER)})
+
+
+@staff_page
+def patient_new(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    form = PatientForm(request.POST or None)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = patient_register(actor=actor, **form.cleaned_data)
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        else:
+            messages.success(request, f"Registered {patient.display_name}.")
+            return redirect("web:patient", patient.pk)
+    return render(request, "web/patient_new.html", {"form": form, "reasons": reasons})
+
+
+@staff_page
+def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        found = patient_get(actor=actor, patient_id=patient_id)
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+    form = EpisodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode = episode_open(actor=actor, patient=found, **form.cleaned_data)
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except Forbidden as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("web:episode", episode.pk)
+    episodes = found.episodes.select_related("protocol").order_by("-created_at")
+    return render(request, "web/patient.html", {"patient": found, "episodes": episodes, "form": form,
+                                                "can_open": actor.can(Permission.EPISODE_OPEN)})
+
+
+@staff_page
+def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    """One episode: where it stands, what may be done now, and every step so far."""
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        found = pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+    actions = [
+        {"code": a, "label": TRANSITIONS[a].label, "url": action_url(a, found)}
+        for a in pathway_selectors.allowed_actions(actor=actor, episode=found)
+    ]
+    timeline = pathway_selectors.episode_timeline(actor=actor, episode=found)
+    return render(request, "web/episode.html", {
+        "episode": found, "patient": found.patient, "stage_label": STAGE_LABELS[Stage(found.stage)],
+        "actions": actions, "timeline": timeline,
+    })
+
+
+@staff_page
+def episode_withdraw_page(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        found = pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+    form = WithdrawForm(request.POST or None)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode_withdraw(actor=actor, episode=found, reason=form.cleaned_data["reason"])
+        except GuardRefused as exc:
+            reasons = exc.reasons
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "The episode was withdrawn.")
+            return redirect("web:episode", found.pk)
+    return render(request, "web/episode_withdraw.html", {"episode": found, "form": form, "reasons": reasons})

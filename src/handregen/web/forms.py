@@ -1,0 +1,45 @@
+"""Staff forms of the web app's own pages (patients, episodes, withdrawal)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from handregen.pathway.models import INDICATIONS, SIDES
+from handregen.patients.models import HAND_CHOICES, SEX_CHOICES
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.Form):
+    mrn = forms.CharField(label="MRN (hospital number)", max_length=40)
+    given_name = forms.CharField(label="Given name", max_length=100)
+    family_name = forms.CharField(label="Family name", max_length=100)
+    birth_date = forms.DateField(label="Date of birth", widget=DateInput)
+    sex = forms.ChoiceField(label="Sex", choices=SEX_CHOICES)
+    dominant_hand = forms.ChoiceField(label="Dominant hand", choices=HAND_CHOICES)
+    occupation = forms.CharField(label="Occupation", max_length=120, required=False)
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    email = forms.EmailField(label="E-mail (for questionnaire links)", required=False)
+    postal_code = forms.CharField(label="Postal code", max_length=16, required=False)
+
+
+class EpisodeForm(forms.Form):
+    indication = forms.ChoiceField(label="Indication", choices=INDICATIONS)
+    side = forms.ChoiceField(label="Side", choices=SIDES)
+    target_joints = forms.CharField(
+        label="Target joints", max_length=100, initial="CMC1",
+        help_text="Separate several joints with commas, e.g. CMC1 or PIP3, DIP2.",
+    )
+
+    def clean_target_joints(self) -> list[str]:
+        return [j.strip().upper() for j in self.cleaned_data["target_joints"].split(",") if j.strip()]
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label="Reason for withdrawal", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Name or MRN", max_length=100, required=False)

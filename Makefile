@@ -38,6 +38,7 @@ test-postgres: $(STAMP)
 	scripts/with-postgres $(BIN)/pytest -n 2 -m "not browser" tests
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
 
 clean:

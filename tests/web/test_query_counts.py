@@ -1,0 +1,47 @@
+"""Pages and API lists run a fixed number of queries whatever the data size (no N+1)."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import PASSWORD
+
+
+def _queries(client, url, **kwargs) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **kwargs)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("url", ["/", "/worklists/to-evaluate/", "/patients/", "/patients/?q=Tyler"])
+def test_staff_pages_do_not_grow_queries_with_more_episodes(make_episode, physician, url):
+    client = Client()
+    client.login(username=physician.user.username, password=PASSWORD)
+    make_episode()
+    small = _queries(client, url)
+    for _ in range(12):
+        make_episode()
+    assert _queries(client, url) == small
+
+
+def test_the_episode_page_does_not_grow_queries_with_a_longer_timeline(make_episode, physician):
+    from handregen.patients.services import patient_amend
+
+    client = Client()
+    client.login(username=physician.user.username, password=PASSWORD)
+    episode = make_episode()
+    small = _queries(client, f"/episodes/{episode.pk}/")
+    for n in range(5):
+        patient_amend(actor=physician, patient=episode.patient, changes={"occupation": f"job {n}"}, reason="update")
+    assert _queries(client, f"/episodes/{episode.pk}/") == small
+
+
+def test_the_patient_list_api_does_not_grow_queries(api, make_patient):
+    client = api()
+    make_patient()
+    small = _queries(client.client, "/api/v1/patients", headers=client.headers)
+    for _ in range(12):
+        make_patient()
+    assert _queries(client.client, "/api/v1/patients", headers=client.headers) == small

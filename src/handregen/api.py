@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from handregen.accounts.selectors import actor_for_token
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, RecordProtected
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("handregen.errors")
 
 
 class BearerToken(HttpBearer):
@@ -98,6 +100,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(request, exc.status_code, "Error", str(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    correlation = getattr(request, "correlation_id", "-")
+    log.error("unhandled %s in the API [correlation %s]", type(exc).__name__, correlation)
+    return problem(request, 500, "Server error", f"Something went wrong; reference {correlation}.")
 
 
 def actor_of(request: HttpRequest) -> Actor:

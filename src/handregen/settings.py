@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "handregen.web.errors.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,7 +148,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HANDREGEN_LOG_LEVEL", "INFO")},
     # Request logs carry URLs and bodies; keep them at WARNING so no PHI reaches the log by default.
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    # django.request would log the failing URL and a traceback with local values; our middleware logs the
+    # exception type, the route pattern and a correlation id instead.
+    "loggers": {"django.request": {"level": "CRITICAL"}, "django.server": {"level": "WARNING"}},
 }
 
 if PRODUCTION:

@@ -10,6 +10,8 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+handler500 = "handregen.web.errors.server_error"
+
 urlpatterns = [
     path("api/v1/", api.urls),
     path("health", health, name="health"),

@@ -8,6 +8,9 @@ Every model declares `record_kind` (a test makes sure of it):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from django.db import models
@@ -19,8 +22,27 @@ CLINICAL = "clinical"
 REFERENCE = "reference"
 
 
+_bulk_insert_audited: ContextVar[bool] = ContextVar("bulk_insert_audited", default=False)
+
+
+@contextmanager
+def audited_bulk_insert() -> Iterator[None]:
+    """Allow `bulk_create` inside this block; only `audit.services.audited_bulk_create` opens it."""
+    token = _bulk_insert_audited.set(True)
+    try:
+        yield
+    finally:
+        _bulk_insert_audited.reset(token)
+
+
 class ProtectedQuerySet(models.QuerySet):
     """Refuses bulk writes, which would change rows without an audit event per row."""
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if not _bulk_insert_audited.get():
+            raise RecordProtected(f"{self.model.__name__} rows are inserted in bulk only through "
+                                  "audit.services.audited_bulk_create, which audits every row.")
+        return super().bulk_create(objs, *args, **kwargs)
 
     def update(self, **kwargs: Any) -> int:
         raise RecordProtected(f"{self.model.__name__} rows change only through a service, one audited row at a time.")

@@ -75,3 +75,130 @@ def test_reads_of_a_patient_are_logged_without_values(make_patient, api):
     event = AccessEvent.objects.get()
     assert (event.patient_id, event.category, event.channel) == (patient.pk, "demographics", "api")
     assert "Canaryname" not in str(vars(event))
+
+
+def _tamper_sql(statements: list[tuple[str, list]]) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER IF EXISTS audit_auditevent_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS audit_auditevent_no_delete")
+        else:
+            cursor.execute("SET session_replication_role = replica")
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def _demo_chain(make_episode):
+    first = make_episode()
+    make_episode()
+    events = list(AuditEvent.objects.filter(chain=f"site:{first.site_id}").order_by("seq"))
+    assert len(events) >= 4
+    return events
+
+
+def test_a_deleted_event_is_named_by_the_verifier(make_episode):
+    events = _demo_chain(make_episode)
+    _tamper_sql([("DELETE FROM audit_auditevent WHERE seq = %s", [events[1].seq])])
+    assert [r.broken_at for r in verify_all() if not r.ok] == [events[2].seq]
+
+
+def test_an_inserted_event_is_named_by_the_verifier(make_episode):
+    events = _demo_chain(make_episode)
+    forged = events[1]
+    _tamper_sql(
+        [
+            (
+                "INSERT INTO audit_auditevent (chain, occurred_at, actor_label, actor_role, action, outcome, "
+                "object_type, object_id, changes, reason, prev_hash, hash, site_id) "
+                "SELECT chain, occurred_at, actor_label, actor_role, 'patient.amend', outcome, object_type, "
+                "object_id, changes, reason, prev_hash, hash, site_id FROM audit_auditevent WHERE seq = %s",
+                [forged.seq],
+            )
+        ]
+    )
+    inserted = AuditEvent.objects.order_by("-seq").first()
+    assert [r.broken_at for r in verify_all() if not r.ok] == [inserted.seq]
+
+
+def test_reordered_events_are_named_by_the_verifier(make_episode):
+    events = _demo_chain(make_episode)
+    first, second = events[1], events[2]
+    swap = (
+        "UPDATE audit_auditevent SET action = %s, object_id = %s, changes = %s, prev_hash = %s, hash = %s "
+        "WHERE seq = %s"
+    )
+    import json
+
+    _tamper_sql(
+        [
+            (
+                swap,
+                [second.action, second.object_id, json.dumps(second.changes), second.prev_hash, second.hash, first.seq],
+            ),
+            (swap, [first.action, first.object_id, json.dumps(first.changes), first.prev_hash, first.hash, second.seq]),
+        ]
+    )
+    assert [r.broken_at for r in verify_all() if not r.ok] == [first.seq]
+
+
+def test_bulk_inserts_of_audited_rows_are_refused_outside_the_audited_path(make_patient):
+    from handregen.patients.models import Patient
+
+    patient = make_patient()
+    with pytest.raises(RecordProtected):
+        Patient.objects.bulk_create(
+            [
+                Patient(
+                    site=patient.site,
+                    mrn="BULK",
+                    given_name="a",
+                    family_name="b",
+                    birth_date=patient.birth_date,
+                    sex="male",
+                    dominant_hand="right",
+                    wristband_code="WBULK",
+                )
+            ]
+        )
+    with pytest.raises(RecordProtected):
+        AuditEvent.objects.bulk_create([AuditEvent(chain="global", action="x", prev_hash="0", hash="0")])
+
+
+def test_an_audited_bulk_insert_writes_one_chained_event_per_row(make_patient, physician):
+    from handregen.audit.services import audited_bulk_create
+    from handregen.cellproducts.identifiers import new_wristband_code
+    from handregen.patients.models import Patient
+
+    template = make_patient()
+    rows = [
+        Patient(
+            site=physician.site,
+            mrn=f"B-{n}",
+            given_name="Bulk",
+            family_name=f"Row{n}",
+            birth_date=template.birth_date,
+            sex="female",
+            dominant_hand="right",
+            wristband_code=new_wristband_code(),
+        )
+        for n in range(5)
+    ]
+    before = AuditEvent.objects.count()
+    with transaction.atomic():
+        audited_bulk_create(
+            actor=physician,
+            site=physician.site,
+            action="patient.import",
+            objects=rows,
+            describe=lambda p: {
+                "object_type": "patient",
+                "object_id": p.pk,
+                "patient_id": p.pk,
+                "changes": {"mrn": [None, p.mrn]},
+            },
+        )
+    assert Patient.objects.filter(mrn__startswith="B-").count() == 5
+    assert AuditEvent.objects.count() == before + 5
+    assert all(r.ok for r in verify_all())

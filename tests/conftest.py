@@ -112,3 +112,22 @@ def api(persona: Callable[[str], Actor]) -> Callable[..., ApiClient]:
         return ApiClient(token_create(username=actor.user.username, site_code=site_code))
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _append_only_tables_flushable(request: pytest.FixtureRequest) -> Any:
+    """Let Django flush append-only tables after a transactional test (live server, concurrency).
+
+    The flush deletes every row, which the append-only triggers rightly refuse on SQLite; empty those
+    tables first with the triggers briefly dropped (see `empty_append_only_tables_for_tests`).
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames
+    if not transactional:
+        yield
+        return
+    from handregen.audit.append_only_sql import empty_append_only_tables_for_tests
+
+    request.getfixturevalue("transactional_db")
+    yield
+    empty_append_only_tables_for_tests()

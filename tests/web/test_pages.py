@@ -74,7 +74,7 @@ def test_registering_a_patient_on_the_page_then_opening_an_episode(signed_in):
     assert episode.target_joints == ["PIP3", "DIP2"]
     page = client.get(f"/episodes/{episode.pk}/").content.decode()
     assert "Referred — to see in consultation" in page
-    assert "episode.open" in page
+    assert "Episode opened" in page
 
 
 def test_a_bad_registration_keeps_what_was_typed_and_names_the_problem(signed_in):

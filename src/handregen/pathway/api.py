@@ -81,6 +81,7 @@ class WithdrawIn(Schema):
 class TimelineEntry(Schema):
     at: datetime
     action: str
+    what: str
     outcome: str
     by: str
     role: str

@@ -45,6 +45,24 @@ def episodes_by_stage(*, actor: Actor) -> dict[str, list[Episode]]:
     return {s.value: grouped[s.value] for s in Stage if grouped.get(s.value)}
 
 
+# Words for audit actions that are not pathway steps; pathway steps use their transition's label.
+ACTION_WORDS = {
+    "episode.open": "Episode opened",
+    "patient.register": "Patient registered",
+    "patient.amend": "Patient details corrected",
+}
+
+
+def action_words(action: str) -> str:
+    """A clinician's words for an audit action code such as `episode.consultation`."""
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    kind, _, step = action.partition(".")
+    if kind == "episode" and step in TRANSITIONS:
+        return TRANSITIONS[step].label
+    return action.replace(".", ": ").replace("_", " ").capitalize()
+
+
 def episode_timeline(*, actor: Actor, episode: Episode, channel: str = "web") -> list[dict[str, Any]]:
     """Every recorded step of the episode, in order, with who and when (from the audit trail)."""
     events = AuditEvent.objects.filter(episode_id=episode.pk, site=actor.site).order_by("seq")
@@ -53,6 +71,7 @@ def episode_timeline(*, actor: Actor, episode: Episode, channel: str = "web") ->
         {
             "at": e.occurred_at,
             "action": e.action,
+            "what": action_words(e.action),
             "outcome": e.outcome,
             "by": e.actor_label,
             "role": e.actor_role,

@@ -21,8 +21,9 @@ class Column:
     unit: str = ""
     allowed: str = ""
     source: str = ""
-    identifying: bool = False  # removed or transformed by the research export
-    free_text: bool = False  # dropped by the research export
+    # What the research export does with the column (HIPAA Safe Harbor): keep, drop, study_code (ids),
+    # year (dates), age (birth date -> age at the index date, 90+ grouped), zip3 (postal codes).
+    deid: str = "keep"
 
 
 @dataclass(frozen=True)

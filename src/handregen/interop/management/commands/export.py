@@ -1,4 +1,5 @@
-"""`handregen export csv --out DIR --user USERNAME`: the site's data as tidy CSV tables with a data dictionary."""
+"""`handregen export csv|research --out DIR --user USERNAME`: tidy CSV tables with a data dictionary, or the
+de-identified research export with its manifest."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from handregen.errors import Forbidden
 
 
 class Command(BaseCommand):
-    help = "Export the site's data (csv)."
+    help = "Export the site's data: csv (identified, staff) or research (de-identified)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("format", choices=["csv"])
+        parser.add_argument("format", choices=["csv", "research"])
         parser.add_argument("--out", required=True, type=Path, help="folder to write into")
         parser.add_argument("--user", required=True, help="export as this user (their site and role apply)")
         parser.add_argument("--site", help="site code when the user works at several sites")

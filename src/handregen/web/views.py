@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -152,3 +154,15 @@ def episode_withdraw_page(request: HttpRequest, episode_id: uuid.UUID) -> HttpRe
             messages.success(request, "The episode was withdrawn.")
             return redirect("web:episode", found.pk)
     return render(request, "web/episode_withdraw.html", {"episode": found, "form": form, "reasons": reasons})
+
+
+@staff_page
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password; the validators (15+ characters, not a common password) apply."""
+    form = PasswordChangeForm(request.user, request.POST or None)  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)  # keep this session; other sessions of the user end
+        messages.success(request, "Your password was changed.")
+        return redirect("web:home")
+    return render(request, "web/password_change.html", {"form": form})

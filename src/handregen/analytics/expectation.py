@@ -98,7 +98,7 @@ def expectation_for(
         if len(similar) >= min_n or not relaxable:
             break
         criteria.pop(relaxable.pop(0))
-    n = int(len(similar))
+    n = len(similar)
     used = [f"{k} = {v}" for k, v in criteria.items()]
     if n < min_n:
         return Expectation(
@@ -116,6 +116,7 @@ def expectation_for(
     ci = proportion_ci(k, n)
     reinterventions = int(similar["reintervention"].sum())
     share = k / n
+    assert ci.ci_low is not None and ci.ci_high is not None  # n >= min_n > 0
     message = (
         f"Of {n} similar past patients ({'; '.join(used)}), {k} ({share:.0%}) reached a meaningful "
         f"improvement in pain at {timepoint} (95% CI {ci.ci_low:.0%} to {ci.ci_high:.0%}). "
@@ -129,7 +130,7 @@ def expectation_for(
         used,
         rule,
         timepoint,
-        message,  # type: ignore[arg-type]
+        message,
         reinterventions,
         reinterventions / n,
         CAVEATS,

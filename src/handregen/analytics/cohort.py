@@ -1,0 +1,222 @@
+"""Cohort outcome figures from the data frames (pure: pandas and the statistics module, no Django).
+
+For one instrument and time point: how many were expected and assessed, the mean change from baseline with
+its 95% CI, and responder rates by each applicable rule with exact CIs, complete-case or with non-assessed
+patients counted as non-responders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from handregen.analytics.stats import mean_ci, responder_rate
+from handregen.outcomes.instruments import load_instrument
+from handregen.outcomes.responders import MCIDS, NRS_PERCENT, NRS_POINTS, omeract_oarsi_responder
+
+BASELINE = "baseline"
+SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class RuleRate:
+    rule: str
+    description: str
+    n_responders: int
+    n_assessed: int
+    n_expected: int
+    n_undefined: int  # assessed, but the rule cannot be applied (e.g. 30% of a baseline of 0)
+    denominator: int
+    rate: float | None
+    ci95: list[float] | None
+    missing: str
+    assumption: str
+    threshold: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeFigures:
+    instrument: str
+    subscale: str
+    timepoint: str
+    n_expected: int
+    n_assessed: int
+    n_not_assessed: int
+    mean_baseline: float | None
+    mean_follow_up: float | None
+    mean_change: float | None
+    ci95: list[float] | None
+    higher_is_worse: bool
+    responders: list[RuleRate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def expected_episodes(follow_ups: pd.DataFrame, episodes: pd.DataFrame, timepoint: str, today: date) -> pd.Index:
+    """Episodes whose window for `timepoint` has opened (so an assessment was due), not superseded."""
+    rows = follow_ups[
+        (follow_ups["timepoint"] == timepoint)
+        & follow_ups["superseded_at"].isna()
+        & follow_ups["episode_id"].isin(episodes["episode_id"])
+    ]
+    opened = rows["due_from"].notna() & (rows["due_from"] <= today)
+    return pd.Index(rows.loc[opened | rows["completed_at"].notna(), "episode_id"].unique())
+
+
+def _paired(scores: pd.DataFrame, instrument: str, subscale: str, timepoint: str) -> pd.DataFrame:
+    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == subscale)]
+    base = chosen[chosen["timepoint"] == BASELINE].drop_duplicates("episode_id").set_index("episode_id")["value"]
+    follow = chosen[chosen["timepoint"] == timepoint].drop_duplicates("episode_id").set_index("episode_id")["value"]
+    return pd.DataFrame({"baseline": base, "follow_up": follow}).dropna().astype(float)
+
+
+def _improvement(paired: pd.DataFrame, higher_is_worse: bool) -> pd.Series:
+    diff = paired["baseline"] - paired["follow_up"]
+    return diff if higher_is_worse else -diff
+
+
+def _rate(
+    rule: str,
+    description: str,
+    flags: list[bool | None],
+    n_expected: int,
+    missing: str,
+    threshold: dict[str, Any] | None = None,
+) -> RuleRate:
+    result = responder_rate(flags, n_expected, missing=missing)  # type: ignore[arg-type]
+    ci = [result.ci_low, result.ci_high] if result.ci_low is not None and result.ci_high is not None else None
+    return RuleRate(
+        rule=rule,
+        description=description,
+        n_responders=result.n_responders,
+        n_assessed=result.n_assessed,
+        n_expected=result.n_expected,
+        n_undefined=result.n_undefined,
+        denominator=result.denominator,
+        rate=result.rate,
+        ci95=ci,
+        missing=missing,
+        assumption=result.assumption,
+        threshold=threshold,
+    )
+
+
+def outcome_figures(
+    *,
+    scores: pd.DataFrame,
+    episodes: pd.DataFrame,
+    follow_ups: pd.DataFrame,
+    instrument: str,
+    timepoint: str,
+    today: date,
+    subscale: str = "",
+    missing: str = "complete_case",
+) -> OutcomeFigures:
+    """The figures for `instrument` (and `subscale`) at `timepoint` over the episodes given."""
+    definition = load_instrument(instrument)
+    higher_is_worse = definition.higher_is_worse
+    if subscale:
+        match = [s for s in definition.subscales if s.code == subscale]
+        if not match:
+            raise ValueError(f"{instrument} has no subscale {subscale!r}")
+        higher_is_worse = match[0].higher_is_worse
+    expected = expected_episodes(follow_ups, episodes, timepoint, today)
+    in_cohort = scores[scores["episode_id"].isin(expected)]
+    paired = _paired(in_cohort, instrument, subscale, timepoint)
+    n_expected = len(expected)
+    change = (paired["follow_up"] - paired["baseline"]).to_numpy(dtype=float)
+    ci = mean_ci(change)
+    notes = [
+        "Change is follow-up minus baseline; for this measure a "
+        f"{'decrease' if higher_is_worse else 'increase'} is an improvement.",
+        "Before-after change is not proof that the treatment caused it: there is no control group.",
+    ]
+    rules: list[RuleRate] = []
+    improvement = _improvement(paired, higher_is_worse)
+    if instrument == "nrs" and not subscale:
+        base = paired["baseline"]
+        two = (improvement >= NRS_POINTS - SLACK).tolist()
+        thirty: list[bool | None] = [
+            None if b == 0 else bool(100 * d >= NRS_PERCENT * b - SLACK) for b, d in zip(base, improvement, strict=True)
+        ]
+        rules.append(
+            _rate(
+                "nrs_2_points",
+                "pain decreased by at least 2 points (Farrar 2001)",
+                two,
+                n_expected,
+                missing,
+                {"points": NRS_POINTS},
+            )
+        )
+        rules.append(
+            _rate(
+                "nrs_30_percent",
+                "pain decreased by at least 30% (Farrar 2001); undefined at baseline 0",
+                thirty,
+                n_expected,
+                missing,
+                {"percent": NRS_PERCENT},
+            )
+        )
+        rules.append(_omeract(in_cohort, timepoint, n_expected, missing))
+    if instrument in MCIDS and not subscale:
+        mcid = MCIDS[instrument]
+        flags = (improvement >= mcid.value - SLACK).tolist()
+        rules.append(
+            _rate(
+                "mcid",
+                f"improved by at least the MCID of {mcid.value:g} points",
+                flags,
+                n_expected,
+                missing,
+                {"value": mcid.value, "range": [mcid.low, mcid.high], "source": mcid.source},
+            )
+        )
+    if not rules:
+        notes.append("No responder rule is defined for this measure.")
+    return OutcomeFigures(
+        instrument=instrument,
+        subscale=subscale,
+        timepoint=timepoint,
+        n_expected=n_expected,
+        n_assessed=len(paired),
+        n_not_assessed=n_expected - len(paired),
+        mean_baseline=_mean(paired["baseline"]),
+        mean_follow_up=_mean(paired["follow_up"]),
+        mean_change=ci.mean,
+        ci95=[ci.ci_low, ci.ci_high] if ci.ci_low is not None else None,  # type: ignore[list-item]
+        higher_is_worse=higher_is_worse,
+        responders=rules,
+        notes=notes,
+    )
+
+
+def _mean(values: pd.Series) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+def _omeract(scores: pd.DataFrame, timepoint: str, n_expected: int, missing: str) -> RuleRate:
+    """OMERACT-OARSI with pain = NRS x 10 and function = QuickDASH (both 0-100, higher worse); no patient
+    global is collected, so the moderate criterion needs both pain and function."""
+    pain = _paired(scores, "nrs", "", timepoint) * 10
+    function = _paired(scores, "quickdash", "", timepoint)
+    flags: list[bool | None] = []
+    for episode_id, row in pain.iterrows():
+        f = function.loc[episode_id] if episode_id in function.index else None
+        decision = omeract_oarsi_responder(
+            pain=(float(row["baseline"]), float(row["follow_up"])),
+            function=(float(f["baseline"]), float(f["follow_up"])) if f is not None else (None, None),
+        )
+        flags.append(decision.responder)
+    return _rate(
+        "omeract_oarsi",
+        "OMERACT-OARSI responder (Pham 2004; pain = NRS x 10, function = QuickDASH)",
+        flags,
+        n_expected,
+        missing,
+        {"thresholds": "Pham 2004, UNCONFIRMED values (clinical-facts 2.1)"},
+    )

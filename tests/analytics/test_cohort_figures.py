@@ -1,0 +1,108 @@
+"""Cohort figures on small fixed data sets, checked against values computed by hand."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from handregen.analytics.cohort import outcome_figures
+
+TODAY = date(2026, 11, 28)
+
+
+def _frames(nrs_pairs, quickdash_pairs=(), expected_extra=0):
+    """Episodes e0..eN with NRS (and QuickDASH) at baseline and m6; `expected_extra` more were due but not seen."""
+    n = len(nrs_pairs) + expected_extra
+    episodes = pd.DataFrame({"episode_id": [f"e{i}" for i in range(n)]})
+    follow_ups = pd.DataFrame(
+        {
+            "episode_id": [f"e{i}" for i in range(n)],
+            "timepoint": "m6",
+            "days": 182,
+            "due_from": date(2026, 1, 1),
+            "due_until": date(2026, 2, 1),
+            "completed_at": None,
+            "superseded_at": None,
+        }
+    )
+    rows = []
+    for i, (b, f) in enumerate(nrs_pairs):
+        rows += [(f"e{i}", "baseline", "nrs", "", b), (f"e{i}", "m6", "nrs", "", f)]
+    for i, (b, f) in enumerate(quickdash_pairs):
+        rows += [(f"e{i}", "baseline", "quickdash", "", b), (f"e{i}", "m6", "quickdash", "", f)]
+    scores = pd.DataFrame(rows, columns=["episode_id", "timepoint", "instrument", "subscale", "value"])
+    return scores, episodes, follow_ups
+
+
+def test_mean_change_and_its_t_interval():
+    # changes -1, -2, -3, -4, -5: mean -3, sd 1.5811, t(0.975, 4) = 2.7764 -> -3 +/- 1.9632
+    scores, episodes, follow_ups = _frames([(8, 7), (8, 6), (8, 5), (8, 4), (8, 3)])
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    assert (figures.n_expected, figures.n_assessed) == (5, 5)
+    assert figures.mean_change == pytest.approx(-3.0)
+    assert figures.ci95 == pytest.approx([-4.9632, -1.0368], abs=1e-4)
+
+
+def test_responder_rates_complete_case_and_non_responder_imputation():
+    # 7 of 20 assessed decreased by >= 2 points; 5 more were expected but not assessed.
+    pairs = [(7, 4)] * 7 + [(7, 6)] * 13
+    scores, episodes, follow_ups = _frames(pairs, expected_extra=5)
+    complete = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    two = next(r for r in complete.responders if r.rule == "nrs_2_points")
+    assert (two.n_responders, two.n_assessed, complete.n_expected) == (7, 20, 25)
+    assert two.rate == pytest.approx(0.35)
+    assert two.ci95 == pytest.approx([0.1539, 0.5922], abs=1e-4)  # Clopper-Pearson 7/20
+    imputed = outcome_figures(
+        scores=scores,
+        episodes=episodes,
+        follow_ups=follow_ups,
+        instrument="nrs",
+        timepoint="m6",
+        today=TODAY,
+        missing="non_responder",
+    )
+    assert next(r for r in imputed.responders if r.rule == "nrs_2_points").rate == pytest.approx(7 / 25)
+
+
+def test_the_30_percent_rule_is_undefined_at_baseline_zero_and_not_counted_as_no():
+    scores, episodes, follow_ups = _frames([(0, 0), (10, 7), (10, 8)])
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    thirty = next(r for r in figures.responders if r.rule == "nrs_30_percent")
+    assert (thirty.n_responders, thirty.n_assessed, thirty.n_undefined, thirty.denominator) == (1, 3, 1, 2)
+    assert thirty.rate == pytest.approx(0.5)
+
+
+def test_omeract_oarsi_uses_nrs_and_quickdash_together():
+    # Pain 6 -> 2.5 (60 -> 25: -35 points, 58%): high improvement in pain -> responder (clinical-facts 7.6).
+    scores, episodes, follow_ups = _frames([(6, 2.5), (6, 6)], quickdash_pairs=[(50, 45), (50, 49)])
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    omeract = next(r for r in figures.responders if r.rule == "omeract_oarsi")
+    assert (omeract.n_responders, omeract.n_assessed) == (1, 2)
+
+
+def test_the_mcid_rule_carries_its_value_range_and_source():
+    scores, episodes, follow_ups = _frames([(5, 5)], quickdash_pairs=[(60, 40)])
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="quickdash", timepoint="m6", today=TODAY
+    )
+    mcid = figures.responders[0]
+    assert mcid.rule == "mcid" and mcid.n_responders == 1
+    assert mcid.threshold["value"] == 14.0 and mcid.threshold["range"] == [9.0, 20.0]
+    assert "Sorensen" in mcid.threshold["source"]
+
+
+def test_follow_ups_whose_window_has_not_opened_are_not_expected():
+    scores, episodes, follow_ups = _frames([(7, 4), (7, 4)])
+    follow_ups.loc[1, "due_from"] = date(2027, 1, 1)
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    assert figures.n_expected == 1 and figures.n_assessed == 1

@@ -87,3 +87,105 @@ def expectation(
         timepoint=timepoint,
         min_n=min_n,
     )
+
+
+def patient_flow(*, actor: Actor) -> list[Any]:
+    """The site's patient flow from referral to each follow-up, with reasons for leaving."""
+    from handregen.analytics.flow import flow_steps
+    from handregen.audit.models import AuditEvent
+    from handregen.evaluation.models import CandidacyDecision
+    from handregen.outcomes.models import QuestionnaireResponse
+    from handregen.pathway.models import Protocol
+    from handregen.procedures.models import Injection
+
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    episodes = episodes_frame(sites)
+    decisions = pd.DataFrame.from_records(
+        CandidacyDecision.objects.filter(site_id__in=sites)
+        .order_by("decided_at")
+        .values_list("episode_id", "decision"),
+        columns=["episode_id", "decision"],
+    ).drop_duplicates("episode_id", keep="last")
+    injected = set(Injection.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", flat=True))
+    assessed = set(
+        QuestionnaireResponse.objects.filter(site_id__in=sites, follow_up__cycle=1)
+        .values_list("episode_id", "follow_up__timepoint")
+        .distinct()
+    )
+    withdrawals = {
+        e: r
+        for e, r in AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(
+            "episode_id", "reason"
+        )
+    }
+    protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
+    timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
+    return flow_steps(
+        episodes=episodes,
+        decisions=decisions,
+        injected=injected,
+        follow_ups=follow_ups_frame(sites),
+        assessed=assessed,
+        withdrawals=withdrawals,
+        timepoints=timepoints,
+        today=timezone.localdate(),
+    )
+
+
+def reintervention_survival(*, actor: Actor, at_days: tuple[int, ...] = (180, 365, 730)) -> Any:
+    """Kaplan-Meier estimate of staying free of re-intervention after the first injection."""
+    from handregen.analytics.stats import kaplan_meier
+    from handregen.procedures.models import Injection
+    from handregen.safety.models import Reintervention
+
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    injected = dict(Injection.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", "performed_at"))
+    first_event: dict[Any, Any] = {}
+    for episode_id, on in (
+        Reintervention.objects.filter(site_id__in=sites)
+        .order_by("performed_on")
+        .values_list("episode_id", "performed_on")
+    ):
+        first_event.setdefault(episode_id, on)
+    today = timezone.localdate()
+    durations, events = [], []
+    for episode_id, performed_at in injected.items():
+        start = timezone.localtime(performed_at).date()
+        event_on = first_event.get(episode_id)
+        durations.append(((event_on or today) - start).days)
+        events.append(event_on is not None)
+    return kaplan_meier(durations, events, at=at_days)
+
+
+def adverse_event_rates(*, actor: Actor) -> list[dict[str, Any]]:
+    """Adverse events per 100 injections, by grade and by seriousness, with exact CIs."""
+    from handregen.analytics.stats import event_rate_per_100
+    from handregen.procedures.models import Injection
+    from handregen.safety.models import AdverseEvent
+
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    n = Injection.objects.filter(site_id__in=sites).count()
+    events = pd.DataFrame.from_records(
+        AdverseEvent.objects.filter(site_id__in=sites).values_list("episode_id", "cycle", "grade", "serious"),
+        columns=["episode_id", "cycle", "grade", "serious"],
+    )
+    rows = []
+    groups: list[tuple[str, pd.DataFrame]] = [(f"grade {g}", events[events["grade"] == g]) for g in range(1, 6)]
+    groups += [("serious", events[events["serious"]]), ("any", events)]
+    for label, subset in groups:
+        # At most one counted per injection: patients with an event of this kind, per procedure.
+        k = int(subset.drop_duplicates(["episode_id", "cycle"]).shape[0])
+        rate = event_rate_per_100(min(k, n), n) if n else None
+        rows.append(
+            {
+                "kind": label,
+                "procedures": n,
+                "with_event": k,
+                "per_100": rate.rate_per_100 if rate else None,
+                "ci95": [rate.ci_low, rate.ci_high] if rate and rate.ci_low is not None else None,
+            }
+        )
+    return rows

@@ -1,0 +1,60 @@
+"""Charts as SVG strings (matplotlib, no display): change over time and re-intervention-free survival."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # after choosing the backend
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def change_chart(
+    title: str,
+    points: list[tuple[str, float | None, list[float] | None, int]],
+    *,
+    mcid: float | None,
+    higher_is_worse: bool,
+) -> str:
+    """Mean change from baseline with 95% CIs per time point; the MCID band shaded; n under each point."""
+    figure, axis = plt.subplots(figsize=(6.4, 3.2))
+    labels = [p[0] for p in points]
+    xs = list(range(len(points)))
+    for x, (_, mean, ci, n) in zip(xs, points, strict=True):
+        if mean is None:
+            continue
+        if ci:
+            axis.plot([x, x], ci, color="#1f5f8b", linewidth=2)
+        axis.plot([x], [mean], "o", color="#1f5f8b")
+        axis.annotate(f"n={n}", (x, mean), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    axis.axhline(0, color="#55606e", linewidth=0.8)
+    if mcid:
+        sign = -1 if higher_is_worse else 1
+        axis.axhspan(0, sign * mcid, color="#f2b705", alpha=0.15, label=f"within the MCID ({mcid:g})")
+        axis.legend(loc="best", fontsize=8)
+    axis.set_xticks(xs, labels)
+    axis.set_ylabel("change from baseline")
+    axis.set_title(title, fontsize=10)
+    return _svg(figure)
+
+
+def survival_chart(steps: list[tuple[float, float]], title: str) -> str:
+    figure, axis = plt.subplots(figsize=(6.4, 3.0))
+    if steps:
+        days, survival = zip(*steps, strict=True)
+        axis.step(days, survival, where="post", color="#1f5f8b")
+    axis.set_ylim(0, 1.02)
+    axis.set_xlabel("days since first injection")
+    axis.set_ylabel("free of re-intervention")
+    axis.set_title(title, fontsize=10)
+    return _svg(figure)

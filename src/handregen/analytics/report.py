@@ -1,0 +1,78 @@
+"""The cohort report (HTML and PDF): figures, charts and a methods section that says what they cannot show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from handregen.accounts.actor import Actor
+from handregen.analytics import selectors
+from handregen.analytics.charts import change_chart, survival_chart
+from handregen.analytics.dataset import CohortFilters
+from handregen.analytics.flow import flow_svg
+from handregen.outcomes.responders import MCIDS
+from handregen.pathway.models import Protocol
+
+REPORT_INSTRUMENTS = ("nrs", "quickdash", "prwe", "mhq")
+
+
+def cohort_report_context(*, actor: Actor, filters: CohortFilters | None = None) -> dict[str, Any]:
+    filters = filters or CohortFilters()
+    protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
+    timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
+    sections = []
+    for instrument in REPORT_INSTRUMENTS:
+        rows = [
+            selectors.cohort_outcomes(actor=actor, instrument=instrument, timepoint=t, filters=filters)
+            for t in timepoints
+        ]
+        points = [(r["timepoint"], r["mean_change"], r["ci95"], r["n_assessed"]) for r in rows]
+        mcid = MCIDS[instrument].value if instrument in MCIDS else None
+        higher_is_worse = rows[0]["higher_is_worse"] if rows else True
+        sections.append(
+            {
+                "instrument": instrument,
+                "rows": rows,
+                "chart": change_chart(
+                    f"{instrument}: mean change from baseline (95% CI)",
+                    points,
+                    mcid=mcid,
+                    higher_is_worse=higher_is_worse,
+                )
+                if any(p[1] is not None for p in points)
+                else "",
+            }
+        )
+    survival = selectors.reintervention_survival(actor=actor)
+    steps = [(s.day, s.survival) for s in survival.steps] if survival.steps else []
+    flow = selectors.patient_flow(actor=actor)
+    return {
+        "site": actor.site,
+        "generated": timezone.now(),
+        "filters": filters.as_dict(),
+        "sections": sections,
+        "flow": flow,
+        "flow_svg": flow_svg(flow),
+        "survival": survival,
+        "survival_chart": survival_chart([(0.0, 1.0), *steps], "Free of re-intervention (Kaplan-Meier)"),
+        "adverse_events": selectors.adverse_event_rates(actor=actor),
+        "protocol": protocol,
+    }
+
+
+def render_cohort_report_html(context: dict[str, Any]) -> str:
+    return render_to_string("analytics/cohort_report.html", context)
+
+
+def render_cohort_report_pdf(context: dict[str, Any]) -> bytes:
+    from weasyprint import HTML
+
+    html = render_cohort_report_html(context | {"for_pdf": True})
+    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()  # type: ignore[no-any-return]
+
+
+def _refuse_fetch(url: str) -> dict[str, Any]:
+    # Everything the report needs is inline; never let a rendered value pull a file or a web address.
+    raise ValueError(f"external resource refused: {url[:40]}")

@@ -1,0 +1,69 @@
+"""The cohort dashboard: figures per time point with their uncertainty, the flow, and the report."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from handregen.accounts.roles import Permission
+from handregen.analytics import selectors
+from handregen.analytics.charts import change_chart
+from handregen.analytics.dataset import CohortFilters
+from handregen.analytics.flow import flow_svg
+from handregen.analytics.forms import CohortForm
+from handregen.outcomes.responders import MCIDS
+from handregen.pathway.models import Protocol
+from handregen.web.access import staff_page
+
+
+@staff_page
+def dashboard(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.can(Permission.COHORT_VIEW_DEIDENTIFIED):
+        raise Http404
+    form = CohortForm(request.GET or None)
+    if request.GET and form.is_valid():
+        data, filters = form.cleaned_data, form.filters()
+    else:  # first visit, or an invalid choice (its error shows next to the field): the whole cohort
+        data, filters = {"instrument": "nrs", "missing": "complete_case"}, CohortFilters()
+    protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
+    timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
+    rows = [
+        selectors.cohort_outcomes(
+            actor=actor, instrument=data["instrument"], timepoint=t, filters=filters, missing=data["missing"]
+        )
+        for t in timepoints
+    ]
+    mcid = MCIDS[data["instrument"]].value if data["instrument"] in MCIDS else None
+    chart = change_chart(
+        "Mean change from baseline (95% CI)",
+        [(r["timepoint"], r["mean_change"], r["ci95"], r["n_assessed"]) for r in rows],
+        mcid=mcid,
+        higher_is_worse=rows[0]["higher_is_worse"] if rows else True,
+    )
+    flow = selectors.patient_flow(actor=actor)
+    return render(
+        request,
+        "analytics/dashboard.html",
+        {
+            "form": form,
+            "rows": rows,
+            "chart": chart,
+            "flow_svg": flow_svg(flow),
+            "instrument": data["instrument"],
+        },
+    )
+
+
+@staff_page
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    from handregen.analytics.report import cohort_report_context, render_cohort_report_pdf
+
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.can(Permission.COHORT_VIEW_DEIDENTIFIED):
+        raise Http404
+    response = HttpResponse(
+        render_cohort_report_pdf(cohort_report_context(actor=actor)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = 'attachment; filename="cohort-report.pdf"'
+    return response

@@ -122,6 +122,53 @@ def _register_routers() -> None:
     api.add_router("/protocols", protocols)
     api.add_router("/patients", patients)
     api.add_router("/episodes", episodes)
+    from handregen.analytics.api import router as analytics
+
+    api.add_router("/analytics", analytics)
+    _register_evaluation_routers()
+    _register_chain_routers()
+    _register_outcome_routers()
+
+
+def _register_chain_routers() -> None:
+    # Harvest, products, labels and injection (issue 4): the chain of identity.
+    from handregen.cellproducts.api import donors, products, wristbands
+    from handregen.procedures.api import router as procedures
+
+    api.add_router("/episodes", procedures)
+    api.add_router("/products", products)
+    api.add_router("/donors", donors)
+    api.add_router("/patients", wristbands)
+
+
+def _register_outcome_routers() -> None:
+    # Post-care, follow-ups and safety (issue 5): several routers share the /episodes prefix.
+    from handregen.aftercare.api import router as aftercare
+    from handregen.outcomes.api import episode_router as episode_outcomes
+    from handregen.outcomes.api import follow_up_router, response_router
+    from handregen.safety.api import adverse_event_router, alert_router
+    from handregen.safety.api import episode_router as episode_safety
+
+    api.add_router("/episodes", aftercare)
+    api.add_router("/episodes", episode_outcomes)
+    api.add_router("/episodes", episode_safety)
+    api.add_router("/follow-ups", follow_up_router)
+    api.add_router("/responses", response_router)
+    api.add_router("/adverse-events", adverse_event_router)
+    api.add_router("/safety-alerts", alert_router)
+
+
+def _register_evaluation_routers() -> None:
+    # Consultation, candidacy, consent and preparation (issue 3).
+    from handregen.consent.api import documents as consent_documents
+    from handregen.consent.api import router as consent
+    from handregen.evaluation.api import router as evaluation
+    from handregen.preparation.api import router as preparation
+
+    api.add_router("/episodes", evaluation)
+    api.add_router("/episodes", consent)
+    api.add_router("/episodes", preparation)
+    api.add_router("/consent-documents", consent_documents)
 
 
 _register_routers()

@@ -38,8 +38,10 @@ INSTALLED_APPS = [
     "handregen.pathway",
     "handregen.evaluation",
     "handregen.consent",
+    "handregen.preparation",
     "handregen.cellproducts",
     "handregen.procedures",
+    "handregen.aftercare",
     "handregen.outcomes",
     "handregen.safety",
     "handregen.analytics",
@@ -140,6 +142,15 @@ EMAIL_BACKEND = env_str("HANDREGEN_EMAIL_BACKEND", "django.core.mail.backends.co
 
 # Clinic-level parameters that are not protocol data.
 HANDREGEN_DEFAULT_PROTOCOL = env_str("HANDREGEN_DEFAULT_PROTOCOL", "hand-oa-autologous")
+# A folder of clinic-edited consent documents (<version>.md); empty = the shipped ones only.
+HANDREGEN_CONSENT_DOCUMENTS_DIR = env_str("HANDREGEN_CONSENT_DOCUMENTS_DIR", "")
+# Patient questionnaire links and reminders (outcomes): days a link stays valid, days after the invitation
+# before one reminder, the address patients' links start with, and a folder of licensed item wording files.
+HANDREGEN_LINK_DAYS = env_int("HANDREGEN_LINK_DAYS", 14)
+HANDREGEN_REMINDER_AFTER_DAYS = env_int("HANDREGEN_REMINDER_AFTER_DAYS", 7)
+HANDREGEN_BASE_URL = env_str("HANDREGEN_BASE_URL", "http://127.0.0.1:8000")
+HANDREGEN_WORDING_DIR = env_str("HANDREGEN_WORDING_DIR", "")
+DEFAULT_FROM_EMAIL = env_str("HANDREGEN_FROM_EMAIL", "handregen@localhost")
 
 LOGGING = {
     "version": 1,

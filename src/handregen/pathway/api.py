@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from handregen.api import actor_of
+from handregen.cellproducts.selectors import current_product
 from handregen.errors import NotFound
 from handregen.pathway import selectors, services
 from handregen.pathway.models import Episode, Protocol
@@ -109,7 +110,7 @@ def episode_out(request: HttpRequest, episode: Episode) -> dict[str, Any]:
         "cycle": episode.cycle,
         "protocol": {"code": episode.protocol.code, "version": episode.protocol.version},
         "allowed_actions": selectors.allowed_actions(actor=actor, episode=episode),
-        "current_product": None,
+        "current_product": current_product(episode=episode),
         "version": episode.version,
     }
 

@@ -50,6 +50,17 @@ ACTION_WORDS = {
     "episode.open": "Episode opened",
     "patient.register": "Patient registered",
     "patient.amend": "Patient details corrected",
+    # The chain of identity (cellproducts, procedures).
+    "harvest.record": "Harvest recorded",
+    "product.collect": "Cell product collected and identified",
+    "product.receive": "Cell product received in the lab",
+    "product.processing": "Cell product processing recorded",
+    "product.release": "Cell product released (second person verified)",
+    "product.exceptional_release": "Cell product released by EXCEPTIONAL RELEASE",
+    "product.administer": "Cell product administered",
+    "product.discard": "Cell product discarded",
+    "product.label_print": "Product label printed",
+    "injection.record": "Injection recorded after bedside verification",
 }
 
 

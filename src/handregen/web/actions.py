@@ -8,6 +8,15 @@ from handregen.pathway.models import Episode
 
 ACTION_PAGES: dict[str, str] = {
     "withdraw": "web:episode-withdraw",
+    "consultation": "evaluation:consultation",
+    "candidacy": "evaluation:candidacy",
+    "consent": "consent:consent",
+    "preparation": "preparation:checklist",
+    "post_care": "aftercare:post-care",
+    "repeat_cycle": "aftercare:repeat-cycle",
+    "harvest": "procedures:harvest",
+    "release": "cellproducts:episode-product",
+    "injection": "procedures:injection",
 }
 
 

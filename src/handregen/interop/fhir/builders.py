@@ -116,6 +116,21 @@ def conditions_of(patient: Patient) -> list[dict[str, Any]]:
     return [condition_resource(e) for e in episodes]
 
 
-BY_PATIENT: dict[str, PatientResources] = {
-    "Condition": conditions_of,
-}
+def _by_patient() -> dict[str, PatientResources]:
+    from handregen.interop.fhir import clinical
+
+    return {
+        "Condition": conditions_of,
+        "Encounter": clinical.encounters_of,
+        "Procedure": clinical.procedures_of,
+        "BiologicallyDerivedProduct": clinical.products_of,
+        "Observation": clinical.observations_of,
+        "QuestionnaireResponse": clinical.questionnaire_responses_of,
+        "AdverseEvent": clinical.adverse_events_of,
+        "Consent": clinical.consents_of,
+        "CarePlan": clinical.care_plans_of,
+    }
+
+
+# Resource type -> builder of that patient's resources of the type, in the order $everything lists them.
+BY_PATIENT: dict[str, PatientResources] = _by_patient()

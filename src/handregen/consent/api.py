@@ -1,0 +1,183 @@
+"""REST endpoints for consent: take it with an electronic signature, read it, print it, withdraw it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema
+
+from handregen.api import actor_of
+from handregen.consent import selectors, services
+from handregen.consent.models import DEFAULT_MEANING, Consent
+from handregen.consent.pdf import consent_pdf
+from handregen.errors import NotFound
+from handregen.pathway import selectors as pathway_selectors
+from handregen.pathway.api import EpisodeOut, episode_out
+
+router = Router(tags=["episodes"])
+documents = Router(tags=["consent"])
+
+
+class ConsentIn(Schema):
+    """The consent discussion and the patient's electronic signature."""
+
+    document_version: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The consent document version shown and signed; it must be the protocol's current "
+        "`consent_document_version` (an older one → 409 outdated).",
+    )
+    discussed: dict[str, bool] = Field(
+        description="`{risks, benefits, alternatives, expectations}`: each must be true (one missing or false "
+        "→ 409 naming it; an unknown topic → 422)."
+    )
+    signer_name: str = Field(min_length=1, max_length=200, description="The signer's printed name")
+    signature_meaning: str = Field(
+        DEFAULT_MEANING, max_length=200, description=f"What the signature means; must be '{DEFAULT_MEANING}'"
+    )
+    expectation_shown: dict[str, Any] | None = Field(
+        None, description="The figure about similar past patients shown during the discussion, stored as shown"
+    )
+    discussion_notes: str = Field("", max_length=4000)
+
+
+class ConsentOut(Schema):
+    id: uuid.UUID
+    status: str
+    document_version: str
+    document_sha256: str
+    discussed: dict[str, bool]
+    expectation_shown: dict[str, Any] | None
+    recorded_at: datetime
+    signer_name: str | None
+    signature_meaning: str | None
+    signed_at: datetime | None
+    signature_digest: str | None
+    signature_valid: bool
+    withdrawn_at: datetime | None
+    withdrawn_reason: str
+    pdf_url: str
+
+
+class ConsentState(Schema):
+    consent: ConsentOut | None
+    valid: bool
+    refusals: list[str] = Field(
+        description="Why the consent does not allow harvest or injection now (empty if it does)"
+    )
+    required_document_version: str
+
+
+class EpisodeAfterConsent(EpisodeOut):
+    consent: ConsentOut
+
+
+class WithdrawConsentIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000, description="How and why the patient withdrew consent")
+
+
+class DocumentOut(Schema):
+    version: str
+    title: str
+    text: str
+    sha256: str
+
+
+def consent_out(consent: Consent) -> dict[str, Any]:
+    signature = selectors.signature_of(consent)
+    return {
+        "id": consent.pk,
+        "status": consent.status,
+        "document_version": consent.document.version,
+        "document_sha256": consent.document.sha256,
+        "discussed": consent.discussed,
+        "expectation_shown": consent.expectation_shown,
+        "recorded_at": consent.recorded_at,
+        "signer_name": signature.signer_name if signature else None,
+        "signature_meaning": signature.meaning if signature else None,
+        "signed_at": signature.signed_at if signature else None,
+        "signature_digest": signature.digest if signature else None,
+        "signature_valid": bool(signature and signature.is_valid_for(consent)),
+        "withdrawn_at": consent.withdrawn_at,
+        "withdrawn_reason": consent.withdrawn_reason,
+        "pdf_url": f"/api/v1/episodes/{consent.episode_id}/consent/pdf",
+    }
+
+
+@router.post(
+    "/{episode_id}/consent",
+    response=EpisodeAfterConsent,
+    summary="Record the consent discussion and the e-signature; stage 'consented'",
+    description="At consented or later the new consent renews (supersedes) the active one without a stage change.",
+)
+def consent_create(request: HttpRequest, episode_id: uuid.UUID, payload: ConsentIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    consent = services.consent_record(
+        actor=actor,
+        episode=episode,
+        document_version=payload.document_version,
+        discussed=payload.discussed,
+        signer_name=payload.signer_name,
+        signature_meaning=payload.signature_meaning,
+        expectation_shown=payload.expectation_shown,
+        discussion_notes=payload.discussion_notes,
+    )
+    moved = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    return episode_out(request, moved) | {"consent": consent_out(consent)}
+
+
+@router.get("/{episode_id}/consent", response=ConsentState, summary="The episode's consent and whether it is valid")
+def consent_detail(request: HttpRequest, episode_id: uuid.UUID) -> dict[str, Any]:
+    actor = actor_of(request)
+    episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    consent = selectors.consent_for_episode(actor=actor, episode=episode, channel="api")
+    refusals = selectors.consent_refusals(episode=episode)
+    return {
+        "consent": consent_out(consent) if consent else None,
+        "valid": not refusals,
+        "refusals": refusals,
+        "required_document_version": selectors.required_document_version(episode=episode),
+    }
+
+
+@router.post(
+    "/{episode_id}/consent/withdraw",
+    response=EpisodeAfterConsent,
+    summary="Record that the patient withdrew consent (harvest and injection are blocked)",
+)
+def consent_withdraw(request: HttpRequest, episode_id: uuid.UUID, payload: WithdrawConsentIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    consent = services.consent_withdraw(actor=actor, episode=episode, reason=payload.reason)
+    return episode_out(request, episode) | {"consent": consent_out(consent)}
+
+
+@router.get(
+    "/{episode_id}/consent/pdf",
+    response={200: None},
+    summary="The signed consent as a printable PDF",
+    openapi_extra={"responses": {200: {"content": {"application/pdf": {}}, "description": "The PDF"}}},
+)
+def consent_pdf_download(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = actor_of(request)
+    episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    consent = selectors.consent_for_episode(actor=actor, episode=episode, channel="api")
+    signature = selectors.signature_of(consent) if consent else None
+    if consent is None or signature is None:
+        raise NotFound("consent")
+    response = HttpResponse(consent_pdf(consent=consent, signature=signature), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{consent.pk}.pdf"'
+    return response
+
+
+@documents.get("/{version}", response=DocumentOut, summary="A consent document version: its text and sha256")
+def document_detail(request: HttpRequest, version: str) -> dict[str, Any]:
+    actor_of(request)
+    document = services.consent_document_ensure(version=version)
+    if document is None:
+        raise NotFound("consent document")
+    return {"version": document.version, "title": document.title, "text": document.text, "sha256": document.sha256}

@@ -1,0 +1,41 @@
+"""Staff forms for the consent discussion and signature, and for a withdrawal of consent."""
+
+from __future__ import annotations
+
+from django import forms
+
+from handregen.consent.models import DEFAULT_MEANING
+
+
+class ConsentForm(forms.Form):
+    document_version = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    discussed_risks = forms.BooleanField(label="Risks discussed", required=False)
+    discussed_benefits = forms.BooleanField(label="Possible benefits discussed (no promise of benefit)", required=False)
+    discussed_alternatives = forms.BooleanField(
+        label="Alternatives discussed (splint, therapy, steroid injection, surgery, waiting)", required=False
+    )
+    discussed_expectations = forms.BooleanField(
+        label="Realistic expectations discussed (what happened to similar patients)", required=False
+    )
+    discussion_notes = forms.CharField(
+        label="Notes of the discussion (questions asked)",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    signer_name = forms.CharField(label="Signer's printed name", max_length=200)
+    confirm_meaning = forms.BooleanField(
+        label=f"The signer confirms that this signature means: {DEFAULT_MEANING}", required=True
+    )
+
+    def discussed(self) -> dict[str, bool]:
+        return {
+            topic: bool(self.cleaned_data[f"discussed_{topic}"])
+            for topic in ("risks", "benefits", "alternatives", "expectations")
+        }
+
+
+class WithdrawConsentForm(forms.Form):
+    reason = forms.CharField(
+        label="How and why the patient withdrew consent", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,95 @@
+"""Staff pages: take consent (document text, discussion, signature), withdraw it, download the signed PDF."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from handregen.consent import selectors, services
+from handregen.consent.forms import ConsentForm, WithdrawConsentForm
+from handregen.consent.models import DEFAULT_MEANING
+from handregen.consent.pdf import consent_pdf
+from handregen.consent.text import document_html
+from handregen.errors import Forbidden, GuardRefused, InvalidInput
+from handregen.evaluation.views import episode_for_page
+from handregen.web.access import staff_page
+
+
+@staff_page
+def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor, episode = episode_for_page(request, episode_id)
+    required = selectors.required_document_version(episode=episode)
+    document = services.consent_document_ensure(version=required)
+    form = ConsentForm(
+        request.POST or None,
+        initial={"document_version": required, "signer_name": episode.patient.display_name},
+    )
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(
+                actor=actor,
+                episode=episode,
+                document_version=form.cleaned_data["document_version"],
+                discussed=form.discussed(),
+                signer_name=form.cleaned_data["signer_name"],
+                signature_meaning=DEFAULT_MEANING,
+                discussion_notes=form.cleaned_data["discussion_notes"],
+            )
+        except InvalidInput as exc:
+            for field, message in exc.errors:
+                form.add_error(field if field in form.fields else None, message)
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        else:
+            messages.success(request, "Consent recorded and signed. Print the signed consent for the patient.")
+            return redirect("consent:consent", episode.pk)
+    current = selectors.consent_for_episode(actor=actor, episode=episode)
+    return render(
+        request,
+        "consent/consent.html",
+        {
+            "episode": episode,
+            "form": form,
+            "reasons": reasons,
+            "document": document,
+            "document_html": document_html(document.text) if document else "",
+            "current": current,
+            "signature": selectors.signature_of(current) if current else None,
+            "current_refusals": selectors.consent_refusals(episode=episode),
+        },
+    )
+
+
+@staff_page
+def withdraw(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor, episode = episode_for_page(request, episode_id)
+    form = WithdrawConsentForm(request.POST or None)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_withdraw(actor=actor, episode=episode, reason=form.cleaned_data["reason"])
+        except InvalidInput as exc:
+            for field, message in exc.errors:
+                form.add_error(field if field in form.fields else None, message)
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        else:
+            messages.success(request, "The withdrawal of consent was recorded; harvest and injection are blocked.")
+            return redirect("consent:consent", episode.pk)
+    return render(request, "consent/withdraw.html", {"episode": episode, "form": form, "reasons": reasons})
+
+
+@staff_page
+def pdf(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor, episode = episode_for_page(request, episode_id)
+    current = selectors.consent_for_episode(actor=actor, episode=episode)
+    signature = selectors.signature_of(current) if current else None
+    if current is None or signature is None:
+        raise Http404
+    response = HttpResponse(consent_pdf(consent=current, signature=signature), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{current.pk}.pdf"'
+    return response

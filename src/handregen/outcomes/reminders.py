@@ -1,0 +1,138 @@
+"""Questionnaire invitations and reminders by e-mail; safe to run every hour (nothing is ever sent twice).
+
+Each sent e-mail has a `ReminderSent` row, unique per follow-up and kind, written in the same transaction
+as the link and the audit event and before the mail goes out: a rerun, or a second run at the same time,
+finds the row (or trips over the constraint) and sends nothing. If sending fails, the transaction rolls
+back and the next run tries again. The e-mail names no patient, condition or date of birth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from handregen.accounts.models import Site
+from handregen.audit.services import audit_record
+from handregen.outcomes.links import _link_create, link_url
+from handregen.outcomes.models import FollowUp, QuestionnaireResponse, ReminderSent
+from handregen.outcomes.schedule import BASELINE
+from handregen.outcomes.selectors import patient_instruments, site_today
+from handregen.pathway.stages import CLOSED_STAGES
+
+SUBJECTS = {
+    "invitation": "Your hand clinic questionnaire",
+    "reminder": "Reminder: your hand clinic questionnaire",
+}
+
+
+@dataclass
+class RemindReport:
+    """What one run did, in counts and one line per follow-up (ids and time-point codes only, no PHI)."""
+
+    invitations: int = 0
+    reminders: int = 0
+    skipped: int = 0
+    failed: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.invitations} invitation(s) and {self.reminders} reminder(s) sent; {self.skipped} "
+                f"follow-up(s) with nothing to send; {self.failed} failed (tried again on the next run).")
+
+
+def due_follow_ups(site: Site) -> Iterator[FollowUp]:
+    """Follow-ups of `site` inside their window today, not completed, of open episodes, patient with e-mail."""
+    today = site_today(site)
+    return iter(
+        FollowUp.objects.filter(
+            site=site,
+            completed_at__isnull=True,
+            superseded_at__isnull=True,
+            due_from__lte=today,
+            due_until__gte=today,
+        )
+        .exclude(timepoint=BASELINE)
+        .exclude(episode__stage__in=[s.value for s in CLOSED_STAGES])
+        .exclude(patient__email="")
+        .select_related("patient", "site", "episode")
+        .order_by("due_until", "pk")
+    )
+
+
+def _next_kind(fu: FollowUp, now: datetime) -> str | None:
+    sent = {r.kind: r for r in ReminderSent.objects.filter(follow_up=fu)}
+    if "invitation" not in sent:
+        return "invitation"
+    if "reminder" in sent:
+        return None
+    wait = timedelta(days=settings.HANDREGEN_REMINDER_AFTER_DAYS)
+    return "reminder" if sent["invitation"].sent_at + wait <= now else None
+
+
+def _message(fu: FollowUp, kind: str, url: str, expires: datetime) -> EmailMessage:
+    site = fu.site
+    phone = f"call us on {site.phone}" if site.phone else "call the clinic"
+    opening = ("This is a reminder: we have not yet heard" if kind == "reminder" else "We would like to hear")
+    body = (
+        f"Hello,\n\n{opening} how your hand is doing ({fu.label.lower()} after your treatment at "
+        f"{site.name}).\n\nPlease answer a few short questions here:\n\n{url}\n\n"
+        f"The link works until {timezone.localtime(expires):%d %B %Y}. It is personal: please do not forward it.\n"
+        f"If you have questions or worries about your hand, {phone}.\n\n{site.name}\n"
+    )
+    return EmailMessage(subject=SUBJECTS[kind], body=body, to=[fu.patient.email])
+
+
+def _send(fu: FollowUp, kind: str) -> bool:
+    """Send one invitation or reminder; False when another run already sent it."""
+    try:
+        with transaction.atomic():
+            locked = FollowUp.objects.select_for_update().select_related("patient", "site", "episode").get(pk=fu.pk)
+            link, token = _link_create(actor=None, fu=locked)
+            ReminderSent.objects.create(follow_up=locked, kind=kind, link=link, sent_at=timezone.now())
+            audit_record(
+                actor=None, site=locked.site, action=f"follow_up.{kind}_send", object_type="follow_up",
+                object_id=locked.pk, changes={"sent": [None, kind], "link": [None, str(link.pk)]},
+                patient_id=locked.patient_id, episode_id=locked.episode_id,
+            )
+            _message(locked, kind, link_url(token), link.expires_at).send(fail_silently=False)
+    except IntegrityError:
+        return False
+    return True
+
+
+def reminders_send(*, progress: Callable[[str], None] = lambda line: None) -> RemindReport:
+    """Send every due invitation, and one reminder HANDREGEN_REMINDER_AFTER_DAYS after it, across all sites."""
+    report = RemindReport()
+    candidates = [fu for site in Site.objects.order_by("code") for fu in due_follow_ups(site)]
+    now = timezone.now()
+    for number, fu in enumerate(candidates, start=1):
+        where = f"[{number}/{len(candidates)}] follow-up {fu.pk} ({fu.timepoint})"
+        recorded = set(QuestionnaireResponse.objects.filter(follow_up=fu).values_list("instrument", flat=True))
+        answered_by_link = fu.links.filter(submitted_at__isnull=False).exists()
+        kind = None if answered_by_link or not patient_instruments(fu, recorded) else _next_kind(fu, now)
+        if kind is None:
+            report.skipped += 1
+            line = f"{where}: nothing to send"
+        else:
+            try:
+                sent = _send(fu, kind)
+            except Exception as exc:  # a mail server error must not stop the other patients' mail
+                report.failed += 1
+                line = f"{where}: {kind} failed ({type(exc).__name__}); will try again"
+            else:
+                if sent:
+                    report.invitations += kind == "invitation"
+                    report.reminders += kind == "reminder"
+                    line = f"{where}: {kind} sent"
+                else:
+                    report.skipped += 1
+                    line = f"{where}: {kind} already sent by another run"
+        report.lines.append(line)
+        progress(line)
+    return report

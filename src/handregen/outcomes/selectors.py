@@ -1,0 +1,137 @@
+"""Reads of follow-ups and responses, scoped to the actor's site; statuses computed from the dates."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from handregen.accounts.actor import Actor
+from handregen.accounts.models import Site
+from handregen.accounts.roles import Permission
+from handregen.audit.services import access_record
+from handregen.errors import NotFound
+from handregen.outcomes.models import FollowUp, QuestionnaireResponse
+from handregen.outcomes.schedule import BASELINE, DUE, MISSED, status_on
+from handregen.pathway.models import Episode
+from handregen.pathway.stages import CLOSED_STAGES
+
+# Measured by staff with a device, never asked of the patient on the questionnaire page.
+MEASURED_BY_STAFF = frozenset({"grip", "pinch"})
+
+
+def site_zone(site: Site) -> ZoneInfo:
+    return ZoneInfo(site.time_zone)
+
+
+def site_today(site: Site) -> date:
+    """Today's date at the site (windows are calendar days where the clinic is)."""
+    return timezone.localdate(timezone=site_zone(site))
+
+
+def follow_up_status(fu: FollowUp, today: date) -> str:
+    """upcoming, due, completed, missed or superseded for `fu` on `today`."""
+    return status_on(
+        today,
+        due_from=fu.due_from,
+        due_until=fu.due_until,
+        completed=fu.completed_at is not None,
+        superseded=fu.superseded_at is not None,
+    )
+
+
+@dataclass
+class FollowUpRow:
+    """A follow-up with its status on a given day and the responses stored for it."""
+
+    follow_up: FollowUp
+    status: str
+    responses: list[QuestionnaireResponse] = field(default_factory=list)
+
+    @property
+    def recorded(self) -> set[str]:
+        return {r.instrument for r in self.responses}
+
+
+def follow_ups_visible_to(actor: Actor) -> QuerySet[FollowUp]:
+    actor.require(Permission.PATIENT_VIEW)
+    return FollowUp.objects.filter(site=actor.site).select_related("episode", "patient", "site")
+
+
+def follow_up_get(*, actor: Actor, follow_up_id: uuid.UUID | str, channel: str = "web") -> FollowUp:
+    """The follow-up if it belongs to the actor's site, else NotFound; the read is logged."""
+    try:
+        fu = follow_ups_visible_to(actor).select_related("episode__protocol").get(pk=follow_up_id)
+    except (FollowUp.DoesNotExist, ValueError) as exc:
+        raise NotFound("follow-up") from exc
+    access_record(actor=actor, patient_id=fu.patient_id, category="outcomes", channel=channel)
+    return fu
+
+
+def _with_responses(qs: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    return qs.prefetch_related(
+        Prefetch("responses", queryset=QuestionnaireResponse.objects.order_by("entered_at"), to_attr="stored")
+    )
+
+
+def _order_key(fu: FollowUp) -> tuple[int, int, int]:
+    return (fu.cycle, 0 if fu.timepoint == BASELINE else 1, fu.days or 0)
+
+
+def episode_follow_ups(
+    *, actor: Actor, episode: Episode, today: date | None = None, channel: str = "web"
+) -> list[FollowUpRow]:
+    """Every follow-up of the episode (all cycles), baseline first in each cycle, with status and responses."""
+    today = today or site_today(actor.site)
+    rows = _with_responses(follow_ups_visible_to(actor).filter(episode=episode))
+    access_record(actor=actor, patient_id=episode.patient_id, category="outcomes", channel=channel)
+    ordered = sorted(rows, key=_order_key)
+    return [FollowUpRow(fu, follow_up_status(fu, today), list(getattr(fu, "stored", []))) for fu in ordered]
+
+
+def follow_up_row(*, actor: Actor, follow_up: FollowUp, today: date | None = None) -> FollowUpRow:
+    """One follow-up with its status and responses."""
+    today = today or site_today(actor.site)
+    responses = list(QuestionnaireResponse.objects.filter(follow_up=follow_up).order_by("entered_at"))
+    return FollowUpRow(follow_up, follow_up_status(follow_up, today), responses)
+
+
+def follow_up_worklist(*, actor: Actor, today: date | None = None) -> list[FollowUpRow]:
+    """The site's follow-ups due now or missed and not completed, for episodes still open: due ones first
+    (the window closing soonest first), then missed ones (most recently missed first)."""
+    today = today or site_today(actor.site)
+    open_now = (
+        follow_ups_visible_to(actor)
+        .filter(completed_at__isnull=True, superseded_at__isnull=True)
+        .exclude(episode__stage__in=[s.value for s in CLOSED_STAGES])
+        .filter(Q(due_from__lte=today) | Q(due_from__isnull=True))
+    )
+    rows = [FollowUpRow(fu, follow_up_status(fu, today), list(getattr(fu, "stored", [])))
+            for fu in _with_responses(open_now)]
+    due = sorted((r for r in rows if r.status == DUE), key=lambda r: r.follow_up.due_until or date.max)
+    # A missed baseline cannot be made up after the injection, so it is no work for anyone.
+    missed = sorted(
+        (r for r in rows if r.status == MISSED and not r.follow_up.is_baseline),
+        key=lambda r: r.follow_up.due_until or date.min,
+        reverse=True,
+    )
+    return due + missed
+
+
+def patient_instruments(fu: FollowUp, recorded: set[str]) -> list[str]:
+    """The questionnaires a patient may answer for `fu` through a link: not measured by staff, not yet stored."""
+    return [code for code in fu.instruments if code not in MEASURED_BY_STAFF and code not in recorded]
+
+
+def response_get(*, actor: Actor, response_id: uuid.UUID | str, channel: str = "web") -> QuestionnaireResponse:
+    actor.require(Permission.PATIENT_VIEW)
+    try:
+        response = QuestionnaireResponse.objects.select_related("follow_up").get(pk=response_id, site=actor.site)
+    except (QuestionnaireResponse.DoesNotExist, ValueError) as exc:
+        raise NotFound("response") from exc
+    access_record(actor=actor, patient_id=response.patient_id, category="outcomes", channel=channel)
+    return response

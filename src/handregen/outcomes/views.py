@@ -1,0 +1,161 @@
+"""Staff pages for follow-ups: an episode's time points, one follow-up, an entry form per instrument, and the
+coordinator's worklist of follow-ups due or missed across the site."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from handregen.accounts.roles import Permission
+from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
+from handregen.outcomes import selectors
+from handregen.outcomes.forms import AmendmentForm, InstrumentForm, MarkDoneForm
+from handregen.outcomes.instruments import load_instrument
+from handregen.outcomes.links import questionnaire_link_create
+from handregen.outcomes.models import FollowUp, QuestionnaireResponse
+from handregen.outcomes.schedule import BASELINE, STATUS_WORDS
+from handregen.outcomes.services import (
+    allowed_instruments,
+    baseline_instruments,
+    baseline_response_record,
+    followup_mark_done,
+    response_record,
+)
+from handregen.pathway import selectors as pathway_selectors
+from handregen.pathway.models import Episode
+from handregen.web.access import staff_page
+
+
+def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:
+    try:
+        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)  # type: ignore[attr-defined]
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+
+
+def _follow_up(request: HttpRequest, follow_up_id: uuid.UUID) -> FollowUp:
+    try:
+        return selectors.follow_up_get(actor=request.actor, follow_up_id=follow_up_id)  # type: ignore[attr-defined]
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+
+
+@staff_page
+def episode_follow_ups(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    episode = _episode(request, episode_id)
+    rows = selectors.episode_follow_ups(actor=actor, episode=episode)
+    has_baseline = any(r.follow_up.cycle == episode.cycle and r.follow_up.timepoint == BASELINE for r in rows)
+    return render(request, "outcomes/episode_follow_ups.html", {
+        "episode": episode, "rows": rows, "words": STATUS_WORDS,
+        "baseline_instruments": [] if has_baseline else baseline_instruments(episode),
+        "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
+    })
+
+
+@staff_page
+def worklist(request: HttpRequest) -> HttpResponse:
+    """Follow-ups due now (window closing soonest first) and missed ones, for the coordinator."""
+    try:
+        rows = selectors.follow_up_worklist(actor=request.actor)  # type: ignore[attr-defined]
+    except Forbidden as exc:
+        raise Http404 from exc
+    return render(request, "outcomes/worklist.html", {"rows": rows, "words": STATUS_WORDS})
+
+
+@staff_page
+def follow_up(request: HttpRequest, follow_up_id: uuid.UUID) -> HttpResponse:
+    """One follow-up: its instruments and scores, a patient link to create, and 'mark done'."""
+    actor = request.actor  # type: ignore[attr-defined]
+    fu = _follow_up(request, follow_up_id)
+    reasons: list[str] = []
+    link_url = None
+    done_form = MarkDoneForm(request.POST if request.POST.get("action") == "done" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "link":
+                link_url = questionnaire_link_create(actor=actor, follow_up=fu)
+            elif request.POST.get("action") == "done" and done_form.is_valid():
+                followup_mark_done(actor=actor, follow_up=fu, reason=done_form.cleaned_data["reason"])
+                messages.success(request, f"The {fu.label} follow-up is marked done.")
+                return redirect("outcomes:follow-up", fu.pk)
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        except InvalidInput as exc:
+            reasons = [m for _, m in exc.errors]
+        fu.refresh_from_db()
+    row = selectors.follow_up_row(actor=actor, follow_up=fu)
+    stored = {r.instrument: r for r in row.responses if not r.side or r.side == fu.episode.side}
+    instruments = [{"code": code, "name": load_instrument(code).name, "response": stored.get(code)}
+                   for code in allowed_instruments(fu) if code in fu.instruments or code in stored]
+    extra = [code for code in allowed_instruments(fu) if code not in fu.instruments]
+    return render(request, "outcomes/follow_up.html", {
+        "fu": fu, "row": row, "words": STATUS_WORDS, "instruments": instruments, "extra": extra,
+        "reasons": reasons, "link_url": link_url, "done_form": done_form,
+        "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
+    })
+
+
+def _entry(
+    request: HttpRequest, *, fu: FollowUp | None, episode: Episode, instrument: str
+) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        definition = load_instrument(instrument)
+    except ValueError as exc:
+        raise Http404 from exc
+    existing = None
+    if fu is not None:
+        existing = QuestionnaireResponse.objects.filter(follow_up=fu, instrument=instrument).order_by(
+            "entered_at").first()
+    data = request.POST if request.method == "POST" else None
+    initial = dict(existing.answers) if existing else {}
+    if instrument in ("grip", "pinch"):
+        initial.setdefault("side", existing.side if existing else episode.side)
+    form = InstrumentForm(data, instrument=definition, initial=initial)
+    amendment = AmendmentForm(data)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid() and amendment.is_valid():
+        extra = {name: form.cleaned_data.get(name) for name in ("side", "device", "pinch_type")}
+        try:
+            if fu is None:
+                saved = baseline_response_record(
+                    actor=actor, episode=episode, instrument=instrument, answers=form.answers(),
+                    side=extra["side"], pinch_type=extra["pinch_type"] or "",
+                    amendment_reason=amendment.cleaned_data["amendment_reason"])
+            else:
+                saved = response_record(
+                    actor=actor, follow_up=fu, instrument=instrument, answers=form.answers(), side=extra["side"],
+                    pinch_type=extra["pinch_type"] or "", device=extra["device"] or "",
+                    amendment_reason=amendment.cleaned_data["amendment_reason"])
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        except InvalidInput as exc:
+            for field, message in exc.errors:
+                name = field.split(".", 1)[1] if field.startswith("answers.") else field
+                target = form if name in form.fields else amendment if name in amendment.fields else None
+                (target or form).add_error(name if target else None, message)
+        else:
+            score = "not scorable" if saved.total is None else f"{saved.total:.2f}"
+            messages.success(request, f"{definition.name} recorded: {score}.")
+            return redirect("outcomes:follow-up", saved.follow_up_id)
+    return render(request, "outcomes/entry.html", {
+        "episode": episode, "fu": fu, "definition": definition, "form": form, "amendment": amendment,
+        "existing": existing, "reasons": reasons,
+    })
+
+
+@staff_page
+def entry(request: HttpRequest, follow_up_id: uuid.UUID, instrument: str) -> HttpResponse:
+    fu = _follow_up(request, follow_up_id)
+    return _entry(request, fu=fu, episode=fu.episode, instrument=instrument)
+
+
+@staff_page
+def baseline_entry(request: HttpRequest, episode_id: uuid.UUID, instrument: str) -> HttpResponse:
+    """The first baseline answer of a cycle (the baseline record is created with it)."""
+    episode = _episode(request, episode_id)
+    return _entry(request, fu=None, episode=episode, instrument=instrument)

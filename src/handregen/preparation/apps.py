@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PreparationConfig(AppConfig):
+    name = "handregen.preparation"
+    label = "preparation"

@@ -1,0 +1,64 @@
+"""Staff pages: the patient's preparation instructions (printable) and the day-of checklist."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from handregen.errors import Forbidden, GuardRefused, InvalidInput
+from handregen.evaluation.views import episode_for_page
+from handregen.preparation import selectors, services
+from handregen.preparation.forms import ChecklistForm, InstructionsDateForm
+from handregen.web.access import staff_page
+
+
+@staff_page
+def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor, episode = episode_for_page(request, episode_id)
+    items = episode.protocol.definition.checklist
+    form = ChecklistForm(request.POST or None, items=items)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preparation_complete(
+                actor=actor, episode=episode, checklist=form.checklist(), notes=form.cleaned_data["notes"]
+            )
+        except InvalidInput as exc:
+            for field, message in exc.errors:
+                form.add_error(None, f"{field}: {message}")
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        else:
+            messages.success(request, "Checklist complete: the patient is prepared.")
+            return redirect("web:episode", episode.pk)
+    return render(
+        request,
+        "preparation/checklist.html",
+        {
+            "episode": episode,
+            "form": form,
+            "reasons": reasons,
+            "instructions": selectors.instructions_for(actor=actor, episode=episode),
+            "completed": selectors.checklist_for_cycle(episode=episode),
+        },
+    )
+
+
+@staff_page
+def instructions(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    """The patient's instructions on one printable page (optionally with the stop dates for a procedure date)."""
+    actor, episode = episode_for_page(request, episode_id)
+    form = InstructionsDateForm(request.GET or None)
+    procedure_date = form.cleaned_data["procedure_date"] if form.is_valid() else None
+    return render(
+        request,
+        "preparation/instructions.html",
+        {
+            "episode": episode,
+            "form": form,
+            "instructions": selectors.instructions_for(actor=actor, episode=episode, procedure_date=procedure_date),
+        },
+    )

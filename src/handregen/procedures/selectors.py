@@ -1,0 +1,27 @@
+"""Reads of harvests and injections."""
+
+from __future__ import annotations
+
+from handregen.pathway.models import Episode
+from handregen.procedures.models import Harvest, Injection
+
+
+def last_injection(*, episode: Episode) -> Injection | None:
+    """The episode's most recent injection (any cycle), or None; follow-ups are scheduled from its
+    `performed_at`."""
+    return (
+        Injection.objects.filter(episode=episode, site_id=episode.site_id)
+        .select_related("product")
+        .order_by("-performed_at")
+        .first()
+    )
+
+
+def current_harvest(*, episode: Episode) -> Harvest | None:
+    """The harvest of the episode's current treatment cycle, or None."""
+    return (
+        Harvest.objects.filter(episode=episode, site_id=episode.site_id, cycle=episode.cycle)
+        .select_related("product")
+        .order_by("-created_at")
+        .first()
+    )

@@ -1,0 +1,72 @@
+"""Procedure-room pages: record the harvest; verify product and wristband at the bedside and inject."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from handregen.accounts.actor import Actor
+from handregen.cellproducts.models import Donor
+from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
+from handregen.pathway import selectors as pathway_selectors
+from handregen.pathway.models import Episode
+from handregen.procedures import services
+from handregen.procedures.forms import HarvestForm, InjectionForm
+from handregen.web.access import staff_page
+
+
+def _episode(request: HttpRequest, episode_id: uuid.UUID) -> tuple[Actor, Episode]:
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        return actor, pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+
+
+def _add_errors(form: Any, error: InvalidInput) -> None:
+    for field, message in error.errors:
+        name = "donor" if field == "donor_id" else field
+        form.add_error(name if name in form.fields else None, message)
+
+
+@staff_page
+def harvest(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor, episode = _episode(request, episode_id)
+    donors = list(Donor.objects.filter(site=actor.site).order_by("code"))
+    form = HarvestForm(request.POST or None, donors=donors)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["donor"] = data["donor"] or None
+        try:
+            record = services.harvest_record(actor=actor, episode=episode, **data)
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        else:
+            messages.success(request, f"Harvest recorded; product {record.product.code}. Print its label now.")
+            return redirect("cellproducts:product", record.product_id)
+    return render(request, "procedures/harvest.html", {"episode": episode, "form": form, "reasons": reasons})
+
+
+@staff_page
+def injection(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor, episode = _episode(request, episode_id)
+    form = InjectionForm(request.POST or None, episode=episode)
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.injection_record(actor=actor, episode=episode, **form.cleaned_data)
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except (GuardRefused, Forbidden) as exc:
+            reasons = getattr(exc, "reasons", [str(exc)])
+        else:
+            messages.success(request, f"Verified and recorded: product {record.product.code} injected.")
+            return redirect("web:episode", episode.pk)
+    return render(request, "procedures/injection.html", {"episode": episode, "form": form, "reasons": reasons})

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from handregen.safety import views
+
+app_name = "safety"
+
+urlpatterns = [
+    path("episodes/<uuid:episode_id>/adverse-events/", views.episode_events, name="episode-events"),
+    path("episodes/<uuid:episode_id>/adverse-events/new/", views.event_new, name="event-new"),
+    path("episodes/<uuid:episode_id>/reinterventions/new/", views.reintervention_new, name="reintervention-new"),
+    path("safety/alerts/", views.alerts, name="alerts"),
+    path("safety/alerts/<uuid:alert_id>/", views.alert, name="alert"),
+]

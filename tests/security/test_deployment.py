@@ -15,7 +15,9 @@ PRODUCTION_ENV = {
 
 
 def _handregen(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a check of deployment settings.
+    inherited = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    full_env = inherited | env
     return subprocess.run(
         [sys.executable, "-m", "handregen.cli", *args],
         env=full_env,

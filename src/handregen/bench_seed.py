@@ -21,11 +21,17 @@ def seed_patients(*, actor: Actor, count: int) -> Episode:
         with transaction.atomic():
             for n in range(start, min(start + 500, count)):
                 patient = patient_register(
-                    actor=actor, mrn=f"BENCH-{n:07d}", given_name=f"Pat{n}", family_name=_SURNAMES[n % 10],
-                    birth_date=date(1940 + n % 45, 1 + n % 12, 1 + n % 28), sex=("female", "male")[n % 2],
-                    dominant_hand="right", is_synthetic=True,
+                    actor=actor,
+                    mrn=f"BENCH-{n:07d}",
+                    given_name=f"Pat{n}",
+                    family_name=_SURNAMES[n % 10],
+                    birth_date=date(1940 + n % 45, 1 + n % 12, 1 + n % 28),
+                    sex=("female", "male")[n % 2],
+                    dominant_hand="right",
+                    is_synthetic=True,
                 )
-                episode = episode_open(actor=actor, patient=patient, indication="thumb_cmc_oa", side="right",
-                                       target_joints=["CMC1"])
+                episode = episode_open(
+                    actor=actor, patient=patient, indication="thumb_cmc_oa", side="right", target_joints=["CMC1"]
+                )
     assert episode is not None
     return episode

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.services import site_ensure, staff_ensure
@@ -79,6 +80,9 @@ def build_demo() -> DemoResult:
     )
     logins.append(("north.physician", "physician", north.name))
 
+    # Demo users get an authenticator already enrolled; `handregen mfa code USERNAME` prints its code.
+    for user in users.values():
+        TOTPDevice.objects.get_or_create(user=user, name="demo authenticator", defaults={"confirmed": True})
     physician = Actor(user=users["physician"], site=demo, role="physician")
     for mrn, given, family, born, sex, hand, indication, side, joints in DEMO_PATIENTS:
         if Patient.objects.filter(site=demo, mrn=mrn).exists():

@@ -40,8 +40,10 @@ class ProtectedQuerySet(models.QuerySet):
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
         if not _bulk_insert_audited.get():
-            raise RecordProtected(f"{self.model.__name__} rows are inserted in bulk only through "
-                                  "audit.services.audited_bulk_create, which audits every row.")
+            raise RecordProtected(
+                f"{self.model.__name__} rows are inserted in bulk only through "
+                "audit.services.audited_bulk_create, which audits every row."
+            )
         return super().bulk_create(objs, *args, **kwargs)
 
     def update(self, **kwargs: Any) -> int:

@@ -15,8 +15,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -67,14 +75,20 @@ def screenshot() -> Callable[[object, str], Path]:
 
 @pytest.fixture
 def sign_in(persona: Callable[..., object]) -> Callable[..., None]:
-    """Sign a persona in through the real login form."""
+    """Sign a persona in through the real sign-in and two-factor pages (their authenticator app enrolled)."""
     from tests.conftest import PASSWORD
 
     def act(tab: object, role: str = "physician", site_code: str = "demo") -> None:
+        from django_otp.oath import totp
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
         actor = persona(role, site_code)
+        device, _ = TOTPDevice.objects.get_or_create(user=actor.user, name="phone", defaults={"confirmed": True})
         tab.goto("/login/")  # type: ignore[attr-defined]
         tab.get_by_label("Username").fill(actor.user.username)  # type: ignore[attr-defined]
         tab.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
         tab.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+        tab.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")  # type: ignore[attr-defined]
+        tab.get_by_role("button", name="Continue").click()  # type: ignore[attr-defined]
 
     return act

@@ -3,9 +3,6 @@
 import logging
 
 import pytest
-from django.test import Client
-
-from tests.conftest import PASSWORD
 
 CANARY = "Canarysurname-7731"
 
@@ -20,9 +17,9 @@ def failing_patient_page(monkeypatch):
     monkeypatch.setattr(views, "patient_search", explode)
 
 
-def test_a_failing_page_answers_500_with_a_correlation_id_and_no_phi(physician, failing_patient_page, caplog):
-    client = Client(raise_request_exception=False)
-    client.login(username=physician.user.username, password=PASSWORD)
+def test_a_failing_page_answers_500_with_a_correlation_id_and_no_phi(signed_in, failing_patient_page, caplog):
+    client = signed_in()
+    client.raise_request_exception = False
     with caplog.at_level(logging.DEBUG):
         response = client.get(f"/patients/?q={CANARY}")
     body = response.content.decode()

@@ -18,10 +18,12 @@ ARGON2 = [
 
 
 @pytest.fixture
-def client_of(physician):
-    client = Client()
-    assert client.login(username=physician.user.username, password=PASSWORD)
-    return client
+def client_of(signed_in):
+    return signed_in()
+
+
+def _sign_in(client, username, password=PASSWORD):
+    return client.post("/login/", {"username": username, "password": password})
 
 
 def _change(client, new):
@@ -59,7 +61,7 @@ def test_an_old_pbkdf2_hash_is_upgraded_to_argon2_at_the_next_sign_in(physician,
     user = physician.user
     user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
     user.save()
-    assert Client().login(username=user.username, password=PASSWORD)
+    assert _sign_in(Client(), user.username).status_code == 302
     user.refresh_from_db()
     assert user.password.startswith("argon2")
 
@@ -100,10 +102,9 @@ def test_signing_out_deletes_the_server_side_session(client_of):
     assert not Session.objects.filter(session_key=key).exists()
 
 
-def test_deactivating_a_user_ends_every_session_of_theirs(physician):
-    first, second = Client(), Client()
+def test_deactivating_a_user_ends_every_session_of_theirs(physician, signed_in):
+    first, second = signed_in(), signed_in()
     for client in (first, second):
-        assert client.login(username=physician.user.username, password=PASSWORD)
         assert client.get("/").status_code == 200
     physician.user.is_active = False
     physician.user.save()
@@ -111,9 +112,8 @@ def test_deactivating_a_user_ends_every_session_of_theirs(physician):
         assert client.get("/").status_code == 302
 
 
-def test_a_password_change_ends_the_users_other_sessions(client_of, physician):
-    other = Client()
-    assert other.login(username=physician.user.username, password=PASSWORD)
+def test_a_password_change_ends_the_users_other_sessions(client_of, signed_in):
+    other = signed_in()
     assert _change(client_of, "a brand new long passphrase here").status_code == 302
     assert client_of.get("/").status_code == 200
     assert other.get("/").status_code == 302

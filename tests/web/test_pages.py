@@ -1,22 +1,9 @@
 """Staff pages: worklists, patients and the episode page, as a signed-in user sees them."""
 
-import pytest
 from django.test import Client
 
 from handregen.audit.models import AuditEvent
 from handregen.patients.models import Patient
-from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def signed_in(persona):
-    def make(role: str = "physician", site_code: str = "demo") -> Client:
-        actor = persona(role, site_code)
-        client = Client()
-        assert client.login(username=actor.user.username, password=PASSWORD)
-        return client
-
-    return make
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(db):

@@ -2,10 +2,7 @@
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
-
-from tests.conftest import PASSWORD
 
 
 def _queries(client, url, **kwargs) -> int:
@@ -16,9 +13,8 @@ def _queries(client, url, **kwargs) -> int:
 
 
 @pytest.mark.parametrize("url", ["/", "/worklists/to-evaluate/", "/patients/", "/patients/?q=Tyler"])
-def test_staff_pages_do_not_grow_queries_with_more_episodes(make_episode, physician, url):
-    client = Client()
-    client.login(username=physician.user.username, password=PASSWORD)
+def test_staff_pages_do_not_grow_queries_with_more_episodes(make_episode, signed_in, url):
+    client = signed_in()
     make_episode()
     small = _queries(client, url)
     for _ in range(12):
@@ -26,11 +22,10 @@ def test_staff_pages_do_not_grow_queries_with_more_episodes(make_episode, physic
     assert _queries(client, url) == small
 
 
-def test_the_episode_page_does_not_grow_queries_with_a_longer_timeline(make_episode, physician):
+def test_the_episode_page_does_not_grow_queries_with_a_longer_timeline(make_episode, physician, signed_in):
     from handregen.patients.services import patient_amend
 
-    client = Client()
-    client.login(username=physician.user.username, password=PASSWORD)
+    client = signed_in()
     episode = make_episode()
     small = _queries(client, f"/episodes/{episode.pk}/")
     for n in range(5):

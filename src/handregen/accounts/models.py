@@ -33,6 +33,14 @@ class User(AbstractUser):
     """A staff member; what they may do depends on their role at a site (see Membership)."""
 
     record_kind: ClassVar[str] = REFERENCE
+    # Sessions started before this moment are over (set when MFA devices are removed).
+    sessions_valid_after = models.DateTimeField(null=True, blank=True)
+
+    def sessions_valid_after_now(self) -> None:
+        from django.utils import timezone
+
+        self.sessions_valid_after = timezone.now()
+        self.save(update_fields=["sessions_valid_after"])
 
 
 class Membership(models.Model):

@@ -45,7 +45,6 @@ def undo_append_only(schema_editor: BaseDatabaseSchemaEditor, tables: list[str])
             schema_editor.execute(statement)
 
 
-
 def empty_append_only_tables_for_tests() -> None:
     """Test teardown only: empty the append-only tables so that Django's flush can run.
 

@@ -166,12 +166,21 @@ def audited_bulk_create(
     for obj in objects:
         described = describe(obj)
         event = AuditEvent(
-            chain=chain, occurred_at=now, actor=actor.user if actor else None,
-            actor_label=actor.label if actor else "system", actor_role=actor.role if actor else "",
-            site=site, action=action, outcome="done", object_type=described["object_type"],
-            object_id=str(described["object_id"]), patient_id=described.get("patient_id"),
-            episode_id=described.get("episode_id"), changes=_jsonable(dict(described.get("changes", {}))),
-            reason=described.get("reason", ""), prev_hash=prev,
+            chain=chain,
+            occurred_at=now,
+            actor=actor.user if actor else None,
+            actor_label=actor.label if actor else "system",
+            actor_role=actor.role if actor else "",
+            site=site,
+            action=action,
+            outcome="done",
+            object_type=described["object_type"],
+            object_id=str(described["object_id"]),
+            patient_id=described.get("patient_id"),
+            episode_id=described.get("episode_id"),
+            changes=_jsonable(dict(described.get("changes", {}))),
+            reason=described.get("reason", ""),
+            prev_hash=prev,
         )
         event.hash = event_digest(event_content(event), prev)
         prev = event.hash
@@ -180,5 +189,3 @@ def audited_bulk_create(
         created = model.objects.bulk_create(objects, batch_size=batch_size)
         AuditEvent.objects.bulk_create(events, batch_size=batch_size)
     return list(created)
-
-

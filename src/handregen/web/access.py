@@ -5,21 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
+from handregen.accounts.mfa import confirmed_totp
 from handregen.accounts.selectors import actor_for
 
 
 def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Require a signed-in user with a site membership and put their Actor on `request.actor`."""
+    """Require a signed-in, two-factor-verified user with a site membership; put their Actor on `request.actor`."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        if not request.user.is_verified():  # type: ignore[attr-defined]
+            # Two-factor first: no staff page, and so no patient data, before a verified second factor.
+            step = "web:mfa-verify" if confirmed_totp(request.user) else "web:mfa-setup"  # type: ignore[arg-type]
+            return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
         actor = actor_for(user=request.user)  # type: ignore[arg-type]
         if actor is None:
             return render(request, "web/no_site.html", status=403)

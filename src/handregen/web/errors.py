@@ -27,8 +27,12 @@ class CorrelationIdMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # The exception's type and the route only: messages and URLs may carry patient data.
         route = getattr(getattr(request, "resolver_match", None), "route", "?")
-        log.error("unhandled %s on route %s [correlation %s]", type(exception).__name__, route,
-                  getattr(request, "correlation_id", "-"))
+        log.error(
+            "unhandled %s on route %s [correlation %s]",
+            type(exception).__name__,
+            route,
+            getattr(request, "correlation_id", "-"),
+        )
         return None
 
 

@@ -29,7 +29,9 @@ class EpisodeForm(forms.Form):
     indication = forms.ChoiceField(label="Indication", choices=INDICATIONS)
     side = forms.ChoiceField(label="Side", choices=SIDES)
     target_joints = forms.CharField(
-        label="Target joints", max_length=100, initial="CMC1",
+        label="Target joints",
+        max_length=100,
+        initial="CMC1",
         help_text="Separate several joints with commas, e.g. CMC1 or PIP3, DIP2.",
     )
 

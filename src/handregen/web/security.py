@@ -38,14 +38,18 @@ class ContentSecurityPolicyMiddleware:
 
 
 class SessionLifetimeMiddleware:
-    """Ends a signed-in session 12 hours after sign-in, whatever the activity (idle expiry is the cookie age)."""
+    """Ends a signed-in session 12 hours after sign-in, whatever the activity, and any session started before
+    the user's sessions were revoked (idle expiry is the cookie age)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            started = request.session.setdefault("signed_in_at", time.time())
-            if time.time() - float(started) > settings.HANDREGEN_SESSION_ABSOLUTE_SECONDS:
+            started = float(request.session.setdefault("signed_in_at", time.time()))
+            revoked = getattr(request.user, "sessions_valid_after", None)
+            if time.time() - started > settings.HANDREGEN_SESSION_ABSOLUTE_SECONDS or (
+                revoked is not None and started < revoked.timestamp()
+            ):
                 logout(request)
         return self.get_response(request)

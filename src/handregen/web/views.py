@@ -71,8 +71,11 @@ def patients(request: HttpRequest) -> HttpResponse:
     except Forbidden as exc:
         raise Http404 from exc
     page = Paginator(found, 50).get_page(request.GET.get("page"))
-    return render(request, "web/patients.html", {"form": form, "page": page, "q": q,
-                                                 "can_register": actor.can(Permission.PATIENT_REGISTER)})
+    return render(
+        request,
+        "web/patients.html",
+        {"form": form, "page": page, "q": q, "can_register": actor.can(Permission.PATIENT_REGISTER)},
+    )
 
 
 @staff_page
@@ -111,8 +114,11 @@ def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         else:
             return redirect("web:episode", episode.pk)
     episodes = found.episodes.select_related("protocol").order_by("-created_at")
-    return render(request, "web/patient.html", {"patient": found, "episodes": episodes, "form": form,
-                                                "can_open": actor.can(Permission.EPISODE_OPEN)})
+    return render(
+        request,
+        "web/patient.html",
+        {"patient": found, "episodes": episodes, "form": form, "can_open": actor.can(Permission.EPISODE_OPEN)},
+    )
 
 
 @staff_page
@@ -128,10 +134,17 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         for a in pathway_selectors.allowed_actions(actor=actor, episode=found)
     ]
     timeline = pathway_selectors.episode_timeline(actor=actor, episode=found)
-    return render(request, "web/episode.html", {
-        "episode": found, "patient": found.patient, "stage_label": STAGE_LABELS[Stage(found.stage)],
-        "actions": actions, "timeline": timeline,
-    })
+    return render(
+        request,
+        "web/episode.html",
+        {
+            "episode": found,
+            "patient": found.patient,
+            "stage_label": STAGE_LABELS[Stage(found.stage)],
+            "actions": actions,
+            "timeline": timeline,
+        },
+    )
 
 
 @staff_page

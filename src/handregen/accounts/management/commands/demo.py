@@ -18,3 +18,5 @@ class Command(BaseCommand):
         self.stdout.write(f"  password from {result.password_source}")
         for username, role, site in result.logins:
             self.stdout.write(f"  {username:<16} {role:<15} {site}")
+        self.stdout.write("Staff sign in with a second factor: when asked for a code, run")
+        self.stdout.write("  .venv/bin/handregen mfa code USERNAME")

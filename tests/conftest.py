@@ -87,9 +87,8 @@ def make_episode(physician: Actor, make_patient: Callable[..., Patient]) -> Call
     return make
 
 
-@pytest.fixture
-def signed_in(persona: Callable[..., Actor]) -> Callable[..., Client]:
-    """`signed_in("nurse")`: a browser-like client of Demo's nurse, signed in with a verified second factor.
+def verified_client(actor: Actor) -> Client:
+    """A browser-like client of `actor`'s user, signed in with a verified second factor.
 
     The sign-in and two-factor pages themselves are tested in tests/security; here the state they lead
     to is set up directly.
@@ -97,15 +96,21 @@ def signed_in(persona: Callable[..., Actor]) -> Callable[..., Client]:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    device, _ = TOTPDevice.objects.get_or_create(user=actor.user, name="test app", defaults={"confirmed": True})
+    client = Client()
+    client.force_login(actor.user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def signed_in(persona: Callable[..., Actor]) -> Callable[..., Client]:
+    """`signed_in("nurse")`: a client of Demo's nurse, signed in with a verified second factor."""
+
     def make(role: str = "physician", site_code: str = "demo") -> Client:
-        actor = persona(role, site_code)
-        device, _ = TOTPDevice.objects.get_or_create(user=actor.user, name="test app", defaults={"confirmed": True})
-        client = Client()
-        client.force_login(actor.user, backend="django.contrib.auth.backends.ModelBackend")
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
+        return verified_client(persona(role, site_code))
 
     return make
 

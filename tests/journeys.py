@@ -23,7 +23,6 @@ from handregen.consent.services import consent_record
 from handregen.evaluation.services import candidacy_decide, consultation_record
 from handregen.pathway.models import Episode
 from handregen.preparation.services import preparation_complete
-from tests.conftest import PASSWORD
 
 # Answers for every criterion of the shipped protocol that a plain candidate gives.
 ELIGIBLE_ANSWERS: dict[str, bool] = {
@@ -147,7 +146,6 @@ def to_prepared(episode: Episode, physician: Actor, nurse: Actor) -> Episode:
 
 def staff_client(persona: Any, role: str = "physician", site_code: str = "demo") -> Client:
     """A web client signed in as the persona of `role` at `site_code` (pass the `persona` fixture)."""
-    actor = persona(role, site_code)
-    client = Client()
-    assert client.login(username=actor.user.username, password=PASSWORD)
-    return client
+    from tests.conftest import verified_client
+
+    return verified_client(persona(role, site_code))

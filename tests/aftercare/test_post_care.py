@@ -103,22 +103,22 @@ def test_a_coordinator_may_not_record_post_procedure_care(injected, api):
 
 
 def test_the_after_care_sheet_is_served_by_the_api_and_printable_on_the_web(injected, api, client, persona):
-    from tests.conftest import PASSWORD
+    from tests.conftest import verified_client
 
     episode = injected()
     sheet = api("nurse").get(f"/api/v1/episodes/{episode.pk}/aftercare-instructions").json()
     assert sheet["splint_days"] == 14 and len(sheet["instructions"]) == 4
-    assert client.login(username=persona("nurse").user.username, password=PASSWORD)
+    client = verified_client(persona("nurse"))
     page = client.get(f"/episodes/{episode.pk}/aftercare-sheet/").content.decode()
     assert "Wear your splint for 14 days" in page and "Fever, or redness" in page
     assert episode.patient.family_name in page
 
 
 def test_the_post_care_page_discharges_and_shows_refusals_next_to_the_form(injected, client, persona):
-    from tests.conftest import PASSWORD
+    from tests.conftest import verified_client
 
     episode = injected()
-    assert client.login(username=persona("nurse").user.username, password=PASSWORD)
+    client = verified_client(persona("nurse"))
     url = f"/episodes/{episode.pk}/post-care/"
     page = client.get(url)
     assert page.status_code == 200 and "Record and discharge" in page.content.decode()

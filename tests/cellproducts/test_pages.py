@@ -6,16 +6,13 @@ from django.test import Client
 from handregen.cellproducts.models import CellProduct
 from handregen.procedures.models import Injection
 from tests.cellproducts.chain import harvested, prepared, processed, released
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, verified_client
 
 
 @pytest.fixture
 def signed_in(persona, team):
     def make(role: str = "physician") -> Client:
-        actor = persona(role)
-        client = Client()
-        assert client.login(username=actor.user.username, password=PASSWORD)
-        return client
+        return verified_client(persona(role))
 
     return make
 
@@ -120,9 +117,7 @@ def test_label_and_wristband_pdfs_from_the_pages(make_episode, team, signed_in):
 
 def test_another_sites_product_page_is_not_found(make_episode, team, persona):
     product = harvested(make_episode(), team)
-    actor = persona("lab_technician", "north")
-    client = Client()
-    client.login(username=actor.user.username, password=PASSWORD)
+    client = verified_client(persona("lab_technician", "north"))
     assert client.get(f"/lab/products/{product.pk}/").status_code == 404
     assert client.get(f"/patients/{product.patient_id}/wristband.pdf").status_code == 404
 

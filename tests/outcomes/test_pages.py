@@ -7,16 +7,14 @@ from django.test import Client
 
 from handregen.outcomes.models import QuestionnaireLink, QuestionnaireResponse
 from handregen.safety.models import AdverseEvent
-from tests.conftest import PASSWORD
+from tests.conftest import verified_client
 from tests.outcomes.conftest import follow_up
 
 
 @pytest.fixture
 def signed_in(persona):
     def make(role: str = "nurse", site_code: str = "demo") -> Client:
-        client = Client()
-        assert client.login(username=persona(role, site_code).user.username, password=PASSWORD)
-        return client
+        return verified_client(persona(role, site_code))
 
     return make
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import matplotlib
@@ -16,7 +17,8 @@ def _svg(figure: Any) -> str:
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    # matplotlib adds a <style> block; pages allow no inline styles (CSP), and the chart needs none.
+    return re.sub(r"<style[^>]*>.*?</style>", "", text[text.index("<svg") :], flags=re.S)
 
 
 def change_chart(
@@ -57,4 +59,35 @@ def survival_chart(steps: list[tuple[float, float]], title: str) -> str:
     axis.set_xlabel("days since first injection")
     axis.set_ylabel("free of re-intervention")
     axis.set_title(title, fontsize=10)
+    return _svg(figure)
+
+
+def patient_chart(
+    title: str,
+    points: list[tuple[str, int, float]],
+    *,
+    baseline: float | None,
+    mcid: float | None,
+    higher_is_worse: bool,
+    value_range: tuple[float, float],
+) -> str:
+    """One patient's score over time (days since injection), the baseline drawn as a line and the band of
+    change smaller than the MCID shaded around it: points outside the band are meaningful changes."""
+    figure, axis = plt.subplots(figsize=(4.6, 2.6))
+    if baseline is not None:
+        axis.axhline(baseline, color="#55606e", linewidth=1, linestyle="--", label="baseline")
+        if mcid:
+            axis.axhspan(baseline - mcid, baseline + mcid, color="#f2b705", alpha=0.18, label=f"within MCID ({mcid:g})")
+    if points:
+        days = [p[1] for p in points]
+        values = [p[2] for p in points]
+        axis.plot(days, values, "o-", color="#1f5f8b")
+        for label, day, value in points:
+            axis.annotate(label, (day, value), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    axis.set_ylim(*value_range)
+    axis.set_xlabel("days since injection", fontsize=8)
+    axis.set_title(f"{title} ({'lower' if higher_is_worse else 'higher'} is better)", fontsize=9)
+    axis.tick_params(labelsize=7)
+    if baseline is not None:
+        axis.legend(fontsize=7, loc="best")
     return _svg(figure)

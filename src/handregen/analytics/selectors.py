@@ -189,3 +189,54 @@ def adverse_event_rates(*, actor: Actor) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+CHART_INSTRUMENTS = ("nrs", "quickdash", "prwe", "mhq", "grip")
+
+
+def episode_charts(*, actor: Actor, episode: Any) -> list[dict[str, Any]]:
+    """One chart per outcome of the episode's current cycle: score by days since injection, with baseline
+    and MCID band (two queries, whatever the number of responses)."""
+    from handregen.analytics.charts import patient_chart
+    from handregen.outcomes.instruments import load_instrument
+    from handregen.outcomes.models import FollowUp, QuestionnaireResponse
+    from handregen.outcomes.responders import MCIDS
+
+    actor.require(Permission.PATIENT_VIEW)
+    follow_ups = {f.pk: f for f in FollowUp.objects.filter(episode=episode, cycle=episode.cycle, site=actor.site)}
+    responses = QuestionnaireResponse.objects.filter(
+        follow_up_id__in=list(follow_ups), scorable=True, instrument__in=CHART_INSTRUMENTS
+    )
+    by_instrument: dict[str, list[tuple[str, int, float]]] = {}
+    baselines: dict[str, float] = {}
+    for r in responses:
+        if r.side and r.side != episode.side:
+            continue
+        fu = follow_ups[r.follow_up_id]
+        if fu.timepoint == "baseline":
+            baselines[r.instrument] = float(r.total)  # type: ignore[arg-type]
+        else:
+            by_instrument.setdefault(r.instrument, []).append((fu.timepoint, int(fu.days or 0), float(r.total)))  # type: ignore[arg-type]
+    charts = []
+    for code in CHART_INSTRUMENTS:
+        if code not in by_instrument and code not in baselines:
+            continue
+        definition = load_instrument(code)
+        points = sorted(by_instrument.get(code, []), key=lambda p: p[1])
+        values = [p[2] for p in points] + ([baselines[code]] if code in baselines else [])
+        mcid = MCIDS[code].value if code in MCIDS else None
+        svg = patient_chart(
+            definition.name,
+            points,
+            baseline=baselines.get(code),
+            mcid=mcid,
+            higher_is_worse=definition.higher_is_worse,
+            value_range=_chart_range(definition.score_range.min, definition.score_range.max, values),
+        )
+        charts.append({"instrument": code, "svg": svg})
+    return charts
+
+
+def _chart_range(low: float | None, high: float | None, values: list[float]) -> tuple[float, float]:
+    """The instrument's own range where it has one (grip in kg has no upper bound: fit the values)."""
+    return (low if low is not None else 0.0, high if high is not None else max(values, default=10.0) * 1.25)

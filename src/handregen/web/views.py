@@ -27,6 +27,7 @@ from handregen.patients.selectors import patient_get, patient_search
 from handregen.patients.services import patient_register
 from handregen.web.access import staff_page
 from handregen.web.actions import action_url
+from handregen.web.episode_panels import episode_panels
 from handregen.web.forms import EpisodeForm, PatientForm, SearchForm, WithdrawForm
 
 
@@ -143,6 +144,7 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "stage_label": STAGE_LABELS[Stage(found.stage)],
             "actions": actions,
             "timeline": timeline,
+            **episode_panels(actor=actor, episode=found),
         },
     )
 

@@ -1,0 +1,35 @@
+"""What the episode page shows beside the timeline: the product and its custody, the follow-ups, the charts.
+
+Each panel comes from the app that owns it, so the page never loops into the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handregen.accounts.actor import Actor
+from handregen.accounts.roles import Permission
+from handregen.analytics.selectors import episode_charts
+from handregen.cellproducts.models import CellProduct
+from handregen.cellproducts.selectors import custody_timeline
+from handregen.outcomes.selectors import episode_follow_ups
+from handregen.pathway.models import Episode
+
+
+def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
+    if not actor.can(Permission.PATIENT_VIEW):
+        return {}
+    product = (
+        CellProduct.objects.filter(episode=episode, site=actor.site, cycle=episode.cycle)
+        .order_by("-created_at")
+        .first()
+    )
+    follow_ups = [
+        row for row in episode_follow_ups(actor=actor, episode=episode) if row.follow_up.cycle == episode.cycle
+    ]
+    return {
+        "product": product,
+        "custody": custody_timeline(product=product) if product else [],
+        "follow_ups": follow_ups,
+        "charts": episode_charts(actor=actor, episode=episode),
+    }

@@ -24,6 +24,18 @@ def test_demo_creates_both_sites_and_is_idempotent(db, monkeypatch):
     assert "a demo password long enough" in text
     assert User.objects.get(username="nurse").check_password("a demo password long enough")
     assert Patient.objects.filter(site__code="north").count() == 1
+    from handregen.pathway.models import Episode
+
+    stages = dict(
+        Episode.objects.filter(site__code="demo", patient__mrn__startswith="DEMO-").values_list("patient__mrn", "stage")
+    )
+    # The showcase patients sit on different worklists, reached through the real services.
+    assert {stages["DEMO-0001"], stages["DEMO-0002"], stages["DEMO-0004"], stages["DEMO-0007"]} == {
+        "follow_up",
+        "released",
+        "referred",
+        "harvested",
+    }
 
 
 def test_token_create_prints_a_working_token_as_the_last_line(db, monkeypatch):

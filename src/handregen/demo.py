@@ -32,6 +32,10 @@ DEMO_PATIENTS = [
     ("DEMO-0002", "Arthur", "Bennett", date(1949, 11, 2), "male", "right", "thumb_cmc_oa", "left", ["CMC1"]),
     ("DEMO-0003", "Priya", "Shah", date(1962, 7, 21), "female", "left", "finger_oa", "left", ["PIP3", "DIP2"]),
     ("DEMO-0004", "Helen", "O'Connor", date(1958, 1, 30), "female", "right", "wrist_oa", "right", ["RADIOCARPAL"]),
+    ("DEMO-0005", "Samuel", "Adebayo", date(1953, 9, 9), "male", "right", "thumb_cmc_oa", "right", ["CMC1"]),
+    ("DEMO-0006", "Ines", "Carvalho", date(1961, 4, 17), "female", "right", "thumb_cmc_oa", "right", ["CMC1"]),
+    ("DEMO-0007", "Grace", "Lindgren", date(1950, 12, 5), "female", "left", "thumb_cmc_oa", "left", ["CMC1"]),
+    ("DEMO-0008", "Tomasz", "Nowak", date(1959, 6, 23), "male", "right", "thumb_cmc_oa", "right", ["CMC1"]),
 ]
 
 
@@ -105,4 +109,13 @@ def build_demo() -> DemoResult:
         episode_open(
             actor=north_actor, patient=patient, indication="thumb_cmc_oa", side="right", target_joints=["CMC1"]
         )
+    from handregen.demo_showcase import build_showcase
+
+    build_showcase(
+        site=demo,
+        physician=physician,
+        nurse=Actor(user=users["nurse"], site=demo, role="nurse"),
+        labtech=Actor(user=users["labtech"], site=demo, role="lab_technician"),
+        password=password,
+    )
     return DemoResult(password=password, password_source=source, logins=logins)

@@ -20,7 +20,7 @@ STAGES = ("I", "II", "III", "IV")
 STAGE_SHARE = (0.1, 0.35, 0.45, 0.1)
 SOURCES = ("adipose", "bone_marrow")
 METHODS = {
-    "adipose": ("mechanical_microfragmentation", "centrifugation_concentrate"),
+    "adipose": ("mechanical_microfragmentation", "washed_lipoaspirate"),
     "bone_marrow": ("centrifugation_concentrate",),
 }
 

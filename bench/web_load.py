@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -43,8 +44,14 @@ from handregen.bench_seed import seed_patients
 build_demo()
 user = User.objects.get(username="physician")
 episode = seed_patients(actor=actor_for(user=user), count={size})
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
 client = Client()
-client.force_login(user)
+client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+session = client.session
+session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+session.save()
 print("TOKEN=" + token_create(username="physician"))
 print("COOKIE=" + client.cookies["sessionid"].value)
 print("EPISODE=" + str(episode.pk))
@@ -54,8 +61,25 @@ print("EPISODE=" + str(episode.pk))
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+def _check_200(url: str, headers: list[str]) -> None:
+    """The page itself must answer 200: a redirect (to sign-in or two-factor) would measure the wrong thing."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    request = urllib.request.Request(url, headers=dict(h.split(": ", 1) for h in headers))  # noqa: S310
+    try:
+        status = urllib.request.build_opener(NoRedirect).open(request, timeout=10).status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    if status != 200:
+        raise RuntimeError(f"{url} answered {status}, not 200; the benchmark would measure the wrong page")
+
+
 def _wrk(url: str, seconds: int, headers: list[str]) -> tuple[float, float, float]:
     """Requests per second and p50/p99 latency in ms."""
+    _check_200(url, headers)
     args = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
     for header in headers:
         args += ["-H", header]

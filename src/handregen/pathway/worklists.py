@@ -46,7 +46,14 @@ def next_step(stage: str) -> str:
 
 def worklist_episodes(*, actor: Actor, worklist: Worklist) -> QuerySet[Episode]:
     """The site's episodes on `worklist`, longest waiting first."""
-    return episodes_visible_to(actor).filter(stage__in=[s.value for s in worklist.stages]).order_by("stage_changed_at")
+    # The protocol (a large JSON document) is not shown on a worklist: leave it out of the rows.
+    return (
+        episodes_visible_to(actor)
+        .select_related(None)
+        .select_related("patient")
+        .filter(stage__in=[s.value for s in worklist.stages])
+        .order_by("stage_changed_at")
+    )
 
 
 def worklist_counts(*, actor: Actor) -> dict[str, int]:

@@ -240,3 +240,20 @@ def episode_charts(*, actor: Actor, episode: Any) -> list[dict[str, Any]]:
 def _chart_range(low: float | None, high: float | None, values: list[float]) -> tuple[float, float]:
     """The instrument's own range where it has one (grip in kg has no upper bound: fit the values)."""
     return (low if low is not None else 0.0, high if high is not None else max(values, default=10.0) * 1.25)
+
+
+def trajectory_model(*, actor: Actor, instrument: str, timepoints: list[str]) -> dict[str, Any]:
+    """A mixed-effects model of the instrument's total over time (random intercept per patient), with the
+    baseline stage and the cell source as covariates, and its caveats."""
+    from handregen.analytics.stats import mixed_model_trajectory
+
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    episodes = episodes_frame(sites)[["episode_id", "patient_id", "stage", "source"]]
+    scores = scores_frame(sites)
+    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == "")]
+    frame = chosen.merge(episodes, on="episode_id").rename(columns={"value": "score"})
+    frame = frame.dropna(subset=["stage", "source"])
+    terms = [f"C({c})" for c in ("stage", "source") if frame[c].nunique() > 1]
+    result = mixed_model_trajectory(frame, terms, timepoint_order=["baseline", *timepoints])
+    return result.as_dict()

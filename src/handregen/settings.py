@@ -145,9 +145,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Staff sessions end after 15 idle minutes (the cookie age, renewed on each request) and 12 hours in all.
+# Staff sessions end after 15 idle minutes (the session age, renewed by activity at most once a minute; see
+# web.security.SessionLifetimeMiddleware) and 12 hours in all.
 SESSION_COOKIE_AGE = env_int("HANDREGEN_SESSION_IDLE_SECONDS", 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
 HANDREGEN_SESSION_ABSOLUTE_SECONDS = env_int("HANDREGEN_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

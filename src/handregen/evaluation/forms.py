@@ -16,6 +16,10 @@ KIND_WORDS = {"inclusion": "Inclusion", "hard_exclusion": "Hard exclusion", "sof
 class DateInput(forms.DateInput):
     input_type = "date"
 
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None):
+        # A date field only shows a value written as ISO 8601, whatever the site's locale (en-GB writes 29/11/2026).
+        super().__init__(attrs, format=format or "%Y-%m-%d")
+
 
 def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("", "—"), *choices]

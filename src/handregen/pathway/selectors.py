@@ -14,7 +14,7 @@ from handregen.audit.models import AuditEvent
 from handregen.audit.services import access_record
 from handregen.errors import NotFound
 from handregen.pathway.models import Episode
-from handregen.pathway.stages import TRANSITIONS, Stage, actions_from
+from handregen.pathway.stages import STAGE_LABELS, TRANSITIONS, Stage, actions_from
 
 
 def episodes_visible_to(actor: Actor) -> QuerySet[Episode]:
@@ -64,12 +64,18 @@ ACTION_WORDS = {
 }
 
 
-def action_words(action: str) -> str:
-    """A clinician's words for an audit action code such as `episode.consultation`."""
+def action_words(action: str, changes: dict[str, Any] | None = None) -> str:
+    """A clinician's words for an audit action code such as `episode.consultation`.
+
+    A pathway move is told as the stage it reached, since the record that caused it has its own line.
+    """
     if action in ACTION_WORDS:
         return ACTION_WORDS[action]
     kind, _, step = action.partition(".")
     if kind == "episode" and step in TRANSITIONS:
+        stage = (changes or {}).get("stage")
+        if isinstance(stage, list) and len(stage) == 2 and stage[1]:
+            return f"Stage → {STAGE_LABELS[Stage(stage[1])]}"
         return TRANSITIONS[step].label
     return action.replace(".", ": ").replace("_", " ").capitalize()
 
@@ -82,7 +88,7 @@ def episode_timeline(*, actor: Actor, episode: Episode, channel: str = "web") ->
         {
             "at": e.occurred_at,
             "action": e.action,
-            "what": action_words(e.action),
+            "what": action_words(e.action, e.changes),
             "outcome": e.outcome,
             "by": e.actor_label,
             "role": e.actor_role,

@@ -8,6 +8,13 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from handregen.interop.fhir.builders import BY_PATIENT, validated
 
+EXPORT_NOTE = (
+    "Bulk Data kick-off with `Prefer: respond-async` (202 and a status URL in Content-Location). The export "
+    "runs synchronously inside the kick-off request, into a per-job folder on the server, so the status URL "
+    "answers 200 with the manifest at once. Output: application/fhir+ndjson, one file per resource type, "
+    "downloaded with the same bearer token (site-scoped). No _since or _type filters yet."
+)
+
 
 def capability_statement() -> dict[str, Any]:
     by_patient = [
@@ -19,7 +26,12 @@ def capability_statement() -> dict[str, Any]:
         "interaction": [{"code": "read"}, {"code": "search-type"}],
         "searchParam": [{"name": "identifier", "type": "token"}, {"name": "name", "type": "string"}],
         "operation": [
-            {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}
+            {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+            {
+                "name": "export",
+                "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+                "documentation": EXPORT_NOTE,
+            },
         ],
     }
     return validated(
@@ -31,7 +43,9 @@ def capability_statement() -> dict[str, Any]:
             "publisher": "handregen",
             "kind": "instance",
             "software": {"name": "handregen"},
-            "implementation": {"description": "handregen FHIR R4 read API (read-only; bearer token)"},
+            "implementation": {
+                "description": "handregen FHIR R4 read API (read-only; bearer token), Bulk Data $export (synchronous)"
+            },
             "fhirVersion": "4.0.1",
             "format": ["json"],
             "rest": [
@@ -39,6 +53,13 @@ def capability_statement() -> dict[str, Any]:
                     "mode": "server",
                     "security": {"description": "Bearer token from `handregen token create`."},
                     "resource": [patient, *by_patient],
+                    "operation": [
+                        {
+                            "name": "export",
+                            "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                            "documentation": EXPORT_NOTE,
+                        }
+                    ],
                 }
             ],
         },

@@ -1,13 +1,16 @@
 """FHIR builders for the clinical records beyond Patient and Condition, one function per resource type.
 
-Each takes a patient and returns that patient's resources of one type (see `builders.BY_PATIENT`), with
-the queries it needs done in bulk for that patient.
+Each takes a batch of patients and returns their resources of one type grouped by patient id (see
+`builders.BY_TYPE`), with one query per type for the whole batch (set-based: no query per resource).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import F
 from fhir.resources.R4B.adverseevent import AdverseEvent as FhirAdverseEvent
 from fhir.resources.R4B.biologicallyderivedproduct import BiologicallyDerivedProduct
 from fhir.resources.R4B.careplan import CarePlan
@@ -18,7 +21,18 @@ from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQR
 
 from handregen.interop.fhir.builders import validated
-from handregen.interop.fhir.codes import BODY_SITE_SIDE, HANDREGEN_CS, LOINC, PRODUCT_SYSTEM, handregen_code
+from handregen.interop.fhir.codes import (
+    BODY_SITE_SIDE,
+    EXT_CYCLE,
+    EXT_SIDE,
+    EXT_TIMEPOINT,
+    EXT_VARIANT,
+    HANDREGEN_CS,
+    LOINC,
+    PRODUCT_SYSTEM,
+    UCUM,
+    handregen_code,
+)
 from handregen.patients.models import Patient
 
 # LOINC 72514-3: Pain severity - 0-10 verbal numeric rating [Score] - Reported.
@@ -27,6 +41,7 @@ NRS_LOINC = {
     "code": "72514-3",
     "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
 }
+MEASURED_KG = frozenset({"grip", "pinch"})
 SEVERITY = {1: "mild", 2: "moderate", 3: "severe", 4: "severe", 5: "severe"}
 AE_OUTCOME = {
     "recovering": "recovering",
@@ -38,41 +53,50 @@ AE_OUTCOME = {
 }
 
 
-def _subject(patient: Patient) -> dict[str, str]:
-    return {"reference": f"Patient/{patient.pk}"}
+Grouped = dict[Any, list[dict[str, Any]]]
 
 
-def encounters_of(patient: Patient) -> list[dict[str, Any]]:
+def _subject(patient_id: Any) -> dict[str, str]:
+    return {"reference": f"Patient/{patient_id}"}
+
+
+def encounters_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.evaluation.models import Consultation
 
-    return [
-        validated(
-            Encounter,
-            {
-                "resourceType": "Encounter",
-                "id": str(c.pk),
-                "status": "finished",
-                "class": {
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                    "code": "AMB",
-                    "display": "ambulatory",
+    resources: Grouped = defaultdict(list)
+    for c in Consultation.objects.filter(patient__in=patients).order_by("patient_id", "seen_on", "id"):
+        resources[c.patient_id].append(
+            validated(
+                Encounter,
+                {
+                    "resourceType": "Encounter",
+                    "id": str(c.pk),
+                    "status": "finished",
+                    "class": {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                        "code": "AMB",
+                        "display": "ambulatory",
+                    },
+                    "type": [{"coding": [handregen_code("encounter", "consultation", "Consultation")]}],
+                    "subject": _subject(c.patient_id),
+                    "period": {"start": c.seen_on.isoformat(), "end": c.seen_on.isoformat()},
+                    "reasonReference": [{"reference": f"Condition/{c.episode_id}"}],
                 },
-                "type": [{"coding": [handregen_code("encounter", "consultation", "Consultation")]}],
-                "subject": _subject(patient),
-                "period": {"start": c.seen_on.isoformat(), "end": c.seen_on.isoformat()},
-                "reasonReference": [{"reference": f"Condition/{c.episode_id}"}],
-            },
+            )
         )
-        for c in Consultation.objects.filter(patient=patient).order_by("seen_on")
-    ]
+    return resources
 
 
-def procedures_of(patient: Patient) -> list[dict[str, Any]]:
+def procedures_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.procedures.models import Harvest, Injection
 
-    resources = []
-    for h in Harvest.objects.filter(patient=patient).select_related("product").order_by("started_at"):
-        resources.append(
+    resources: Grouped = defaultdict(list)
+    for h in (
+        Harvest.objects.filter(patient__in=patients)
+        .select_related("product")
+        .order_by("patient_id", "started_at", "id")
+    ):
+        resources[h.patient_id].append(
             validated(
                 Procedure,
                 {
@@ -83,7 +107,7 @@ def procedures_of(patient: Patient) -> list[dict[str, Any]]:
                         "coding": [handregen_code("procedure", f"harvest_{h.source}", f"Harvest of {h.source}")],
                         "text": f"{h.get_source_display()} harvest, {h.get_harvest_site_display()}",
                     },
-                    "subject": _subject(patient),
+                    "subject": _subject(h.patient_id),
                     "performedPeriod": {"start": h.started_at.isoformat(), "end": h.ended_at.isoformat()},
                     "reasonReference": [{"reference": f"Condition/{h.episode_id}"}],
                     "focalDevice": None,
@@ -91,8 +115,8 @@ def procedures_of(patient: Patient) -> list[dict[str, Any]]:
                 },
             )
         )
-    for i in Injection.objects.filter(patient=patient).order_by("performed_at"):
-        resources.append(
+    for i in Injection.objects.filter(patient__in=patients).order_by("patient_id", "performed_at", "id"):
+        resources[i.patient_id].append(
             validated(
                 Procedure,
                 {
@@ -108,7 +132,7 @@ def procedures_of(patient: Patient) -> list[dict[str, Any]]:
                             )
                         ]
                     },
-                    "subject": _subject(patient),
+                    "subject": _subject(i.patient_id),
                     "performedDateTime": i.performed_at.isoformat(),
                     "bodySite": [{"coding": [BODY_SITE_SIDE[i.side]], "text": f"{i.side} {i.joint}"}],
                     "reasonReference": [{"reference": f"Condition/{i.episode_id}"}],
@@ -120,13 +144,17 @@ def procedures_of(patient: Patient) -> list[dict[str, Any]]:
     return resources
 
 
-def products_of(patient: Patient) -> list[dict[str, Any]]:
+def products_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.cellproducts.models import CellProduct
 
-    resources = []
-    for p in CellProduct.objects.filter(patient=patient).select_related("processing").order_by("collected_at"):
+    resources: Grouped = defaultdict(list)
+    for p in (
+        CellProduct.objects.filter(patient__in=patients)
+        .select_related("processing")
+        .order_by("patient_id", "collected_at", "id")
+    ):
         processing = getattr(p, "processing", None)
-        resources.append(
+        resources[p.patient_id].append(
             validated(
                 BiologicallyDerivedProduct,
                 {
@@ -140,7 +168,7 @@ def products_of(patient: Patient) -> list[dict[str, Any]]:
                     },
                     "status": "available" if p.status == "released" else "unavailable",
                     "quantity": 1,
-                    "collection": {"source": _subject(patient), "collectedDateTime": p.collected_at.isoformat()},
+                    "collection": {"source": _subject(p.patient_id), "collectedDateTime": p.collected_at.isoformat()},
                     "processing": [
                         {
                             "description": processing.get_method_display(),
@@ -155,13 +183,17 @@ def products_of(patient: Patient) -> list[dict[str, Any]]:
     return resources
 
 
-def observations_of(patient: Patient) -> list[dict[str, Any]]:
+def observations_for(patients: Sequence[Patient]) -> Grouped:
     """Scores (total and subscales), grip and pinch, and imaging stages."""
     from handregen.evaluation.models import ImagingStudy
     from handregen.outcomes.models import QuestionnaireResponse
 
-    resources = []
-    for r in QuestionnaireResponse.objects.filter(patient=patient, scorable=True).select_related("follow_up"):
+    resources: Grouped = defaultdict(list)
+    for r in (
+        QuestionnaireResponse.objects.filter(patient__in=patients, scorable=True)
+        .select_related("follow_up")
+        .order_by("patient_id", "entered_at", "instrument", "side", "variant")
+    ):
         coding = [NRS_LOINC] if r.instrument == "nrs" else []
         coding.append(handregen_code("score", r.instrument))
         components = [
@@ -172,7 +204,7 @@ def observations_of(patient: Patient) -> list[dict[str, Any]]:
             for name, value in (r.subscales or {}).items()
             if value is not None
         ]
-        resources.append(
+        resources[r.patient_id].append(
             validated(
                 Observation,
                 {
@@ -190,21 +222,21 @@ def observations_of(patient: Patient) -> list[dict[str, Any]]:
                         }
                     ],
                     "code": {"coding": coding, "text": f"{r.instrument} score ({r.scoring_version})"},
-                    "subject": _subject(patient),
+                    "subject": _subject(r.patient_id),
                     "effectiveDateTime": r.entered_at.isoformat(),
-                    "valueQuantity": {"value": r.total},
+                    "valueQuantity": _quantity(r.instrument, r.total),
                     "derivedFrom": [{"reference": f"QuestionnaireResponse/{r.pk}"}],
                     "component": components or None,
-                    "note": [{"text": f"time point {r.follow_up.timepoint}"}],
+                    "extension": follow_up_extensions(r),
                 },
             )
         )
-    for study in ImagingStudy.objects.filter(patient=patient):
+    for study in ImagingStudy.objects.filter(patient__in=patients).order_by("patient_id", "study_date", "id"):
         staging = ([("eaton_littler", study.eaton_littler_stage)] if study.eaton_littler_stage else []) + (
             [("kellgren_lawrence", str(study.kl_grade))] if study.kl_grade is not None else []
         )
         for system, value in staging:
-            resources.append(
+            resources[study.patient_id].append(
                 validated(
                     Observation,
                     {
@@ -222,7 +254,7 @@ def observations_of(patient: Patient) -> list[dict[str, Any]]:
                             }
                         ],
                         "code": {"coding": [handregen_code("staging", system)]},
-                        "subject": _subject(patient),
+                        "subject": _subject(study.patient_id),
                         "effectiveDateTime": study.study_date.isoformat(),
                         "valueCodeableConcept": {"coding": [{"system": f"{HANDREGEN_CS}/{system}", "code": value}]},
                     },
@@ -231,25 +263,51 @@ def observations_of(patient: Patient) -> list[dict[str, Any]]:
     return resources
 
 
-def questionnaire_responses_of(patient: Patient) -> list[dict[str, Any]]:
+def _quantity(instrument: str, value: float | None) -> dict[str, Any]:
+    """A score is a plain number; grip and pinch are kilograms (UCUM)."""
+    if instrument in MEASURED_KG:
+        return {"value": value, "unit": "kg", "system": UCUM, "code": "kg"}
+    return {"value": value}
+
+
+def follow_up_extensions(r: Any) -> list[dict[str, Any]]:
+    """Where a response belongs: the time point (`baseline`, `w2`, …), the treatment cycle, and for grip and
+    pinch the hand measured and the pinch type (see `codes.EXT_*`; the importer reads them back)."""
+    extensions: list[dict[str, Any]] = [
+        {"url": EXT_TIMEPOINT, "valueCode": r.follow_up.timepoint},
+        {"url": EXT_CYCLE, "valueInteger": r.follow_up.cycle},
+    ]
+    if r.side:
+        extensions.append({"url": EXT_SIDE, "valueCode": r.side})
+    if r.variant:
+        extensions.append({"url": EXT_VARIANT, "valueCode": r.variant})
+    return extensions
+
+
+def questionnaire_responses_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.outcomes.models import QuestionnaireResponse
 
-    resources = []
-    for r in QuestionnaireResponse.objects.filter(patient=patient).order_by("entered_at"):
+    resources: Grouped = defaultdict(list)
+    for r in (
+        QuestionnaireResponse.objects.filter(patient__in=patients)
+        .select_related("follow_up")
+        .order_by("patient_id", "entered_at", "instrument", "side", "variant")
+    ):
         items = [
             {"linkId": item, "answer": [_answer(value)]}
             for item, value in (r.answers or {}).items()
             if value is not None and not isinstance(value, bool)
         ]
-        resources.append(
+        resources[r.patient_id].append(
             validated(
                 FhirQR,
                 {
                     "resourceType": "QuestionnaireResponse",
                     "id": str(r.pk),
                     "status": "completed",
+                    "extension": follow_up_extensions(r),
                     "questionnaire": f"https://handregen.org/fhir/Questionnaire/{r.instrument}",
-                    "subject": _subject(patient),
+                    "subject": _subject(r.patient_id),
                     "authored": r.entered_at.isoformat(),
                     "item": items or None,
                 },
@@ -266,12 +324,12 @@ def _answer(value: Any) -> dict[str, Any]:
     return {"valueString": str(value)}
 
 
-def adverse_events_of(patient: Patient) -> list[dict[str, Any]]:
+def adverse_events_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.safety.models import AdverseEvent
 
-    resources = []
-    for e in AdverseEvent.objects.filter(patient=patient).order_by("onset_date"):
-        resources.append(
+    resources: Grouped = defaultdict(list)
+    for e in AdverseEvent.objects.filter(patient__in=patients).order_by("patient_id", "onset_date", "id"):
+        resources[e.patient_id].append(
             validated(
                 FhirAdverseEvent,
                 {
@@ -282,7 +340,7 @@ def adverse_events_of(patient: Patient) -> list[dict[str, Any]]:
                         "coding": [handregen_code("adverse-event", e.term, e.get_term_display())],
                         "text": e.other_text or e.get_term_display(),
                     },
-                    "subject": _subject(patient),
+                    "subject": _subject(e.patient_id),
                     "date": e.onset_date.isoformat(),
                     "seriousness": {
                         "coding": [
@@ -321,12 +379,16 @@ def adverse_events_of(patient: Patient) -> list[dict[str, Any]]:
     return resources
 
 
-def consents_of(patient: Patient) -> list[dict[str, Any]]:
+def consents_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.consent.models import Consent
 
-    resources = []
-    for c in Consent.objects.filter(patient=patient).select_related("document").order_by("recorded_at"):
-        resources.append(
+    resources: Grouped = defaultdict(list)
+    for c in (
+        Consent.objects.filter(patient__in=patients)
+        .select_related("document")
+        .order_by("patient_id", "recorded_at", "id")
+    ):
+        resources[c.patient_id].append(
             validated(
                 FhirConsent,
                 {
@@ -341,7 +403,7 @@ def consents_of(patient: Patient) -> list[dict[str, Any]]:
                     "category": [
                         {"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Consent Document"}]}
                     ],
-                    "patient": _subject(patient),
+                    "patient": _subject(c.patient_id),
                     "dateTime": c.recorded_at.isoformat(),
                     "policyRule": {"coding": [handregen_code("consent-document", c.document.version)]},
                 },
@@ -350,14 +412,17 @@ def consents_of(patient: Patient) -> list[dict[str, Any]]:
     return resources
 
 
-def care_plans_of(patient: Patient) -> list[dict[str, Any]]:
+def care_plans_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.outcomes.models import FollowUp
 
-    plans: dict[tuple[Any, int], list[Any]] = {}
-    for f in FollowUp.objects.filter(patient=patient, superseded_at__isnull=True).order_by("due_on"):
-        plans.setdefault((f.episode_id, f.cycle), []).append(f)
-    resources = []
-    for (episode_id, cycle), follow_ups in plans.items():
+    plans: dict[tuple[Any, Any, int], list[Any]] = {}
+    follow_ups_all = FollowUp.objects.filter(patient__in=patients, superseded_at__isnull=True).order_by(
+        "patient_id", F("due_on").asc(nulls_first=True), "days", "timepoint"
+    )
+    for f in follow_ups_all:
+        plans.setdefault((f.patient_id, f.episode_id, f.cycle), []).append(f)
+    resources: Grouped = defaultdict(list)
+    for (patient_id, episode_id, cycle), follow_ups in plans.items():
         activities = [
             {
                 "detail": {
@@ -371,7 +436,7 @@ def care_plans_of(patient: Patient) -> list[dict[str, Any]]:
             }
             for f in follow_ups
         ]
-        resources.append(
+        resources[patient_id].append(
             validated(
                 CarePlan,
                 {
@@ -380,7 +445,7 @@ def care_plans_of(patient: Patient) -> list[dict[str, Any]]:
                     "status": "active",
                     "intent": "plan",
                     "title": f"Follow-up schedule, treatment cycle {cycle}",
-                    "subject": _subject(patient),
+                    "subject": _subject(patient_id),
                     "addresses": [{"reference": f"Condition/{episode_id}"}],
                     "activity": activities,
                 },

@@ -1,11 +1,19 @@
 from django.urls import path, re_path
 
-from handregen.interop.fhir import views
+from handregen.interop.fhir import bulk_views, views
 
 app_name = "fhir"
 
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
+    path("$export", bulk_views.system_export, name="export"),
+    path("Patient/$export", bulk_views.patient_export, name="patient-export"),
+    path("bulk/<str:job_id>", bulk_views.export_status, name="export-status"),
+    re_path(
+        r"^bulk/(?P<job_id>[0-9a-f-]{36})/(?P<resource_type>[A-Za-z]+)\.ndjson$",
+        bulk_views.export_file,
+        name="export-file",
+    ),
     path("Patient", views.patient_search, name="patient-search"),
     path("Patient/<str:patient_id>/$everything", views.patient_everything, name="patient-everything"),
     path("Patient/<str:patient_id>", views.patient_read, name="patient-read"),

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -34,11 +35,11 @@ def outcome(status: int, code: str, text: str) -> HttpResponse:
     )
 
 
-def fhir_actor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def fhir_actor(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Require a bearer token of a role that may read patients' records; deny by default."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         header = request.headers.get("Authorization", "")
         actor = actor_for_token(header[7:]) if header.startswith("Bearer ") else None
         if actor is None:

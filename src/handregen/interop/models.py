@@ -1,0 +1,33 @@
+"""Bulk Data export jobs (FHIR `$export`): who asked, for which site, and the manifest written."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from handregen.records import AppendOnlyModel
+
+EXPORT_LEVELS = [("system", "all of the site's patients ($export)"), ("patient", "Patient/$export")]
+
+
+class BulkExportJob(AppendOnlyModel):
+    """One `$export` request. The export runs synchronously at kick-off, so the row is written once, complete,
+    with its manifest; its files lie in `VAR_DIR/fhir-bulk/<id>/`. The id (a random UUID4) is the job's name
+    in its status and file URLs, which also check the bearer token's site."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    level = models.CharField(max_length=8, choices=EXPORT_LEVELS)
+    request_url = models.CharField(max_length=500)
+    manifest = models.JSONField()
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"bulk export {self.pk}"

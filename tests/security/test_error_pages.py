@@ -21,7 +21,7 @@ def test_a_failing_page_answers_500_with_a_correlation_id_and_no_phi(signed_in, 
     client = signed_in()
     client.raise_request_exception = False
     with caplog.at_level(logging.DEBUG):
-        response = client.get(f"/patients/?q={CANARY}")
+        response = client.post("/patients/", {"q": CANARY}, follow=True)
     body = response.content.decode()
     assert response.status_code == 500
     assert response["X-Correlation-ID"] in body

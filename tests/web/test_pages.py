@@ -106,3 +106,12 @@ def test_the_episode_page_offers_only_the_actions_allowed_now(make_episode, sign
     nurse_page = signed_in("nurse").get(f"/episodes/{episode.pk}/").content.decode()
     assert "Withdraw from the pathway" in nurse_page
     assert "Record the consultation" not in nurse_page
+
+
+def test_patient_search_keeps_the_words_searched_for_out_of_the_url(make_patient, signed_in):
+    make_patient(family_name="Quillfeather")
+    client = signed_in()
+    response = client.post("/patients/", {"q": "Quillf"})
+    assert response.status_code == 302 and "Quillf" not in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert "Quillfeather" in page and 'value="Quillf"' in page

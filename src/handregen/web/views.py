@@ -64,9 +64,15 @@ def worklist(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_page
 def patients(request: HttpRequest) -> HttpResponse:
+    """Search by name or MRN. The words searched for travel in a POST and stay in the session, never in a URL
+    (URLs end up in logs and browser history); the results page is then a plain GET."""
     actor = request.actor  # type: ignore[attr-defined]
-    form = SearchForm(request.GET)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
+    if request.method == "POST":
+        posted = SearchForm(request.POST)
+        request.session["patient_search"] = posted.cleaned_data["q"] if posted.is_valid() else ""
+        return redirect("web:patients")
+    q = request.session.get("patient_search", "")
+    form = SearchForm(initial={"q": q})
     try:
         found = patient_search(actor=actor, q=q)
     except Forbidden as exc:

@@ -39,11 +39,17 @@ DEMO_PATIENTS = [
 ]
 
 
+# Synthetic patients (clearly marked, MRN SYN1-…) that fill the demo's cohort figures and worklists.
+DEMO_SYNTHETIC_PATIENTS = 300
+DEMO_SYNTHETIC_SEED = 1
+
+
 @dataclass(frozen=True)
 class DemoResult:
     password: str
     password_source: str
     logins: list[tuple[str, str, str]]  # username, role, site
+    synthetic_patients: int = 0  # written by this run (0 when the demo site already had them)
 
 
 def demo_password() -> tuple[str, str]:
@@ -118,4 +124,9 @@ def build_demo() -> DemoResult:
         labtech=Actor(user=users["labtech"], site=demo, role="lab_technician"),
         password=password,
     )
-    return DemoResult(password=password, password_source=source, logins=logins)
+    synthetic = 0
+    if not Patient.objects.filter(site=demo, is_synthetic=True).exists():
+        from handregen.analytics.synthetic.writer import synth_registry
+
+        synthetic = synth_registry(site=demo, count=DEMO_SYNTHETIC_PATIENTS, seed=DEMO_SYNTHETIC_SEED).patients
+    return DemoResult(password=password, password_source=source, logins=logins, synthetic_patients=synthetic)

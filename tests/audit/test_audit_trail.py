@@ -202,3 +202,69 @@ def test_an_audited_bulk_insert_writes_one_chained_event_per_row(make_patient, p
     assert Patient.objects.filter(mrn__startswith="B-").count() == 5
     assert AuditEvent.objects.count() == before + 5
     assert all(r.ok for r in verify_all())
+
+
+def test_audited_bulk_rows_read_back_as_given_and_auto_keys_come_back(make_patient, physician):
+    from collections import Counter
+    from datetime import date
+
+    from handregen.audit.models import AccessEvent
+    from handregen.audit.services import audited_bulk_create
+    from handregen.cellproducts.identifiers import new_wristband_code
+    from handregen.patients.models import Patient
+
+    template = make_patient()
+    rows = [
+        Patient(
+            site=physician.site,
+            mrn=f"RB-{n}",
+            given_name="Zoë",
+            family_name="Row",
+            birth_date=date(1950, 1, n + 1),
+            sex="female",
+            dominant_hand="left",
+            occupation="",
+            wristband_code=new_wristband_code(),
+            is_synthetic=True,
+        )
+        for n in range(3)
+    ]
+    reads = [
+        AccessEvent(actor=physician.user, site=physician.site, patient_id=template.pk, category="c", channel="web")
+    ]
+    with transaction.atomic():
+        audited_bulk_create(
+            actor=physician,
+            site=physician.site,
+            action="patient.import",
+            objects=rows,
+            describe=lambda p: {"object_type": "patient", "object_id": p.pk, "patient_id": p.pk}
+            | ({"action": "patient.import_first"} if p.mrn == "RB-0" else {}),
+        )
+        created = audited_bulk_create(
+            actor=physician,
+            site=physician.site,
+            action="access.import",
+            objects=reads,
+            describe=lambda a: {"object_type": "access", "object_id": "-"},
+        )
+    stored = {p.mrn: p for p in Patient.objects.filter(mrn__startswith="RB-")}
+    for row in rows:
+        again = stored[row.mrn]
+        assert (again.pk, again.site_id, again.given_name, again.birth_date, again.is_synthetic, again.version) == (
+            row.pk,
+            row.site_id,
+            "Zoë",
+            row.birth_date,
+            True,
+            1,
+        )
+        assert not row._state.adding and again.created_at is not None
+    assert created[0].pk is not None and AccessEvent.objects.filter(pk=created[0].pk).exists()
+    actions = Counter(
+        AuditEvent.objects.filter(object_type="patient", object_id__in=[str(r.pk) for r in rows]).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == {"patient.import": 2, "patient.import_first": 1}
+    assert all(r.ok for r in verify_all())

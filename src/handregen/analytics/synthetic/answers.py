@@ -68,21 +68,33 @@ def _mhq_hand(item: str) -> str:
     return "right" if item.lstrip("iv")[0] == "a" else "left"
 
 
+def _mhq_layout() -> list[tuple[str, str, str, bool]]:
+    """(item, domain, hand, 1-is-best) for every MHQ item, in order."""
+    return [
+        (item, domain, _mhq_hand(item), item in _ONE_IS_BEST)
+        for domain, items in _MHQ_DOMAIN_ITEMS.items()
+        for item in items
+    ]
+
+
+_MHQ_LAYOUT = _mhq_layout()
+
+
 def mhq_answers(rng: np.random.Generator, affected: str, goodness: float, pain: float) -> dict[str, int]:
     """MHQ items for a patient whose affected hand (`right`/`left`) works at `goodness` (0-1, 1 = normal)
     with `pain` on 0-10; the other hand is mostly unaffected."""
-    answers: dict[str, int] = {}
     other_goodness, other_pain = 0.85, 1.0
-    for domain, items in _MHQ_DOMAIN_ITEMS.items():
-        for item in items:
-            on_affected = _mhq_hand(item) in ("both", affected)
-            level = goodness if on_affected else other_goodness
-            if domain == "pain":
-                level = 1.0 - (pain if on_affected else other_pain) / 10.0
-            if item in _ONE_IS_BEST:
-                level = 1.0 - level
-            answers[item] = _likert(rng, level, 1, 1, 5, noise=0.5)[0]
-    return answers
+    levels = []
+    for _item, domain, hand, one_is_best in _MHQ_LAYOUT:
+        on_affected = hand in ("both", affected)
+        level = goodness if on_affected else other_goodness
+        if domain == "pain":
+            level = 1.0 - (pain if on_affected else other_pain) / 10.0
+        levels.append(1.0 - level if one_is_best else level)
+    # One draw for all items (as `_likert` draws per item: centre on the 1-5 scale plus noise, rounded).
+    centres = 1 + 4 * np.asarray(levels)
+    values = np.clip(np.rint(centres + rng.normal(0.0, 0.5, len(levels))), 1, 5)
+    return {layout[0]: int(v) for layout, v in zip(_MHQ_LAYOUT, values, strict=True)}
 
 
 def grip_answers(rng: np.random.Generator, mean_kg: float) -> dict[str, float]:

@@ -8,6 +8,7 @@ numbers only make the demo and the benchmarks look like a real registry.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -88,6 +89,11 @@ def _grip_norm(sex: str, age: int) -> float:
 
 def simulate(n: int, seed: int, *, today: date, follow_up: list[tuple[str, int]]) -> list[SyntheticPatient]:
     """`n` patients referred over the 3 years before `today`, followed at `follow_up` (code, days)."""
+    return list(simulated(n, seed, today=today, follow_up=follow_up))
+
+
+def simulated(n: int, seed: int, *, today: date, follow_up: list[tuple[str, int]]) -> Iterator[SyntheticPatient]:
+    """The patients of `simulate`, one at a time (the same ones), so that a large registry streams."""
     rng = np.random.default_rng(seed)
     sexes = rng.choice(["female", "male"], size=n, p=[0.75, 0.25])
     ages = np.clip(rng.normal(62, 9, n), 35, 95).astype(int)
@@ -96,7 +102,6 @@ def simulate(n: int, seed: int, *, today: date, follow_up: list[tuple[str, int]]
     referred = rng.integers(0, 3 * 365, n)
     stop_draw = rng.random(n)
     responder = rng.random(n) < 0.42
-    patients = []
     for i in range(n):
         referred_on = today - timedelta(days=int(referred[i]))
         age = int(ages[i])
@@ -132,8 +137,7 @@ def simulate(n: int, seed: int, *, today: date, follow_up: list[tuple[str, int]]
         )
         if stop is None:
             _course(rng, patient, bool(responder[i]), stage_index, follow_up, today)
-        patients.append(patient)
-    return patients
+        yield patient
 
 
 def _course(

@@ -18,5 +18,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  password from {result.password_source}")
         for username, role, site in result.logins:
             self.stdout.write(f"  {username:<16} {role:<15} {site}")
+        if result.synthetic_patients:
+            self.stdout.write(f"{result.synthetic_patients} synthetic patients (MRN SYN1-…) added to the demo site")
         self.stdout.write("Staff sign in with a second factor: when asked for a code, run")
         self.stdout.write("  .venv/bin/handregen mfa code USERNAME")

@@ -1,0 +1,176 @@
+"""The synthetic registry written to the database: real rows of every model of the pathway, clearly marked.
+
+`synth_registry(site=, count=, seed=)` turns the simulated cohort (`synthetic.cohort`) into patients
+(`is_synthetic`, MRN `SYN<seed>-<number>`), episodes at every stage, evaluation, consent with a signature that
+verifies, preparation, the chain of identity, injection, post-care, follow-ups with responses scored by the
+real rules, adverse events and re-interventions. Rows are inserted per model in batches of patients, one
+transaction per batch, each row with its chained audit event (`audit.services.audited_bulk_create`); the
+simulation streams, so memory stays flat however many patients are asked for. The authors are inactive
+synthetic staff of the site. Running the same seed again at the same site adds only the patients that are
+missing (none, after a complete run).
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+
+import numpy as np
+from django.db import transaction
+
+from handregen.accounts.models import Site
+from handregen.analytics.synthetic.cohort import SyntheticPatient, simulated
+from handregen.analytics.synthetic.writer.batch import Batch
+from handregen.analytics.synthetic.writer.clinical import build_clinical
+from handregen.analytics.synthetic.writer.context import SiteContext, SynthError, site_context
+from handregen.analytics.synthetic.writer.outcomes import build_outcomes
+from handregen.analytics.synthetic.writer.parallel import parallel_possible, run_parallel
+from handregen.analytics.synthetic.writer.plan import plan_for
+from handregen.analytics.synthetic.writer.products import allocate_sequences, build_procedure, harvest_year
+from handregen.cellproducts.models import CellProduct
+from handregen.outcomes.models import QuestionnaireResponse
+from handregen.outcomes.selectors import site_today
+from handregen.patients.models import Patient
+from handregen.safety.models import AdverseEvent, Reintervention
+
+__all__ = ["SynthError", "SynthSummary", "synth_registry"]
+
+BATCH_PATIENTS = 1000
+
+
+@dataclass
+class SynthSummary:
+    site: str
+    seed: int
+    requested: int
+    patients: int = 0
+    skipped: int = 0  # already written by an earlier run with the same seed
+    episodes_by_stage: Counter[str] = field(default_factory=Counter)
+    products: int = 0
+    responses: int = 0
+    adverse_events: int = 0
+    reinterventions: int = 0
+    seconds: float = 0.0
+
+    def merge(self, part: SynthSummary) -> None:
+        self.patients += part.patients
+        self.episodes_by_stage.update(part.episodes_by_stage)
+        self.products += part.products
+        self.responses += part.responses
+        self.adverse_events += part.adverse_events
+        self.reinterventions += part.reinterventions
+
+    def lines(self) -> list[str]:
+        stages = ", ".join(f"{stage} {n}" for stage, n in sorted(self.episodes_by_stage.items())) or "none"
+        return [
+            f"Synthetic registry at {self.site}, seed {self.seed}: {self.patients} patients written, "
+            f"{self.skipped} already there (of {self.requested} asked for)",
+            f"  episodes by stage: {stages}",
+            f"  cell products: {self.products}",
+            f"  questionnaire responses and measurements: {self.responses}",
+            f"  adverse events: {self.adverse_events}",
+            f"  re-interventions: {self.reinterventions}",
+            f"  {self.seconds:.1f} seconds",
+        ]
+
+
+def _rngs(site: Site, seed: int, number: int) -> tuple[random.Random, np.random.Generator]:
+    """The patient's own random streams, so a rerun or a resumed run writes the same patient the same way."""
+    text = f"{site.code}:{seed}:{number}"
+    return random.Random(text), np.random.default_rng([seed, number])  # noqa: S311 - made-up data, not secrets
+
+
+def allocate(ctx: SiteContext, patients: list[SyntheticPatient]) -> dict[int, list[int]]:
+    """Product sequence numbers for the injected patients of a batch, per year, in a short transaction of their
+    own (a batch that fails later leaves its numbers unused, as a rolled-back harvest does)."""
+    years = [harvest_year(ctx, p) for p in patients if plan_for(p, ctx.today).injected]
+    with transaction.atomic():
+        return allocate_sequences(ctx, years)
+
+
+def write_batch(ctx: SiteContext, patients: list[SyntheticPatient], numbers: dict[int, list[int]]) -> SynthSummary:
+    """Build the rows of `patients` (no database access), then insert them in one transaction; their counts."""
+    part = SynthSummary(site=ctx.site.code, seed=ctx.seed, requested=0)
+    batch = Batch()
+    numbers = {year: list(values) for year, values in numbers.items()}
+    for p in patients:
+        plan = plan_for(p, ctx.today)
+        rnd, gen = _rngs(ctx.site, ctx.seed, p.number)
+        written = build_clinical(ctx, p, plan, rnd, batch)
+        injection = None
+        if plan.injected:
+            injection = build_procedure(ctx, p, written, rnd, numbers[harvest_year(ctx, p)].pop(0), batch)
+        if plan.consulted:
+            build_outcomes(ctx, p, written, injection, rnd, gen, batch)
+        part.episodes_by_stage[str(plan.stage)] += 1
+    batch.write(ctx.site)
+    part.patients = len(patients)
+    part.products = batch.count(CellProduct)
+    part.responses = batch.count(QuestionnaireResponse)
+    part.adverse_events = batch.count(AdverseEvent)
+    part.reinterventions = batch.count(Reintervention)
+    return part
+
+
+def _missing(ctx: SiteContext, count: int, summary: SynthSummary) -> Iterator[SyntheticPatient]:
+    prefix = f"SYN{ctx.seed}-"
+    existing = set(Patient.objects.filter(site=ctx.site, mrn__startswith=prefix).values_list("mrn", flat=True))
+    follow_up = [(point.code, point.days) for point in ctx.definition.follow_up]
+    for p in simulated(count, ctx.seed, today=ctx.today, follow_up=follow_up):
+        if f"{prefix}{p.number + 1:06d}" in existing:
+            summary.skipped += 1
+            continue
+        yield p
+
+
+def synth_registry(
+    *,
+    site: Site,
+    count: int,
+    seed: int,
+    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = BATCH_PATIENTS,
+    workers: int = 1,
+) -> SynthSummary:
+    """Write `count` synthetic patients (seed `seed`) at `site`; `progress(done, count)` after each batch.
+
+    With `workers` > 1 (and a database other processes can reach, outside any transaction) the batches are
+    built by that many processes, which take turns to write them: the rows of one are assembled while another
+    writes, and the audit chain stays one chain.
+    """
+    started = time.monotonic()
+    if count < 0 or seed < 0 or batch_size < 1:
+        raise ValueError("count and seed must not be negative, batch_size must be positive")
+    ctx = site_context(site=site, seed=seed, today=today or site_today(site))
+    summary = SynthSummary(site=site.code, seed=seed, requested=count)
+    stream = _missing(ctx, count, summary)
+    chunks = iter(lambda: list(islice(stream, batch_size)), [])
+
+    def done(part: SynthSummary) -> None:
+        summary.merge(part)
+        if progress is not None:
+            progress(summary.patients + summary.skipped, count)
+
+    if workers > 1 and parallel_possible():
+        run_parallel(ctx, chunks, workers, allocate=allocate, write=write_batch, done=done)
+    else:
+        collecting = gc.isenabled()
+        gc.disable()  # a batch is many young objects that all live until it is written: no cycles to look for
+        try:
+            for chunk in chunks:
+                done(write_batch(ctx, chunk, allocate(ctx, chunk)))
+                gc.collect()
+        finally:
+            if collecting:
+                gc.enable()
+    if progress is not None:
+        progress(count, count)
+    summary.seconds = time.monotonic() - started
+    return summary

@@ -237,3 +237,12 @@ def test_worker_processes_write_the_same_registry_as_one_process(demo_site, nort
     assert all(report.ok for report in verify_all())
     dins = list(CellProduct.objects.filter(site=demo_site).values_list("din", flat=True))
     assert len(dins) == len(set(dins)) == together.products
+
+
+def test_synthetic_keys_are_version_7_uuids_that_sort_by_creation():
+    from handregen.analytics.synthetic.writer.context import TimeOrderedIds
+
+    new_id = TimeOrderedIds()
+    keys = [new_id() for _ in range(10_000)]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert {key.version for key in keys} == {7} and {key.variant for key in keys} == {"specified in RFC 4122"}

@@ -265,7 +265,10 @@ def _insert_rows(model: type[models.Model], objects: Sequence[Any], batch_size: 
     auto_key = isinstance(opts.pk, models.AutoField)
     if auto_key:
         fields = [f for f in fields if f is not opts.pk]
-    if (auto_key and model is not AuditEvent) or any(hasattr(f, "get_placeholder") for f in fields):
+    if (auto_key and model is not AuditEvent) or any(
+        hasattr(f, "get_placeholder") or f.has_db_default()  # type: ignore[attr-defined]
+        for f in fields
+    ):
         with audited_bulk_insert():
             model.objects.bulk_create(objects, batch_size=batch_size)  # type: ignore[attr-defined]
         return

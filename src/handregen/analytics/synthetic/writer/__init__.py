@@ -8,6 +8,9 @@ transaction per batch, each row with its chained audit event (`audit.services.au
 simulation streams, so memory stays flat however many patients are asked for. The authors are inactive
 synthetic staff of the site. Running the same seed again at the same site adds only the patients that are
 missing (none, after a complete run).
+
+For speed at scale: keys are time-ordered UUIDs (`context.TimeOrderedIds`), so inserts append to the indexes;
+and with `workers` > 1 several processes build batches while one writes (`parallel`).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -30,7 +35,7 @@ from handregen.analytics.synthetic.writer.batch import Batch
 from handregen.analytics.synthetic.writer.clinical import build_clinical
 from handregen.analytics.synthetic.writer.context import SiteContext, SynthError, site_context
 from handregen.analytics.synthetic.writer.outcomes import build_outcomes
-from handregen.analytics.synthetic.writer.parallel import parallel_possible, run_parallel
+from handregen.analytics.synthetic.writer.parallel import parallel_possible, roomy_cache, run_parallel
 from handregen.analytics.synthetic.writer.plan import plan_for
 from handregen.analytics.synthetic.writer.products import allocate_sequences, build_procedure, harvest_year
 from handregen.cellproducts.models import CellProduct
@@ -86,30 +91,32 @@ def _rngs(site: Site, seed: int, number: int) -> tuple[random.Random, np.random.
     return random.Random(text), np.random.default_rng([seed, number])  # noqa: S311 - made-up data, not secrets
 
 
-def allocate(ctx: SiteContext, patients: list[SyntheticPatient]) -> dict[int, list[int]]:
-    """Product sequence numbers for the injected patients of a batch, per year, in a short transaction of their
-    own (a batch that fails later leaves its numbers unused, as a rolled-back harvest does)."""
-    years = [harvest_year(ctx, p) for p in patients if plan_for(p, ctx.today).injected]
-    with transaction.atomic():
-        return allocate_sequences(ctx, years)
+def write_batch(
+    ctx: SiteContext, patients: list[SyntheticPatient], turn: AbstractContextManager[Any] | None = None
+) -> SynthSummary:
+    """Write the rows of `patients`; their counts.
 
-
-def write_batch(ctx: SiteContext, patients: list[SyntheticPatient], numbers: dict[int, list[int]]) -> SynthSummary:
-    """Build the rows of `patients` (no database access), then insert them in one transaction; their counts."""
+    Everything but the product records is built before the transaction; inside it (after waiting for `turn`,
+    when several processes take turns at the database) the product sequence numbers are taken from the
+    facility's counters, the products built and every row inserted.
+    """
     part = SynthSummary(site=ctx.site.code, seed=ctx.seed, requested=0)
     batch = Batch()
-    numbers = {year: list(values) for year, values in numbers.items()}
+    injected = []
     for p in patients:
         plan = plan_for(p, ctx.today)
         rnd, gen = _rngs(ctx.site, ctx.seed, p.number)
         written = build_clinical(ctx, p, plan, rnd, batch)
-        injection = None
-        if plan.injected:
-            injection = build_procedure(ctx, p, written, rnd, numbers[harvest_year(ctx, p)].pop(0), batch)
         if plan.consulted:
-            build_outcomes(ctx, p, written, injection, rnd, gen, batch)
+            build_outcomes(ctx, p, written, plan.injected, rnd, gen, batch)
+        if plan.injected:
+            injected.append((p, written, rnd))
         part.episodes_by_stage[str(plan.stage)] += 1
-    batch.write(ctx.site)
+    with turn or nullcontext(), transaction.atomic():
+        numbers = allocate_sequences(ctx, [harvest_year(ctx, p) for p, _, _ in injected])
+        for p, written, rnd in injected:
+            build_procedure(ctx, p, written, rnd, numbers[harvest_year(ctx, p)].pop(0), batch)
+        batch.write(ctx.site)
     part.patients = len(patients)
     part.products = batch.count(CellProduct)
     part.responses = batch.count(QuestionnaireResponse)
@@ -119,14 +126,19 @@ def write_batch(ctx: SiteContext, patients: list[SyntheticPatient], numbers: dic
 
 
 def _missing(ctx: SiteContext, count: int, summary: SynthSummary) -> Iterator[SyntheticPatient]:
+    """The simulated patients whose MRN the site does not have yet (read now, before any worker starts)."""
     prefix = f"SYN{ctx.seed}-"
     existing = set(Patient.objects.filter(site=ctx.site, mrn__startswith=prefix).values_list("mrn", flat=True))
     follow_up = [(point.code, point.days) for point in ctx.definition.follow_up]
-    for p in simulated(count, ctx.seed, today=ctx.today, follow_up=follow_up):
-        if f"{prefix}{p.number + 1:06d}" in existing:
-            summary.skipped += 1
-            continue
-        yield p
+
+    def stream() -> Iterator[SyntheticPatient]:
+        for p in simulated(count, ctx.seed, today=ctx.today, follow_up=follow_up):
+            if f"{prefix}{p.number + 1:06d}" in existing:
+                summary.skipped += 1
+                continue
+            yield p
+
+    return stream()
 
 
 def synth_registry(
@@ -159,14 +171,15 @@ def synth_registry(
             progress(summary.patients + summary.skipped, count)
 
     if workers > 1 and parallel_possible():
-        run_parallel(ctx, chunks, workers, allocate=allocate, write=write_batch, done=done)
+        run_parallel(ctx, chunks, workers, write=write_batch, done=done)
     else:
         collecting = gc.isenabled()
         gc.disable()  # a batch is many young objects that all live until it is written: no cycles to look for
         try:
-            for chunk in chunks:
-                done(write_batch(ctx, chunk, allocate(ctx, chunk)))
-                gc.collect()
+            with roomy_cache():
+                for chunk in chunks:
+                    done(write_batch(ctx, chunk))
+                    gc.collect()
         finally:
             if collecting:
                 gc.enable()

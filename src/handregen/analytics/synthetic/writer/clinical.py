@@ -66,6 +66,7 @@ def build_clinical(ctx: SiteContext, p: SyntheticPatient, plan: Plan, rnd: rando
     """Rows of registration, episode, evaluation, consent and preparation; each with its audit event."""
     site, doctor, seed = ctx.site, ctx.physician, ctx.seed
     patient = Patient(
+        id=ctx.new_id(),
         site_id=site.pk,
         mrn=f"SYN{seed}-{p.number + 1:06d}",
         given_name=rnd.choice(GIVEN[p.sex]),
@@ -87,6 +88,7 @@ def build_clinical(ctx: SiteContext, p: SyntheticPatient, plan: Plan, rnd: rando
         changes={name: [None, getattr(patient, name)] for name in fields} | {"is_synthetic": [None, True]},
     )
     episode = Episode(
+        id=ctx.new_id(),
         site_id=site.pk,
         patient_id=patient.pk,
         protocol_id=ctx.protocol.pk,
@@ -147,6 +149,7 @@ def _evaluation(
     ]
     grip = Decimal(str(round(p.baseline.grip_kg, 1)))
     consultation = Consultation(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -199,6 +202,7 @@ def _evaluation(
     )
     grade = p.kl_grade
     imaging = ImagingStudy(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -267,6 +271,7 @@ def _candidacy(
     if assessment.refusals or not assessment.complete:
         raise RuntimeError(f"synthetic candidacy refused: {assessment.refusals or assessment.missing}")
     decision = CandidacyDecision(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -302,6 +307,7 @@ def _candidacy(
 def _consent(ctx: SiteContext, p: SyntheticPatient, batch: Batch, w: Written) -> None:
     document = ctx.document
     consent = Consent(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -324,6 +330,7 @@ def _consent(ctx: SiteContext, p: SyntheticPatient, batch: Batch, w: Written) ->
         document_sha256=document.sha256,
     )
     signature = Signature(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         consent_id=consent.pk,
         signer_name=name,
@@ -371,6 +378,7 @@ def _checklist(ctx: SiteContext, p: SyntheticPatient, batch: Batch, w: Written) 
         preparation=ctx.definition.raw.get("preparation", {}), medications=w.medications
     )
     record = PreparationChecklist(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,

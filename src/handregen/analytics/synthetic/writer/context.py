@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import time as clock
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -31,6 +35,31 @@ STAFF = (
     ("synth.nurse", "nurse", "Nurse"),
     ("synth.labtech", "lab_technician", "Lab technician"),
 )
+
+
+class TimeOrderedIds:
+    """UUIDs of version 7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit counter, 62 random bits.
+
+    Keys that sort by creation make a large registry's inserts land at the end of each index instead of on a
+    random page of it, which is what a database grown to millions of rows pays for most. They are as unique
+    as the random keys the models make (the counter keeps them in order within a millisecond).
+    """
+
+    def __init__(self) -> None:
+        self.last_ms = 0
+        self.counter = 0
+        self.random = random.SystemRandom()
+
+    def __call__(self) -> uuid.UUID:
+        now_ms = clock.time_ns() // 1_000_000
+        if now_ms > self.last_ms:
+            self.last_ms, self.counter = now_ms, 0
+        else:
+            self.counter += 1
+            if self.counter > 0xFFF:  # more than 4096 in one millisecond: borrow the next one
+                self.last_ms, self.counter = self.last_ms + 1, 0
+        value = (self.last_ms << 80) | (0x7 << 76) | (self.counter << 64) | (0b10 << 62) | self.random.getrandbits(62)
+        return uuid.UUID(int=value)
 
 
 class SynthError(RuntimeError):
@@ -64,6 +93,7 @@ class SiteContext:
     baseline_instruments: list[str]
     instruments: dict[str, InstrumentInfo] = field(default_factory=dict)
     prwe_missing_policy: str = ""
+    new_id: Callable[[], uuid.UUID] = field(default_factory=TimeOrderedIds)
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         """`day` at the site's local `hour:minute`, in UTC (as the database gives it back), never after now."""

@@ -18,7 +18,6 @@ from handregen.analytics.synthetic.writer.plan import CONSULTATION_DAY
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
 from handregen.outcomes.schedule import BASELINE, age_on, schedule
 from handregen.outcomes.scoring import score
-from handregen.procedures.models import Injection
 from handregen.safety.models import AdverseEvent, Reintervention, SafetyAlert
 from handregen.safety.terms import TERMS, seriousness_problems
 
@@ -39,15 +38,16 @@ def build_outcomes(
     ctx: SiteContext,
     p: SyntheticPatient,
     w: Written,
-    injection: Injection | None,
+    injected: bool,
     rnd: random.Random,
     gen: np.random.Generator,
     batch: Batch,
 ) -> None:
     """The baseline of a consulted episode; for an injected one its time points, safety events and surgery."""
-    injected_on = p.injected_on if injection is not None else None
+    injected_on = p.injected_on if injected else None
     seen = p.referred_on + timedelta(days=CONSULTATION_DAY)
     baseline = FollowUp(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         patient_id=w.patient.pk,
         episode_id=w.episode.pk,
@@ -60,11 +60,12 @@ def build_outcomes(
         instruments=list(ctx.baseline_instruments),
     )
     _follow_up(ctx, p, w, baseline, p.baseline, seen, rnd, gen, batch, staff_only=True)
-    if injection is None or injected_on is None:
+    if injected_on is None:
         return
     visits = {v.timepoint: v for v in p.visits}
     for point in schedule(injected_on, ctx.definition.follow_up):
         row = FollowUp(
+            id=ctx.new_id(),
             site_id=ctx.site.pk,
             patient_id=w.patient.pk,
             episode_id=w.episode.pk,
@@ -86,6 +87,7 @@ def build_outcomes(
     if p.reintervention_day is not None:
         performed = injected_on + timedelta(days=p.reintervention_day)
         surgery = Reintervention(
+            id=ctx.new_id(),
             site_id=ctx.site.pk,
             patient_id=w.patient.pk,
             episode_id=w.episode.pk,
@@ -189,6 +191,7 @@ def _response(
     source = "patient" if by_patient and not info.measured_by_staff else "staff"
     actor = None if source == "patient" else ctx.nurse
     response = QuestionnaireResponse(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         patient_id=w.patient.pk,
         episode_id=w.episode.pk,
@@ -271,6 +274,7 @@ def _adverse_event(
         raise RuntimeError(f"synthetic adverse event is contradictory: {problems}")
     reporter = ctx.physician if serious else ctx.nurse
     event = AdverseEvent(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         patient_id=w.patient.pk,
         episode_id=w.episode.pk,
@@ -292,6 +296,7 @@ def _adverse_event(
         # Reviewed by the synthetic physician and marked e-mailed (to nobody), so no real physician is alerted.
         created = event.reported_at
         alert = SafetyAlert(
+            id=ctx.new_id(),
             site_id=ctx.site.pk,
             patient_id=w.patient.pk,
             episode_id=w.episode.pk,

@@ -1,9 +1,9 @@
 """Writing a large synthetic registry with several processes that take turns at the database.
 
-Each worker process builds the rows of a batch (simulation, scoring, audit descriptions) outside any
-transaction, then waits for the write lock (SQLite's IMMEDIATE transaction, PostgreSQL's audit-chain lock) to
-insert them, so one batch is assembled while another is written. The parent streams the batches and hands
-out product sequence numbers before each batch leaves, so no two workers ever wait on the counter.
+Each worker process builds the rows of a batch (simulated course, scored answers, audit descriptions) outside
+any transaction, then waits for its turn (an inter-process lock, so the workers queue instead of racing for
+SQLite's write lock or PostgreSQL's audit-chain lock) and writes them: one batch is assembled while another is
+written, and the audit chain stays one chain. The parent only streams the simulated patients to the workers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from multiprocessing.pool import AsyncResult
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,11 @@ from handregen.analytics.synthetic.writer.context import SiteContext, site_conte
 if TYPE_CHECKING:
     from handregen.analytics.synthetic.writer import SynthSummary
 
-Allocate = Callable[[SiteContext, list[SyntheticPatient]], dict[int, list[int]]]
-Write = Callable[[SiteContext, list[SyntheticPatient], dict[int, list[int]]], "SynthSummary"]
+Write = Callable[[SiteContext, list[SyntheticPatient], AbstractContextManager[Any] | None], "SynthSummary"]
+
+# SQLite's page cache for the connection that writes (KiB, as PRAGMA cache_size takes a negative number): the
+# default 2 MiB makes every insert into a large index read its pages again.
+SQLITE_CACHE_KIB = 128 * 1024
 
 _worker: dict[str, Any] = {}
 
@@ -38,14 +42,33 @@ def parallel_possible() -> bool:
     return not (connection.vendor == "sqlite" and connection.is_in_memory_db())  # type: ignore[attr-defined]
 
 
-def _start(site_pk: Any, seed: int, today: date, write: Write) -> None:
+@contextmanager
+def roomy_cache() -> Iterator[None]:
+    """A larger SQLite page cache on this connection while the registry is written (nothing on PostgreSQL)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before}")
+
+
+def _start(site_pk: Any, seed: int, today: date, write: Write, turn: AbstractContextManager[Any]) -> None:
     gc.disable()  # collected after each batch instead
-    _worker["ctx"] = site_context(site=Site.objects.get(pk=site_pk), seed=seed, today=today)
-    _worker["write"] = write
+    _worker.update(ctx=site_context(site=Site.objects.get(pk=site_pk), seed=seed, today=today), write=write, turn=turn)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
 
-def _run(patients: list[SyntheticPatient], numbers: dict[int, list[int]]) -> SynthSummary:
-    part = _worker["write"](_worker["ctx"], patients, numbers)
+def _run(patients: list[SyntheticPatient]) -> SynthSummary:
+    part = _worker["write"](_worker["ctx"], patients, _worker["turn"])
     gc.collect()
     return part  # type: ignore[no-any-return]
 
@@ -55,19 +78,18 @@ def run_parallel(
     chunks: Iterable[list[SyntheticPatient]],
     workers: int,
     *,
-    allocate: Allocate,
     write: Write,
     done: Callable[[SynthSummary], None],
 ) -> None:
     """Write every chunk through `workers` processes; `done(counts)` in the parent as each batch is written."""
+    forked = multiprocessing.get_context("fork")
+    turn = forked.Lock()
     connections.close_all()  # the children open their own; a connection must not cross a fork
-    pool = multiprocessing.get_context("fork").Pool(
-        workers, initializer=_start, initargs=(ctx.site.pk, ctx.seed, ctx.today, write)
-    )
+    pool = forked.Pool(workers, initializer=_start, initargs=(ctx.site.pk, ctx.seed, ctx.today, write, turn))
     try:
         pending: deque[AsyncResult[SynthSummary]] = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_run, (chunk, allocate(ctx, chunk))))
+            pending.append(pool.apply_async(_run, (chunk,)))
             while len(pending) >= 2 * workers:  # keep every worker busy without queueing the whole registry
                 done(pending.popleft().get())
         while pending:

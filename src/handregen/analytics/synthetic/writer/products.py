@@ -64,6 +64,7 @@ def build_procedure(
     code = format_product_code(ctx.site.facility_code.upper(), ended.astimezone(ctx.zone).year, sequence)
     regulatory_class = default_regulatory_class(origin="autologous", method=p.method)
     product = CellProduct(
+        id=ctx.new_id(),
         site_id=site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -97,6 +98,7 @@ def build_procedure(
         },
     )
     harvest = Harvest(
+        id=ctx.new_id(),
         site_id=site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -132,6 +134,7 @@ def build_procedure(
     )
     low, high = VOLUME_ML[p.indication]
     processing = ProcessingRecord(
+        id=ctx.new_id(),
         site_id=site.pk,
         product_id=product.pk,
         method=p.method,
@@ -174,6 +177,7 @@ def build_procedure(
     if release_refusals(results):
         raise RuntimeError(f"synthetic product fails release: {release_refusals(results)}")
     release = ReleaseDecision(
+        id=ctx.new_id(),
         site_id=site.pk,
         product_id=product.pk,
         released_by_id=ctx.labtech.user.pk,
@@ -202,6 +206,7 @@ def build_procedure(
         },
     )
     injection = Injection(
+        id=ctx.new_id(),
         site_id=site.pk,
         episode_id=w.episode.pk,
         patient_id=w.patient.pk,
@@ -302,6 +307,7 @@ def _post_care(
     }
     discharged = injection.performed_at + timedelta(minutes=60)
     record = PostCareRecord(
+        id=ctx.new_id(),
         site_id=ctx.site.pk,
         patient_id=w.patient.pk,
         episode_id=w.episode.pk,

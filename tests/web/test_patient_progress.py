@@ -7,7 +7,7 @@ from django.test import Client
 from handregen.outcomes.links import questionnaire_link_create
 from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import baseline_response_record, followups_schedule, response_record
-from tests.outcomes.conftest import follow_up, nurse, scheduled  # noqa: F401 - fixtures
+from tests.outcomes.conftest import follow_up
 from tests.outcomes.test_portal import landed, send
 
 

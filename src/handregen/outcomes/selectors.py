@@ -27,7 +27,7 @@ from handregen.outcomes.progress import (
 )
 from handregen.outcomes.schedule import BASELINE, DUE, MISSED, status_on
 from handregen.pathway.models import Episode
-from handregen.pathway.stages import CLOSED_STAGES
+from handregen.pathway.stages import CLOSED_STAGES, Stage
 
 # Measured by staff with a device, never asked of the patient on the questionnaire page.
 MEASURED_BY_STAFF = frozenset({"grip", "pinch"})
@@ -197,3 +197,26 @@ def patient_progress(*, episode: Episode, cycle: int) -> PatientProgress:
         .first()
     )
     return PatientProgress(found, first_check_words(upcoming))
+
+
+# A baseline is taken before the injection; from the injection on, answers would not be a baseline.
+BEFORE_INJECTION = frozenset({
+    Stage.REFERRED, Stage.CONSULTED, Stage.ELIGIBLE, Stage.DEFERRED, Stage.CONSENTED, Stage.PREPARED,
+    Stage.HARVESTED, Stage.RELEASED,
+})
+
+
+def baseline_missing(*, actor: Actor, episode: Episode) -> list[str]:
+    """The protocol's baseline instruments with no score yet in the episode's current cycle, while a baseline
+    can still be taken (before the injection); grip and pinch count for the treated hand only."""
+    from handregen.outcomes.services import baseline_instruments  # services import this module
+
+    actor.require(Permission.PATIENT_VIEW)
+    if episode.stage not in BEFORE_INJECTION:
+        return []
+    scored = QuestionnaireResponse.objects.filter(
+        episode=episode, site=actor.site, follow_up__cycle=episode.cycle, follow_up__timepoint=BASELINE,
+        scorable=True,
+    ).values_list("instrument", "side")
+    have = {code for code, side in scored if not side or side == episode.side}
+    return [code for code in baseline_instruments(episode) if code not in have]

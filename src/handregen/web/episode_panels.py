@@ -33,6 +33,7 @@ def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
         "custody": custody_timeline(product=product) if product else [],
         "follow_ups": follow_ups,
         "charts": episode_charts(actor=actor, episode=episode),
+        "can_view_progress": True,  # the progress report needs only PATIENT_VIEW, checked above
         **_baseline_panel(actor=actor, episode=episode),
     }
 

@@ -72,3 +72,14 @@ def test_a_baseline_link_after_the_injection_is_refused_in_plain_words(injected,
     response = signed_in("nurse").post(f"/episodes/{episode.pk}/baseline/link/")
     assert response.status_code == 409
     assert "closed on" in response.content.decode()
+
+
+def test_with_htmx_the_link_comes_back_as_a_fragment_for_the_episode_page(make_episode, signed_in):
+    episode = make_episode()
+    client = signed_in("nurse")
+    page = page_text(client, episode)
+    assert 'hx-post="/episodes/' in page and "django_htmx/htmx-2.min.js" in page
+    response = client.post(f"/episodes/{episode.pk}/baseline/link/", headers={"HX-Request": "true"})
+    text = response.content.decode()
+    assert response.status_code == 200 and "<html" not in text
+    assert re.search(r'value="https?://[^"]+/q/[^"]+"', text)

@@ -173,5 +173,9 @@ def baseline_link(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         url = baseline_link_create(actor=request.actor, episode=episode)  # type: ignore[attr-defined]
     except (GuardRefused, Forbidden) as exc:
         reasons = getattr(exc, "reasons", [str(exc)])
-    return render(request, "outcomes/baseline_link.html", {"episode": episode, "link_url": url, "reasons": reasons},
-                  status=409 if reasons else 200)
+    context = {"episode": episode, "link_url": url, "reasons": reasons}
+    if request.htmx:  # type: ignore[attr-defined]
+        # Only the fragment, swapped into the episode page. htmx swaps 2xx answers only, so a refusal comes as
+        # 200 here; without JavaScript the full page answers 409.
+        return render(request, "outcomes/_baseline_link.html", context)
+    return render(request, "outcomes/baseline_link.html", context, status=409 if reasons else 200)

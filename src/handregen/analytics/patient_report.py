@@ -15,6 +15,7 @@ from handregen.analytics.charts import patient_chart
 from handregen.analytics.report import _refuse_fetch
 from handregen.analytics.selectors import _chart_range
 from handregen.audit.services import access_record
+from handregen.errors import NotFound
 from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.progress import CAVEAT, PATIENT_WORDS, ScorePoint, episode_progress, number
 from handregen.outcomes.responders import MCIDS
@@ -65,8 +66,6 @@ def patient_progress_report_context(*, actor: Actor, episode: Episode) -> dict[s
     """Everything the progress report shows for the episode's current treatment cycle (site-scoped)."""
     actor.require(Permission.PATIENT_VIEW)
     if episode.site_id != actor.site.pk:  # callers pass a site-scoped episode; never trust that alone
-        from handregen.errors import NotFound
-
         raise NotFound("episode")
     access_record(actor=actor, patient_id=episode.patient_id, category="progress_report", channel=CHANNEL)
     scores = cycle_scores(episode=episode, cycle=episode.cycle)

@@ -128,6 +128,9 @@ def _register_routers() -> None:
     _register_evaluation_routers()
     _register_chain_routers()
     _register_outcome_routers()
+    from handregen.audit.api import router as audit
+
+    api.add_router("/audit", audit)
 
 
 def _register_chain_routers() -> None:

@@ -82,6 +82,8 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "web:patients": {},
     "web:patient-new": {},
     "web:patient": {"patient_id": U},
+    "web:break-glass": {"patient_id": U},
+    "web:break-glass-report": {},
     "web:episode": {"episode_id": U},
     "web:episode-withdraw": {"episode_id": U},
     "web:password-change": {},
@@ -104,6 +106,8 @@ E, P, PR, F = {"episode_id": U}, {"patient_id": U}, {"product_id": U}, {"follow_
 API_SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/adverse-events/{adverse_event_id}"): {"adverse_event_id": U},
     ("GET", "/api/v1/analytics/expectation"): {},
+    ("GET", "/api/v1/audit/break-glass"): {},
+    ("POST", "/api/v1/patients/{patient_id}/break-glass"): P,
     ("GET", "/api/v1/analytics/outcomes"): {},
     ("GET", "/api/v1/consent-documents/{version}"): {"version": "2026.1"},
     ("GET", "/api/v1/donors/{donor_id}"): {"donor_id": U},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpRequest
@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from handregen.api import actor_of
 from handregen.patients import selectors, services
-from handregen.patients.models import Patient
+from handregen.patients.models import BreakGlassGrant, Patient
 
 router = Router(tags=["patients"])
 
@@ -65,6 +65,33 @@ def patient_list(request: HttpRequest, page: Query[Page]) -> dict[str, object]:
     return {"items": list(qs[page.offset : page.offset + page.limit]), "count": qs.count()}
 
 
+class BreakGlassIn(Schema):
+    reason: str = Field(max_length=2000)
+    minutes: int = Field(60, ge=1, le=60)
+
+
+class BreakGlassOut(Schema):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+
+
+@router.post(
+    "/{patient_id}/break-glass",
+    response={201: BreakGlassOut},
+    summary="Emergency read access to a patient of another site, with a reason (at most 60 minutes)",
+)
+def patient_break_glass(request: HttpRequest, patient_id: uuid.UUID, payload: BreakGlassIn) -> Status[BreakGlassGrant]:
+    grant = services.break_glass_open(
+        actor=actor_of(request), patient_id=patient_id, reason=payload.reason, minutes=payload.minutes
+    )
+    return Status(201, grant)
+
+
 @router.get("/{patient_id}", response=PatientOut, summary="One patient")
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> Patient:
-    return selectors.patient_get(actor=actor_of(request), patient_id=patient_id, channel="api")
+    return selectors.patient_get(
+        actor=actor_of(request), patient_id=patient_id, channel="api", allow_break_glass=True
+    )

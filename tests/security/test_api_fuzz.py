@@ -1,8 +1,10 @@
 """I1: Schemathesis fuzzes the whole REST API from its OpenAPI document: no 5xx, no schema violations,
 invalid data refused, and every operation reached with a real token and real objects.
 
-The run goes through Schemathesis' own command line against Django's live server so that its run-level
-warnings (`missing_auth`, `missing_test_data`) count: the config below makes both fail the run.
+The run goes through Schemathesis' own command line against Django's live server rather than its in-process
+pytest integration, because only the command line's runner raises the run-level warnings (`missing_auth`,
+`missing_test_data`); the config below makes both fail the run. Every other check is on except
+positive_data_acceptance (see the config). Each failure the run reports replays with the fixed seed.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from handregen.api import actor_of
+from handregen.api_inputs import MAX_OFFSET, IsoDate
 from handregen.patients import selectors, services
 from handregen.patients.models import BreakGlassGrant, Patient
 
@@ -20,7 +21,7 @@ class PatientIn(Schema):
     mrn: str = Field(min_length=1, max_length=40)
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
-    birth_date: date
+    birth_date: IsoDate
     sex: Literal["female", "male", "other", "unknown"]
     dominant_hand: Literal["left", "right", "ambidextrous"]
     occupation: str = Field("", max_length=120)
@@ -50,7 +51,7 @@ class PatientList(Schema):
 class Page(Schema):
     q: str = Field("", max_length=100)
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     RESEARCH_EXPORT = "research_export"
     AUDIT_VIEW = "audit_view"
     USER_MANAGE = "user_manage"
+    REGISTRY_IMPORT = "registry_import"  # migration import of a whole registry at an empty site
 
 
 class Role(StrEnum):
@@ -107,8 +108,8 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, and reviews the audit trail.",
-        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED}),
+        "Manages users, roles and protocol versions, reviews the audit trail, migrates a registry in.",
+        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.REGISTRY_IMPORT}),
     ),
 }
 

@@ -31,3 +31,22 @@ class BulkExportJob(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"bulk export {self.pk}"
+
+
+class ImportBatch(AppendOnlyModel):
+    """One migration import of a registry (`interop.fhir.migration`): who ran it, from what, and how many
+    records of each kind it wrote or found already there. Every row it wrote has an audit event naming the
+    batch (`changes.import_batch`) with the action `fhir.migration_import`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=300)  # the file or folder name given (no path above it)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    created = models.JSONField(default=dict)  # model -> rows written
+    unchanged = models.JSONField(default=dict)  # model -> rows already there with the same id
+    placeholders = models.JSONField(default=dict)  # model -> what stands for what the export does not carry
+
+    def __str__(self) -> str:
+        return f"import batch {self.pk}"

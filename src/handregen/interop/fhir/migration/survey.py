@@ -7,9 +7,12 @@ again, file by file, when they are written.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +37,8 @@ ORDER = (
     "AdverseEvent",
     "Consent",
 )
+VALIDATION_CHUNK = 500  # resources per validation task
+PARALLEL_FROM_BYTES = 4_000_000
 HARVEST_NOTE = re.compile(r"^volume (?P<volume>[\d.]+) mL; product (?P<din>\w+)$")
 SCORE_TEXT = re.compile(r"^\S+ score \((?P<version>.*)\)$")
 
@@ -120,32 +125,90 @@ def _validate(resource_type: str, resource: dict[str, Any]) -> str | None:
     return None
 
 
-def survey(path: Path) -> Survey:
-    """Validate every resource under `path` and gather the cross-type facts; problems go into the survey."""
+def survey(path: Path, *, workers: int | None = None) -> Survey:
+    """Validate every resource under `path` and gather the cross-type facts; problems go into the survey.
+
+    Validation (fhir.resources, about a millisecond per resource in its Python validators) runs in `workers`
+    processes over chunks of lines (default: one per CPU for more than a few MB of NDJSON, else none); the facts
+    are gathered here, in file order.
+    """
     found = Survey()
     files = files_of(path)
     unknown = sorted(set(files) - set(ORDER))
     for name in unknown:
         found.problems.append((files[name].name, f"{name} is not a resource type this import rebuilds"))
-    for resource_type in ORDER:
-        if resource_type not in files:
-            continue
-        file = files[resource_type]
-        for number, resource in _entries(file, found):
-            where = f"{file.name}:line {number} {resource_type}/{resource.get('id', '?')}"
-            if resource.get("resourceType") != resource_type:
-                found.problems.append((where, f"resourceType must be {resource_type} in {file.name}"))
-                continue
-            error = _validate(resource_type, resource)
-            if error:
-                found.problems.append((where, error))
-                continue
-            found.counts[resource_type] = found.counts.get(resource_type, 0) + 1
-            try:
-                _COLLECT[resource_type](found, resource)
-            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-                found.problems.append((where, f"missing or malformed element ({exc})"))
+    if workers is None:  # a process pool pays off from a few thousand resources
+        big = sum(f.stat().st_size for f in files.values() if f.is_file()) > PARALLEL_FROM_BYTES
+        workers = (os.cpu_count() or 1) if big else 1
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) if workers > 1 else None
+    try:
+        for resource_type in ORDER:
+            if resource_type in files:
+                for chunk, errors in _validated_chunks(pool, resource_type, files[resource_type], found, workers):
+                    _gather(found, resource_type, files[resource_type].name, chunk, errors)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return found
+
+
+Chunk = list[tuple[int, dict[str, Any]]]
+
+
+def _validated_chunks(
+    pool: ProcessPoolExecutor | None, resource_type: str, file: Path, found: Survey, workers: int
+) -> Iterator[tuple[Chunk, dict[int, str]]]:
+    """Chunks of the file's resources with the validation errors by line, in file order (a bounded window of
+    chunks is validated in the pool meanwhile, so memory stays flat)."""
+    window: deque[tuple[Chunk, Any]] = deque()
+    for chunk in _chunked(_entries(file, found), VALIDATION_CHUNK):
+        if pool is None:
+            yield chunk, validate_chunk(resource_type, chunk)
+            continue
+        window.append((chunk, pool.submit(validate_chunk, resource_type, chunk)))
+        if len(window) > 2 * workers:
+            done, future = window.popleft()
+            yield done, future.result()
+    while window:
+        done, future = window.popleft()
+        yield done, future.result()
+
+
+def _chunked(entries: Iterator[tuple[int, dict[str, Any]]], size: int) -> Iterator[Chunk]:
+    chunk: Chunk = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def validate_chunk(resource_type: str, chunk: Chunk) -> dict[int, str]:
+    """Line number -> what is wrong, for the resources of `chunk` that are not valid `resource_type`s."""
+    errors = {}
+    for number, resource in chunk:
+        if resource.get("resourceType") != resource_type:
+            errors[number] = f"resourceType must be {resource_type} in {resource_type}.ndjson"
+            continue
+        error = _validate(resource_type, resource)
+        if error:
+            errors[number] = error
+    return errors
+
+
+def _gather(found: Survey, resource_type: str, file_name: str, chunk: Chunk, errors: dict[int, str]) -> None:
+    for number, resource in chunk:
+        where = f"{file_name}:line {number} {resource_type}/{resource.get('id', '?')}"
+        if number in errors:
+            found.problems.append((where, errors[number]))
+            continue
+        found.counts[resource_type] = found.counts.get(resource_type, 0) + 1
+        try:
+            _COLLECT[resource_type](found, resource)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            found.problems.append((where, f"missing or malformed element ({exc})"))
 
 
 def _entries(file: Path, found: Survey) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -144,3 +144,15 @@ def test_the_command_migrates_the_export_folder_and_says_what_it_wrote(exported,
 
     assert "Patient: 24 written, 0 already here" in out.getvalue()
     assert Patient.objects.filter(site=demo_site).count() == PATIENTS
+
+
+def test_a_reference_to_a_patient_neither_exported_nor_here_refuses_the_import(exported, persona, demo_site):
+    patients = (exported / "Patient.ndjson").read_bytes().splitlines()
+    missing = orjson.loads(patients[0])["id"]
+    (exported / "Patient.ndjson").write_bytes(b"\n".join(patients[1:]) + b"\n")
+
+    with pytest.raises(InvalidInput) as refused:
+        registry_import(actor=persona("site_admin"), path=exported)
+
+    assert any(f"Patient {missing}" in where for where, _ in refused.value.errors)
+    assert not Patient.objects.filter(site=demo_site).exists()

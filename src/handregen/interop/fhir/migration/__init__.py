@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
@@ -40,7 +40,8 @@ from handregen.interop.fhir.migration.rows import BUILD, PLACEHOLDERS, Context, 
 from handregen.interop.fhir.migration.survey import ORDER, MigrationInputError, Survey, files_of, lines, survey
 from handregen.interop.models import ImportBatch
 from handregen.outcomes.models import FollowUp
-from handregen.pathway.models import Protocol
+from handregen.pathway.models import Episode, Protocol
+from handregen.patients.models import Patient
 
 ACTION = "fhir.migration_import"
 REASON = "FHIR migration import"
@@ -90,6 +91,8 @@ def _import(actor: Actor, path: Path, chunk: int, workers: int | None) -> Migrat
             _record_batch(actor, path, report, ctx)
     except MigrationInputError as exc:
         raise InvalidInput(exc.problems) from None
+    except IntegrityError as exc:  # a reference the checks above did not catch; nothing was written
+        raise InvalidInput([("export", f"a record refers to one that is not there ({type(exc).__name__})")]) from None
     report.seconds = clock.monotonic() - started
     return report
 
@@ -162,9 +165,28 @@ def _built(ctx: Context, file_name: str, resource_type: str, entries: list[tuple
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             where = f"{file_name}:line {number} {resource_type}/{resource.get('id', '?')}"
             problems.append((where, f"missing or malformed element ({exc})"))
+    problems.extend(_unknown_references(ctx, file_name, rows))
     if problems:
         raise MigrationInputError(problems)
     return rows
+
+
+def _unknown_references(ctx: Context, file_name: str, rows: Rows) -> list[tuple[str, str]]:
+    """Rows pointing to a patient or episode that is neither in the export nor at this site (one query each)."""
+    problems: list[tuple[str, str]] = []
+    for attribute, model, known in (
+        ("patient_id", Patient, ctx.survey.patients),
+        ("episode_id", Episode, ctx.survey.episodes),
+    ):
+        wanted = {str(getattr(row, attribute)) for row in rows if hasattr(row, attribute)} - set(known)
+        if not wanted:
+            continue
+        here = {str(pk) for pk in model.objects.filter(site=ctx.site, pk__in=wanted).values_list("pk", flat=True)}
+        problems.extend(
+            (f"{file_name}: {model.__name__} {pk}", "referred to, but neither in this export nor at this site")
+            for pk in sorted(wanted - here)[:20]
+        )
+    return problems
 
 
 def _load_follow_ups(ctx: Context, patient_ids: set[str]) -> None:

@@ -34,6 +34,7 @@ from handregen.interop.fhir.codes import (
     EXT_VARIANT,
     HANDREGEN_CS,
     MRN_SYSTEM,
+    PRODUCT_SYSTEM,
     WRISTBAND_SYSTEM,
 )
 from handregen.interop.fhir.migration.survey import HARVEST_NOTE, Survey, reference_id
@@ -242,7 +243,7 @@ def product_rows(ctx: Context, r: dict[str, Any]) -> Rows:
         code = ProductCode(din)
     except ProductCodeError as exc:
         raise Unbuildable(f"identifier: {exc}") from None
-    if code.scanned != din + next(i["value"] for i in r["identifier"])[-1:]:
+    if code.scanned != next(i["value"] for i in r["identifier"] if i.get("system") == PRODUCT_SYSTEM):
         raise Unbuildable("identifier: the check character does not match the identifier")
     episode = ctx.survey.din_episode.get(din)
     if episode is None:

@@ -23,6 +23,7 @@ from handregen.interop.fhir.bulk import export_ndjson
 from handregen.interop.fhir.migration import ACTION, registry_import
 from handregen.interop.models import ImportBatch
 from handregen.patients.models import Patient
+from tests.interop.test_fhir_everything import EXPECTED_TYPES
 
 SEED = 13  # 60 patients of this seed reach every stage; 24 of them cover every resource type
 PATIENTS = 24
@@ -156,3 +157,22 @@ def test_a_reference_to_a_patient_neither_exported_nor_here_refuses_the_import(e
 
     assert any(f"Patient {missing}" in where for where, _ in refused.value.errors)
     assert not Patient.objects.filter(site=demo_site).exists()
+
+
+def test_a_patient_treated_through_the_services_comes_back_the_same(treated, persona, tmp_path, demo_site):
+    """The journey's records (real services, a released and injected product, a w2 response, an adverse event)."""
+    persona("site_admin"), persona("physician")
+    first = tmp_path / "first"
+    with pytest.raises(_Undo), transaction.atomic():
+        treated()
+        export_ndjson(actor=persona("physician"), out=first)
+        raise _Undo
+    assert not Patient.objects.filter(site=demo_site).exists()
+
+    registry_import(actor=persona("site_admin"), path=first)
+    export_ndjson(actor=persona("physician"), out=tmp_path / "second")
+
+    before, after = normalised(first), normalised(tmp_path / "second")
+    assert set(before) == EXPECTED_TYPES
+    for resource_type, lines in before.items():
+        assert after.get(resource_type) == lines, resource_type

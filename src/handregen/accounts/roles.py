@@ -35,6 +35,7 @@ class Permission(StrEnum):
     # Emergency read of one patient of another site, with a reason, for at most 60 minutes (A6, patients.services
     # break_glass_open); every use is a flagged audit event on that patient's site, listed on its break-glass report.
     BREAK_GLASS = "break_glass"
+    REGISTRY_IMPORT = "registry_import"  # migration import of a whole registry at an empty site
 
 
 class Role(StrEnum):
@@ -111,8 +112,9 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report.",
-        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS}),
+        "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report, migrates a "
+        "registry in.",
+        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT}),
     ),
 }
 

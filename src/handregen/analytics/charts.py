@@ -11,7 +11,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after choosing the backend
 
-
 _STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
 
 

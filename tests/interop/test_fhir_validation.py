@@ -90,7 +90,11 @@ def test_the_checker_refuses_exactly_the_broken_values_the_model_refuses(resourc
     assert checked > 500 and refused > 100  # the test did look at broken resources
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],  # a shared machine
+)
 @given(data=st.data())
 def test_any_string_in_any_element_gets_the_models_verdict(resources, data):
     resource = data.draw(st.sampled_from(resources))

@@ -78,6 +78,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "preparation:checklist": {"episode_id": U},
     "preparation:instructions": {"episode_id": U},
     "web:home": {},
+    "web:staff-health": {},
     "web:worklist": {"code": "referred"},
     "web:patients": {},
     "web:patient-new": {},

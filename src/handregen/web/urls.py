@@ -7,6 +7,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/staff", views.staff_health, name="staff-health"),
     path("worklists/<slug:code>/", views.worklist, name="worklist"),
     path("patients/", views.patients, name="patients"),
     path("patients/new/", views.patient_new, name="patient-new"),

@@ -128,6 +128,9 @@ def _register_routers() -> None:
     _register_evaluation_routers()
     _register_chain_routers()
     _register_outcome_routers()
+    from handregen.signatures.api import router as unlocks
+
+    api.add_router("/unlocks", unlocks)
 
 
 def _register_chain_routers() -> None:

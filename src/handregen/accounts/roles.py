@@ -32,6 +32,8 @@ class Permission(StrEnum):
     RESEARCH_EXPORT = "research_export"
     AUDIT_VIEW = "audit_view"
     USER_MANAGE = "user_manage"
+    # Unlocking a locked record (signed consent, released product, closed adverse event) voids its signatures.
+    UNLOCK_RECORDS = "unlock_records"
 
 
 class Role(StrEnum):
@@ -107,8 +109,9 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, and reviews the audit trail.",
-        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED}),
+        "Manages users, roles and protocol versions, reviews the audit trail, and unlocks locked records with a "
+        "reason (kept apart from the clinical and lab roles who sign them).",
+        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.UNLOCK_RECORDS}),
     ),
 }
 

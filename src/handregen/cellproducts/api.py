@@ -106,6 +106,9 @@ class ProcessingIn(Schema):
 class ReleaseIn(Schema):
     verifier_username: str = Field("", max_length=150, description="The second person who verifies the release")
     verifier_password: str = Field("", max_length=200)
+    verifier_otp_code: str = Field("", max_length=12, description="The verifier's authenticator code, if enrolled")
+    password: str = Field("", max_length=200, description="The releasing technician's own password (they sign)")
+    otp_code: str = Field("", max_length=12, description="The technician's authenticator code, if enrolled")
     exceptional_justification: str = Field(
         "", max_length=4000, description="Exceptional release of an autologous product despite failed criteria"
     )

@@ -25,6 +25,7 @@ from handregen.pathway.worklists import (
 )
 from handregen.patients.selectors import patient_get, patient_search
 from handregen.patients.services import patient_register
+from handregen.signatures.selectors import episode_signature_views
 from handregen.web.access import staff_page
 from handregen.web.actions import action_url
 from handregen.web.episode_panels import episode_panels
@@ -150,6 +151,7 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "stage_label": STAGE_LABELS[Stage(found.stage)],
             "actions": actions,
             "timeline": timeline,
+            "signatures": episode_signature_views(found),
             **episode_panels(actor=actor, episode=found),
         },
     )

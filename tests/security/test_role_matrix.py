@@ -49,6 +49,8 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/episodes/{episode_id}/consent/withdraw"): (
         (P.CONSENT_RECORD, P.EPISODE_WITHDRAW), "physician nurse coordinator"),
     ("GET", "/api/v1/episodes/{episode_id}/consent/pdf"): (P.PATIENT_VIEW, CLINICAL),
+    ("POST", "/api/v1/episodes/{episode_id}/consent/sign"): (P.CONSENT_RECORD, "physician"),
+    ("POST", "/api/v1/episodes/{episode_id}/consent/amend"): (P.CONSENT_RECORD, "physician"),
     ("POST", "/api/v1/episodes/{episode_id}/preparation"): (P.PREPARATION_COMPLETE, "physician nurse"),
     ("GET", "/api/v1/episodes/{episode_id}/preparation"): (P.PATIENT_VIEW, CLINICAL),
     ("POST", "/api/v1/episodes/{episode_id}/harvest"): (P.HARVEST_RECORD, "physician"),
@@ -95,6 +97,8 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("GET", "/api/v1/analytics/expectation"): (
         P.COHORT_VIEW_DEIDENTIFIED, "physician nurse coordinator researcher site_admin"),
     # reference data: the protocol file and the consent document text hold no patient data
+    # unlocking a locked record (voids its signatures): an administrative act, apart from those who sign
+    ("POST", "/api/v1/unlocks"): (P.UNLOCK_RECORDS, "site_admin"),
     ("GET", "/api/v1/protocols/{code}"): (None, ANY),
     ("GET", "/api/v1/consent-documents/{version}"): (None, ANY),
 }
@@ -119,6 +123,8 @@ ROLE_REFUSED_AS_GUARD = {
 NEEDS_CONSENT = {
     "/api/v1/episodes/{episode_id}/consent/pdf",
     "/api/v1/episodes/{episode_id}/consent/withdraw",
+    "/api/v1/episodes/{episode_id}/consent/sign",
+    "/api/v1/episodes/{episode_id}/consent/amend",
 }
 
 
@@ -141,6 +147,10 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
                                                             "rationale": ""},
         "/api/v1/episodes/{episode_id}/consent": lambda: CONSENT_BODY,
         "/api/v1/episodes/{episode_id}/consent/withdraw": lambda: {"reason": "Changed their mind"},
+        "/api/v1/episodes/{episode_id}/consent/sign": lambda: {"password": PASSWORD},
+        "/api/v1/episodes/{episode_id}/consent/amend": lambda: {"discussion_notes": "Asked about pain", "reason": "x"},
+        "/api/v1/unlocks": lambda: {"record_type": "consent", "record_id": str(world.consent.pk),
+                                    "reason": "Wrong notes"},
         "/api/v1/episodes/{episode_id}/preparation": lambda: {"checklist": CHECKLIST_ALL},
         "/api/v1/episodes/{episode_id}/harvest": lambda: {"source": "bone_marrow", "origin": "autologous",
                                                           "volume_ml": 60, "harvest_site": "iliac_crest",

@@ -42,12 +42,15 @@ class SignatureView:
     @property
     def state(self) -> str:
         """One line: void, valid for the current version, or which version it applies to."""
-        if self.void:
-            return "void (the record was unlocked)"
+        changed = self.signed_version != self.current_version
         versions = f"signed version {self.signed_version}, current version {self.current_version}"
+        if self.void:
+            return "void (the record was unlocked)" + (f"; {versions}" if changed else "")
         if not self.valid:
-            return f"{versions}: applies to the earlier version only"
-        if self.signed_version != self.current_version:
+            if changed:
+                return f"{versions}: applies to the earlier version only"
+            return "not valid: the record no longer matches what was signed"
+        if changed:
             return f"{versions}: the signed content is unchanged"
         return f"valid for the current version ({self.signed_version})"
 

@@ -22,7 +22,7 @@ from handregen.evaluation.models import CandidacyDecision
 from handregen.evaluation.services import candidacy_decide
 from handregen.pathway.models import Episode
 from handregen.safety.services import adverse_event_amend, adverse_event_record
-from handregen.signatures.kinds import CONSENT_WITNESS, KINDS, canonical_form, PRODUCT_RELEASE, RELEASE_VERIFICATION
+from handregen.signatures.kinds import CONSENT_WITNESS, KINDS, PRODUCT_RELEASE, RELEASE_VERIFICATION, canonical_form
 from handregen.signatures.models import StaffSignature
 from handregen.signatures.selectors import signature_views
 from handregen.signatures.services import is_locked, record_unlock, signatures_of

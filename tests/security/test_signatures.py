@@ -10,7 +10,7 @@ from datetime import date
 
 import pypdf
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from handregen.audit.models import AuditEvent
 from handregen.consent.models import Consent
@@ -179,7 +179,8 @@ def test_a_signature_pointed_at_another_record_fails_digest_verification(make_ep
     # The stored row cannot be re-pointed (append-only, database triggers); an in-memory copy stands in for it.
     with pytest.raises(RecordProtected):
         StaffSignature.objects.filter(pk=signature.pk).update(record_id=second.pk)
-    with pytest.raises(Exception), connection.cursor() as cursor:  # noqa: B017 - each backend raises its own error
+    # each backend raises its own error; the savepoint keeps the test's transaction usable on PostgreSQL
+    with pytest.raises(Exception), transaction.atomic(), connection.cursor() as cursor:  # noqa: B017
         cursor.execute("UPDATE signatures_staffsignature SET record_id = %s WHERE id = %s",
                        [second.pk.hex, signature.pk.hex])  # fmt: skip
     signature.record_id = second.pk

@@ -156,6 +156,7 @@ API_SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/products/{product_id}/processing"): PR,
     ("POST", "/api/v1/products/{product_id}/receipt"): PR,
     ("POST", "/api/v1/products/{product_id}/release"): PR,
+    ("POST", "/api/v1/products/{product_id}/sign"): PR,
     ("POST", "/api/v1/responses/{response_id}/amend"): {"response_id": U},
     ("POST", "/api/v1/safety-alerts/{alert_id}/acknowledge"): {"alert_id": U},
     ("POST", "/api/v1/unlocks"): {},

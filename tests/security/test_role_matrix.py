@@ -88,6 +88,8 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/products/{product_id}/receipt"): (P.PRODUCT_PROCESS, "lab_technician"),
     ("POST", "/api/v1/products/{product_id}/processing"): (P.PRODUCT_PROCESS, "lab_technician"),
     ("POST", "/api/v1/products/{product_id}/release"): (P.PRODUCT_RELEASE, "lab_technician"),
+    # the body's meaning decides: 'release verification' (the row's sample) needs PRODUCT_VERIFY
+    ("POST", "/api/v1/products/{product_id}/sign"): (P.PRODUCT_VERIFY, "physician lab_technician"),
     ("POST", "/api/v1/products/{product_id}/discard"): (P.PRODUCT_PROCESS, "lab_technician"),
     ("POST", "/api/v1/donors"): (P.HARVEST_RECORD, "physician"),
     ("GET", "/api/v1/donors/{donor_id}"): (P.PATIENT_VIEW, CLINICAL),
@@ -183,6 +185,7 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
         "/api/v1/products/{product_id}/release": lambda: {"verifier_username": "lab2.demo",
                                                           "verifier_password": PASSWORD, "password": PASSWORD},
         "/api/v1/products/{product_id}/discard": lambda: {"reason": "Bag leaked"},
+        "/api/v1/products/{product_id}/sign": lambda: {"meaning": "release verification", "password": PASSWORD},
         "/api/v1/donors": lambda: {"code": "D-MATRIX", "eligibility": "eligible",
                                    "eligibility_basis": "NAT and serology negative"},
     }

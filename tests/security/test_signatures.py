@@ -211,6 +211,33 @@ def test_a_released_product_is_locked_for_every_role(make_episode, persona):
     assert caught.value.reasons[0].startswith("This cell product is locked")
 
 
+def test_unlocking_a_released_product_voids_both_signatures_and_each_person_signs_again(make_episode, persona, api):
+    team = make_team(persona)
+    product = released_product(make_episode, team)
+    unlock = record_unlock(actor=persona("site_admin"), record_type="cell_product", record_id=product.pk,
+                           reason="Viability was typed from the wrong sample sheet")  # fmt: skip
+    assert unlock.voids.count() == 2 and not is_locked(product)
+    url = f"/api/v1/products/{product.pk}/sign"
+    assert api("nurse").post(url, {"meaning": PRODUCT_RELEASE, "password": PASSWORD}).status_code == 403
+    assert api("lab_technician").post(url, {"meaning": PRODUCT_RELEASE, "password": PASSWORD}).status_code == 200
+    answer = api("physician").post(url, {"meaning": RELEASE_VERIFICATION, "password": PASSWORD})
+    assert answer.status_code == 200, answer.content
+    states = [(s["meaning"], s["void"], s["valid"]) for s in answer.json()["staff_signatures"]]
+    assert states == [(PRODUCT_RELEASE, True, False), (RELEASE_VERIFICATION, True, False),
+                      (PRODUCT_RELEASE, False, True), (RELEASE_VERIFICATION, False, True)]  # fmt: skip
+    assert is_locked(type(product).objects.get(pk=product.pk))
+
+
+def test_a_product_not_yet_released_is_not_signed(make_episode, persona, api):
+    from tests.cellproducts.chain import harvested
+
+    product = harvested(make_episode(), make_team(persona))
+    response = api("lab_technician").post(f"/api/v1/products/{product.pk}/sign",
+                                          {"meaning": PRODUCT_RELEASE, "password": PASSWORD})  # fmt: skip
+    assert response.status_code == 409 and "collected" in response.json()["reasons"][0]
+    assert not StaffSignature.objects.filter(record_id=product.pk).exists()
+
+
 def test_a_closed_adverse_event_is_locked_until_unlocked_then_locks_again(make_episode, physician, persona):
     episode = make_episode()
     nurse = persona("nurse")

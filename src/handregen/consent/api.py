@@ -16,7 +16,7 @@ from handregen.consent.pdf import consent_pdf
 from handregen.errors import NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.api import EpisodeOut, episode_out
-from handregen.signatures.selectors import signature_views
+from handregen.signatures.api import SignIn, StaffSignatureOut, signatures_out
 
 router = Router(tags=["episodes"])
 documents = Router(tags=["consent"])
@@ -48,24 +48,6 @@ class ConsentIn(Schema):
         "with a signature of their own (missing or wrong → 422 naming `password`)"
     )
     otp_code: str = Field("", max_length=12, description="A current authenticator code, when the physician has one")
-
-
-class StaffSignatureOut(Schema):
-    printed_name: str
-    meaning: str
-    signer_role: str
-    signed_at: datetime = Field(description="UTC")
-    signed_local: str = Field(description="The site's local time with its UTC offset")
-    signed_version: int
-    current_version: int
-    void: bool
-    valid: bool
-    state: str = Field(description="e.g. 'signed version 1, current version 2: applies to the earlier version only'")
-
-
-class SignIn(Schema):
-    password: str = Field("", max_length=200, description="The signer's own password (missing or wrong → 422)")
-    otp_code: str = Field("", max_length=12, description="A current authenticator code, when the signer has one")
 
 
 class AmendConsentIn(Schema):
@@ -136,10 +118,7 @@ def consent_out(consent: Consent) -> dict[str, Any]:
         "withdrawn_at": consent.withdrawn_at,
         "withdrawn_reason": consent.withdrawn_reason,
         "version": consent.version,
-        "staff_signatures": [
-            view.__dict__ | {"state": view.state}
-            for view in signature_views(consent, zone_name=consent.site.time_zone)
-        ],
+        "staff_signatures": signatures_out(consent),
         "pdf_url": f"/api/v1/episodes/{consent.episode_id}/consent/pdf",
     }
 

@@ -11,8 +11,33 @@ from ninja import Field, Router, Schema, Status
 
 from handregen.api import actor_of
 from handregen.signatures import services
+from handregen.signatures.selectors import signature_views
 
 router = Router(tags=["signatures"])
+
+
+class StaffSignatureOut(Schema):
+    printed_name: str
+    meaning: str
+    signer_role: str
+    signed_at: datetime = Field(description="UTC")
+    signed_local: str = Field(description="The site's local time with its UTC offset")
+    signed_version: int
+    current_version: int
+    void: bool
+    valid: bool
+    state: str = Field(description="e.g. 'signed version 1, current version 2: applies to the earlier version only'")
+
+
+class SignIn(Schema):
+    password: str = Field("", max_length=200, description="The signer's own password (missing or wrong → 422)")
+    otp_code: str = Field("", max_length=12, description="A current authenticator code, when the signer has one")
+
+
+def signatures_out(record: Any) -> list[dict[str, Any]]:
+    """The staff signatures of a record for an API answer, each with its state in words."""
+    zone_name = getattr(record.site, "time_zone", "")
+    return [view.__dict__ | {"state": view.state} for view in signature_views(record, zone_name=zone_name)]
 
 
 class UnlockIn(Schema):

@@ -183,12 +183,20 @@ def record_sign(
     kind = KINDS.get(record_type)
     if kind is None or not kind.meanings:
         raise InvalidInput([("record_type", "this kind of record is not signed")])
+    permission = kind.meanings.get(meaning)
+    if permission is None:
+        raise InvalidInput([("meaning", f"a {kind.words} is signed as {' or '.join(map(repr, kind.meanings))}")])
+    actor.require(permission)  # the role first: a role that may not sign learns nothing about the record
     try:
         with transaction.atomic():
             try:
                 record = kind.model.objects.select_for_update().get(pk=record_id, site=actor.site)
             except (kind.model.DoesNotExist, ValueError, TypeError) as exc:
                 raise NotFound(kind.words) from exc
+            if kind.locked_when is not None and not kind.locked_when(record):
+                state = getattr(record, "status", "") or "open"
+                raise GuardRefused([f"This {kind.words} is {state}; it is signed only once signed off, released or "
+                                    "closed."])
             already = [
                 s for s in signatures_of(record)
                 if s.signer_id == actor.user.pk and s.meaning == meaning and s.is_valid_for_current(record)

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     RESEARCH_EXPORT = "research_export"
     AUDIT_VIEW = "audit_view"
     USER_MANAGE = "user_manage"
+    # Emergency read of one patient of another site, with a reason, for at most 60 minutes (A6, patients.services
+    # break_glass_open); every use is a flagged audit event on that patient's site, listed on its break-glass report.
+    BREAK_GLASS = "break_glass"
     # Unlocking a locked record (signed consent, released product, closed adverse event) voids its signatures.
     UNLOCK_RECORDS = "unlock_records"
 
@@ -75,6 +78,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.EPISODE_WITHDRAW,
                 P.EPISODE_COMPLETE,
                 P.CYCLE_REPEAT,
+                P.BREAK_GLASS,
             }
         ),
     ),
@@ -109,9 +113,9 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, reviews the audit trail, and unlocks locked records with a "
-        "reason (kept apart from the clinical and lab roles who sign them).",
-        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.UNLOCK_RECORDS}),
+        "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report, and "
+        "unlocks locked records with a reason (kept apart from the clinical and lab roles who sign them).",
+        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.UNLOCK_RECORDS}),
     ),
 }
 

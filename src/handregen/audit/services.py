@@ -140,10 +140,13 @@ def audit_refusal(
         )
 
 
-def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str) -> None:
-    """Log that `actor` read `category` data of a patient (never the values read)."""
+def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str, site: Any = None) -> None:
+    """Log that `actor` read `category` data of a patient (never the values read).
+
+    `site` is the patient's site when it is not the actor's (a break-glass read), so that site sees the read.
+    """
     AccessEvent.objects.create(
-        actor=actor.user, site=actor.site, patient_id=patient_id, category=category, channel=channel
+        actor=actor.user, site=site or actor.site, patient_id=patient_id, category=category, channel=channel
     )
 
 

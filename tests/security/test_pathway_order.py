@@ -279,7 +279,7 @@ def _refused(step: Callable[..., Any], **kwargs: Any) -> list[str]:
 def test_consent_before_candidacy_is_refused(make_episode: Any, team: Team) -> None:
     episode = make_episode(team.physician)
     assert _refused(consent_record, actor=team.physician, episode=episode, document_version="2026.1",
-                    discussed=DISCUSSED_ALL, signer_name=episode.patient.display_name) == [
+                    discussed=DISCUSSED_ALL, signer_name=episode.patient.display_name, **signing(team.physician)) == [
         "'Record consent' needs the episode at eligible; it is at referred."]
 
 

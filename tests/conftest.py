@@ -94,6 +94,24 @@ def make_episode(physician: Actor, make_patient: Callable[..., Patient]) -> Call
     return make
 
 
+def signing(actor: Actor) -> dict[str, str]:
+    """What a signer types at signing time: their password and, when they have an authenticator, a fresh code.
+
+    The device forgets its last used code first, as the 30 seconds before the next code would: tests sign
+    several times a second, and django-otp rightly refuses a code used twice.
+    """
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=actor.user, confirmed=True).first()
+    if device is None:
+        return {"password": PASSWORD, "otp_code": ""}
+    device.last_t = -1
+    device.save(update_fields=["last_t"])
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return {"password": PASSWORD, "otp_code": str(totp.token()).zfill(device.digits)}
+
+
 def verified_client(actor: Actor) -> Client:
     """A browser-like client of `actor`'s user, signed in with a verified second factor.
 

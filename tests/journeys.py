@@ -23,6 +23,7 @@ from handregen.consent.services import consent_record
 from handregen.evaluation.services import candidacy_decide, consultation_record
 from handregen.pathway.models import Episode
 from handregen.preparation.services import preparation_complete
+from tests.conftest import PASSWORD, signing
 
 # Answers for every criterion of the shipped protocol that a plain candidate gives.
 ELIGIBLE_ANSWERS: dict[str, bool] = {
@@ -47,6 +48,7 @@ CONSENT_BODY = {
     "discussed": DISCUSSED_ALL,
     "signer_name": "Rose Tyler",
     "signature_meaning": "consent to harvest and injection",
+    "password": PASSWORD,  # the physician witnesses with their own signature (API users have no authenticator)
 }
 CHECKLIST_ALL = {
     "fasting_confirmed": True,
@@ -113,6 +115,7 @@ def to_eligible(episode: Episode, physician: Actor) -> Episode:
         criteria=criteria,
         decision="eligible",
         rationale="Meets the protocol; no exclusion or flag.",
+        **signing(physician),
     )
     return _fresh(episode)
 
@@ -128,6 +131,7 @@ def to_consented(episode: Episode, physician: Actor) -> Episode:
         discussed=DISCUSSED_ALL,
         signer_name=episode.patient.display_name,
         signature_meaning=DEFAULT_MEANING,
+        **signing(physician),
     )
     return _fresh(episode)
 

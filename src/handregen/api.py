@@ -141,6 +141,9 @@ def _register_routers() -> None:
     from handregen.audit.api import router as audit
 
     api.add_router("/audit", audit)
+    from handregen.signatures.api import router as unlocks
+
+    api.add_router("/unlocks", unlocks)
 
 
 def _register_chain_routers() -> None:

@@ -90,9 +90,6 @@ def build_demo() -> DemoResult:
     )
     logins.append(("north.physician", "physician", north.name))
 
-    # Demo users get an authenticator already enrolled; `handregen mfa code USERNAME` prints its code.
-    for user in users.values():
-        TOTPDevice.objects.get_or_create(user=user, name="demo authenticator", defaults={"confirmed": True})
     physician = Actor(user=users["physician"], site=demo, role="physician")
     for mrn, given, family, born, sex, hand, indication, side, joints in DEMO_PATIENTS:
         if Patient.objects.filter(site=demo, mrn=mrn).exists():
@@ -124,6 +121,10 @@ def build_demo() -> DemoResult:
         labtech=Actor(user=users["labtech"], site=demo, role="lab_technician"),
         password=password,
     )
+    # Demo users get an authenticator already enrolled; `handregen mfa code USERNAME` prints its code. Enrolled
+    # after the showcase, whose scripted signatures give the password only (a signer with a device needs a code).
+    for user in users.values():
+        TOTPDevice.objects.get_or_create(user=user, name="demo authenticator", defaults={"confirmed": True})
     synthetic = 0
     if not Patient.objects.filter(site=demo, is_synthetic=True).exists():
         from handregen.analytics.synthetic.writer import synth_registry

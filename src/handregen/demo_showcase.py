@@ -83,6 +83,7 @@ def advance(episode: Episode, target: str, *, physician: Actor, nurse: Actor, la
             decision="eligible",
             rationale="Meets the protocol.",
             criteria={c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria},
+            password=password,
         )
     if "consented" in steps:
         episode = _fresh(episode)
@@ -93,6 +94,7 @@ def advance(episode: Episode, target: str, *, physician: Actor, nurse: Actor, la
             discussed={"risks": True, "benefits": True, "alternatives": True, "expectations": True},
             signer_name=episode.patient.display_name,
             signature_meaning=DEFAULT_MEANING,
+            password=password,
         )
     if "prepared" in steps:
         episode = _fresh(episode)
@@ -122,7 +124,11 @@ def advance(episode: Episode, target: str, *, physician: Actor, nurse: Actor, la
             sterility_sample_id="ST-DEMO",
         )
         product_release(
-            actor=labtech, product=product, verifier_username=physician.user.username, verifier_password=password
+            actor=labtech,
+            product=product,
+            verifier_username=physician.user.username,
+            verifier_password=password,
+            password=password,
         )
     if "injected" in steps and product is not None:
         episode = _fresh(episode)

@@ -35,3 +35,14 @@ class Forbidden(HandregenError):
 
 class RecordProtected(HandregenError):
     """A write that would bypass the services' audit (bulk update, delete of a clinical record)."""
+
+
+class ReauthenticationRefused(InvalidInput):
+    """A signer's password or two-factor code was missing or wrong at signing time (422 naming the field).
+
+    Signing services roll the attempt back and audit it like a guard refusal, so `reasons` reads like one.
+    """
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{field}: {message}" for field, message in self.errors]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "handregen.aftercare",
     "handregen.outcomes",
     "handregen.safety",
+    "handregen.signatures",
     "handregen.analytics",
     "handregen.interop",
     "handregen.web",

@@ -15,7 +15,7 @@ from handregen.cellproducts.models import CellProduct
 from handregen.patients.models import Patient
 from handregen.procedures.models import Injection
 from tests.cellproducts.chain import Clock, make_team, released_product
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signing
 from tests.journeys import to_consulted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,7 +84,14 @@ def record_consultation(tab) -> None:
     shows(tab, "Consultation recorded.")
 
 
-def fill_candidacy(tab, *, decision: str, hard_exclusion_present: bool = False) -> None:
+def sign_as(tab, signer) -> None:
+    """Type the signer's password and a fresh code from their authenticator, as a signature needs."""
+    typed = signing(signer)
+    tab.get_by_label("Your password (you sign this)").fill(typed["password"])
+    tab.get_by_label("Code from your authenticator app").fill(typed["otp_code"])
+
+
+def fill_candidacy(tab, *, decision: str, signer, hard_exclusion_present: bool = False) -> None:
     assert tab.get_by_role("heading", name="Candidacy decision").is_visible()
     for inclusion in ("Aged 18 or over", "Symptomatic osteoarthritis", "Conservative care tried"):
         answer(tab, inclusion, "Yes")
@@ -102,6 +109,7 @@ def fill_candidacy(tab, *, decision: str, hard_exclusion_present: bool = False) 
         answer(tab, "Active infection", "Yes")
     tab.get_by_label(decision, exact=True).check()
     tab.get_by_label("Rationale").fill("Meets the protocol; no exclusion or flag.")
+    sign_as(tab, signer)
     tab.get_by_role("button", name="Record the decision").click()
 
 
@@ -118,7 +126,7 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
     screenshot(doctor, "journey-01-worklists")
     episode_url = register_and_open_episode(doctor)
     record_consultation(doctor)
-    fill_candidacy(doctor, decision="eligible")
+    fill_candidacy(doctor, decision="eligible", signer=persona("physician"))
     shows(doctor, "Candidacy decided: eligible.")
     shows(doctor, "Eligible — consent to take")
     act(doctor, "Record consent")
@@ -132,6 +140,7 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
         doctor.get_by_label(topic).check()
     assert doctor.get_by_label("Signer's printed name").input_value() == "Amy Pond"
     doctor.get_by_label("The signer confirms that this signature means").check()
+    sign_as(doctor, persona("physician"))
     doctor.get_by_role("button", name="Record consent and signature").click()
     shows(doctor, "Consent recorded and signed.")
     shows(doctor, "Valid for harvest and injection.")
@@ -185,6 +194,7 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
     assert lab.locator(".criteria .error").count() == 0  # every release criterion is met
     lab.get_by_label("Verifier's username (a second person)").fill(team.lab2.user.username)
     lab.get_by_label("Verifier's password").fill(PASSWORD)
+    sign_as(lab, team.lab)
     lab.get_by_role("button", name="Release", exact=True).click()
     shows(lab, f"Product {product.code} released.")
     assert lab.get_by_role("heading", name="Release", exact=True).is_visible()
@@ -275,7 +285,7 @@ def test_eligible_with_a_hard_exclusion_is_refused_with_the_reason_in_plain_word
     sign_in(page, "physician")
     page.goto(f"/episodes/{episode.pk}/")
     act(page, "Decide candidacy")
-    fill_candidacy(page, decision="eligible", hard_exclusion_present=True)
+    fill_candidacy(page, decision="eligible", signer=physician, hard_exclusion_present=True)
     said = refusal(page)
     assert "Active infection or skin compromise at the injection or harvest site" in said
     assert page.get_by_role("button", name="Record the decision").is_enabled()  # the form is there to correct

@@ -35,7 +35,7 @@ from handregen.procedures.services import injection_record
 from handregen.safety.models import SafetyAlert
 from handregen.safety.services import adverse_event_record, reintervention_record
 from tests.cellproducts.chain import harvested, make_team, processed, released
-from tests.conftest import verified_client
+from tests.conftest import signing, verified_client
 from tests.journeys import DISCUSSED_ALL, consultation_data, to_consulted, to_eligible
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -72,10 +72,11 @@ def _treated_episode(team: Any, patient: Any, make_episode: Any) -> tuple[Episod
     )
     episode = Episode.objects.get(pk=episode.pk)
     candidacy_decide(actor=physician, episode=episode, decision="eligible", rationale=xss("rationale"),
-                     criteria={c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria})
+                     criteria={c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria},
+                     **signing(physician))
     consent_record(actor=physician, episode=episode, document_version=required_document_version(episode=episode),
                    discussed=DISCUSSED_ALL, signer_name=xss("signer"), signature_meaning=DEFAULT_MEANING,
-                   discussion_notes=xss("discussion-notes"))
+                   discussion_notes=xss("discussion-notes"), **signing(physician))
     preparation_complete(actor=nurse, episode=Episode.objects.get(pk=episode.pk),
                          checklist={code: True for code, _ in episode.protocol.definition.checklist})
     product = harvested(Episode.objects.get(pk=episode.pk), team, complications=xss("harvest-complications"))
@@ -112,7 +113,7 @@ def seed(persona: Any, make_patient: Any, make_episode: Any) -> dict[str, Any]:
     unconsented = to_eligible(make_episode(physician, patient=patient), physician)
     version = required_document_version(episode=unconsented)
     consent_record(actor=physician, episode=unconsented, document_version=version, discussed=DISCUSSED_ALL,
-                   signer_name=xss("signer"), signature_meaning=DEFAULT_MEANING)
+                   signer_name=xss("signer"), signature_meaning=DEFAULT_MEANING, **signing(physician))
     consent_withdraw(actor=physician, episode=unconsented, reason=xss("consent-withdrawal-reason"))
     discarded = harvested(make_episode(physician, patient=patient), team)
     product_discard(actor=team.lab, product=discarded, reason=xss("discard-reason"))

@@ -20,7 +20,7 @@ from handregen.cellproducts.models import CellProduct
 from handregen.cellproducts.services import processing_record, product_release
 from handregen.pathway.models import Episode
 from handregen.procedures.services import harvest_record
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signing
 from tests.journeys import to_prepared
 
 GOOD_PROCESSING: dict[str, Any] = {
@@ -51,8 +51,13 @@ class Team:
     lab2: Actor  # a second technician: the verifier
 
     def verify(self, who: Actor | None = None) -> dict[str, str]:
-        """Verifier credentials for a release."""
-        return {"verifier_username": (who or self.lab2).user.username, "verifier_password": PASSWORD}
+        """What a release is signed with: the verifier's credentials and the releasing technician's own."""
+        verifier = who or self.lab2
+        return {
+            "verifier_username": verifier.user.username,
+            "verifier_password": PASSWORD,
+            "verifier_otp_code": signing(verifier)["otp_code"],
+        } | signing(self.lab)
 
 
 def make_team(persona: Callable[..., Actor], site_code: str = "demo") -> Team:

@@ -31,7 +31,7 @@ def harvest(clients, episode) -> dict:
 
 
 def release_body(team) -> dict:
-    return {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD}
+    return {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD, "password": PASSWORD}
 
 
 def test_the_whole_chain_through_the_api(make_episode, team, clients):
@@ -101,7 +101,7 @@ def test_unmet_release_criteria_are_a_409_naming_each(make_episode, team, client
 def test_release_without_a_verifier_is_a_409(make_episode, team, clients):
     product_id = harvest(clients, prepared(make_episode(), team))["product_id"]
     clients["lab"].post(f"/api/v1/products/{product_id}/processing", PROCESSING)
-    response = clients["lab"].post(f"/api/v1/products/{product_id}/release")
+    response = clients["lab"].post(f"/api/v1/products/{product_id}/release", {"password": PASSWORD})
     assert response.status_code == 409
     assert "second person must verify" in response.json()["reasons"][0]
 

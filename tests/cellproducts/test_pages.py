@@ -6,7 +6,7 @@ from django.test import Client
 from handregen.cellproducts.models import CellProduct
 from handregen.procedures.models import Injection
 from tests.cellproducts.chain import harvested, prepared, processed, released
-from tests.conftest import PASSWORD, verified_client
+from tests.conftest import PASSWORD, signing, verified_client
 
 
 @pytest.fixture
@@ -55,7 +55,8 @@ def test_processing_and_release_on_the_lab_pages_with_a_refusal_shown(make_episo
     })
     assert response.status_code == 302
     refused = client.post(f"/lab/products/{product.pk}/release/",
-                          {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD})
+                          {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD}
+                          | signing(team.lab))
     text = refused.content.decode()
     assert refused.status_code == 200
     assert "This step was refused" in text and "measured 64 %, below the minimum of 70 %" in text
@@ -64,7 +65,8 @@ def test_processing_and_release_on_the_lab_pages_with_a_refusal_shown(make_episo
         "viability_percent": "84", "sterility_sample_taken": "on", "correction_reason": "read from the wrong slide",
     })
     done = client.post(f"/lab/products/{product.pk}/release/",
-                       {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD})
+                       {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD}
+                          | signing(team.lab))
     assert done.status_code == 302
     product.refresh_from_db()
     assert product.status == "released"

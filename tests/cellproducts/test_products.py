@@ -23,7 +23,7 @@ from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, Re
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_withdraw
 from tests.cellproducts.chain import GOOD_PROCESSING, harvested, processed, released
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signing
 
 
 def custody(product: CellProduct) -> list[str]:
@@ -223,7 +223,8 @@ def test_release_before_processing_is_refused(make_episode, team):
 def test_release_needs_a_verifier(make_episode, team):
     product = processed(harvested(make_episode(), team), team)
     with pytest.raises(GuardRefused) as caught:
-        product_release(actor=team.lab, product=product, verifier_username="", verifier_password="")
+        product_release(actor=team.lab, product=product, verifier_username="", verifier_password="",
+                        **signing(team.lab))
     assert caught.value.reasons == [
         "A second person must verify the release: give the verifier's username and password."
     ]
@@ -247,7 +248,7 @@ def test_the_verifier_must_sign_with_their_password_and_may_verify_here(make_epi
         "unknown": {"verifier_username": "nobody", "verifier_password": PASSWORD},
     }[who]
     with pytest.raises(GuardRefused) as caught:
-        product_release(actor=team.lab, product=product, **credentials)
+        product_release(actor=team.lab, product=product, **credentials, **signing(team.lab))
     assert len(caught.value.reasons) == 1
     assert "verif" in caught.value.reasons[0]
 

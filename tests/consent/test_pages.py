@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handregen.consent.models import Consent
 from handregen.pathway.models import Episode
+from tests.conftest import signing
 from tests.journeys import staff_client, to_consented, to_eligible
 
 SIGNED = {
@@ -27,7 +28,7 @@ def test_the_consent_page_shows_the_document_and_labelled_fields(make_episode, p
 
 def test_signing_on_the_page_records_the_consent(make_episode, physician, persona):
     episode = to_eligible(make_episode(), physician)
-    response = staff_client(persona).post(f"/episodes/{episode.pk}/consent/", SIGNED)
+    response = staff_client(persona).post(f"/episodes/{episode.pk}/consent/", SIGNED | signing(physician))
     assert response.status_code == 302
     assert Episode.objects.get(pk=episode.pk).stage == "consented"
     page = staff_client(persona).get(f"/episodes/{episode.pk}/consent/").content.decode()
@@ -37,7 +38,7 @@ def test_signing_on_the_page_records_the_consent(make_episode, physician, person
 def test_a_missing_discussion_topic_is_refused_in_plain_words(make_episode, physician, persona):
     episode = to_eligible(make_episode(), physician)
     data = {k: v for k, v in SIGNED.items() if k != "discussed_alternatives"}
-    page = staff_client(persona).post(f"/episodes/{episode.pk}/consent/", data)
+    page = staff_client(persona).post(f"/episodes/{episode.pk}/consent/", data | signing(physician))
     assert page.status_code == 200 and "The discussion of the alternatives is not recorded as done." in (
         page.content.decode()
     )
@@ -46,7 +47,8 @@ def test_a_missing_discussion_topic_is_refused_in_plain_words(make_episode, phys
 
 def test_a_stale_page_on_an_old_document_version_is_refused(make_episode, physician, persona):
     episode = to_eligible(make_episode(), physician)
-    page = staff_client(persona).post(f"/episodes/{episode.pk}/consent/", SIGNED | {"document_version": "2025.1"})
+    client = staff_client(persona)
+    page = client.post(f"/episodes/{episode.pk}/consent/", SIGNED | {"document_version": "2025.1"} | signing(physician))
     assert "outdated" in page.content.decode()
 
 

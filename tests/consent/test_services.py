@@ -17,6 +17,7 @@ from handregen.consent.selectors import consent_refusals, signature_of
 from handregen.consent.services import consent_document_ensure, consent_record, consent_withdraw
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, RecordProtected
 from handregen.pathway.models import Episode, Protocol
+from tests.conftest import PASSWORD
 from tests.journeys import DISCUSSED_ALL, to_consented, to_eligible
 
 
@@ -26,6 +27,7 @@ def take(episode, actor, **overrides):
         "discussed": DISCUSSED_ALL,
         "signer_name": "Rose Tyler",
         "signature_meaning": "consent to harvest and injection",
+        "password": PASSWORD,
     } | overrides
     return consent_record(actor=actor, episode=episode, **fields)
 

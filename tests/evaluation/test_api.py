@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.conftest import PASSWORD
 from tests.journeys import (
     consultation_data,
     criteria_body,
@@ -70,7 +71,9 @@ def test_candidacy_without_every_criterion_is_a_422_listing_the_missing(make_epi
     episode = to_consulted(make_episode(), physician)
     answers = criteria_body()
     del answers["pregnancy"], answers["active_infection"]
-    response = api().post(f"/api/v1/episodes/{episode.pk}/candidacy", {"criteria": answers, "decision": "eligible"})
+    response = api().post(
+        f"/api/v1/episodes/{episode.pk}/candidacy", {"criteria": answers, "decision": "eligible", "password": PASSWORD}
+    )
     assert response.status_code == 422 and response["Content-Type"] == PROBLEM
     assert [e["field"] for e in response.json()["errors"]] == ["criteria.active_infection", "criteria.pregnancy"]
 
@@ -79,7 +82,7 @@ def test_a_soft_flag_without_a_rationale_is_a_409_naming_the_flag(make_episode, 
     episode = to_consulted(make_episode(), physician)
     response = api().post(
         f"/api/v1/episodes/{episode.pk}/candidacy",
-        {"criteria": criteria_body(post_traumatic_arthritis=True), "decision": "eligible"},
+        {"criteria": criteria_body(post_traumatic_arthritis=True), "decision": "eligible", "password": PASSWORD},
     )
     assert response.status_code == 409 and "(post_traumatic_arthritis)" in response.json()["reasons"][0]
 
@@ -89,7 +92,7 @@ def test_a_contradicted_derived_criterion_is_a_409(make_episode, physician, api)
     episode = to_consulted(make_episode(), physician, medications=meds)
     response = api().post(
         f"/api/v1/episodes/{episode.pk}/candidacy",
-        {"criteria": criteria_body(), "decision": "eligible", "rationale": "x"},
+        {"criteria": criteria_body(), "decision": "eligible", "password": PASSWORD, "rationale": "x"},
     )
     assert response.status_code == 409
     assert response.json()["reasons"][0].startswith("Contradiction: 'Takes anticoagulants' (anticoagulants)")
@@ -98,7 +101,8 @@ def test_a_contradicted_derived_criterion_is_a_409(make_episode, physician, api)
 def test_a_nurse_may_not_decide_candidacy(make_episode, physician, api):
     episode = to_consulted(make_episode(), physician)
     response = api("nurse").post(
-        f"/api/v1/episodes/{episode.pk}/candidacy", {"criteria": criteria_body(), "decision": "eligible"}
+        f"/api/v1/episodes/{episode.pk}/candidacy",
+        {"criteria": criteria_body(), "decision": "eligible", "password": PASSWORD},
     )
     assert response.status_code == 403 and response["Content-Type"] == PROBLEM
 

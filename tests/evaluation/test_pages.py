@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handregen.evaluation.models import Consultation, ImagingStudy
 from handregen.pathway.models import Episode
+from tests.conftest import signing
 from tests.journeys import staff_client, to_consulted
 
 
@@ -82,7 +83,7 @@ def test_a_refused_candidacy_shows_the_reasons_next_to_the_form(make_episode, ph
     episode = to_consulted(make_episode(), physician)
     answers = {f"c_{c.code}": "yes" if c.kind == "inclusion" else "no" for c in episode.protocol.definition.criteria}
     answers |= {"c_pregnancy": "yes", "decision": "eligible"}
-    page = staff_client(persona).post(f"/episodes/{episode.pk}/candidacy/", answers)
+    page = staff_client(persona).post(f"/episodes/{episode.pk}/candidacy/", answers | signing(physician))
     text = page.content.decode()
     assert page.status_code == 200 and "This step was refused" in text and "(pregnancy)" in text
     assert Episode.objects.get(pk=episode.pk).stage == "consulted"
@@ -91,7 +92,9 @@ def test_a_refused_candidacy_shows_the_reasons_next_to_the_form(make_episode, ph
 def test_deciding_candidacy_on_the_page(make_episode, physician, persona):
     episode = to_consulted(make_episode(), physician)
     answers = {f"c_{c.code}": "yes" if c.kind == "inclusion" else "no" for c in episode.protocol.definition.criteria}
-    response = staff_client(persona).post(f"/episodes/{episode.pk}/candidacy/", answers | {"decision": "eligible"})
+    response = staff_client(persona).post(
+        f"/episodes/{episode.pk}/candidacy/", answers | {"decision": "eligible"} | signing(physician)
+    )
     assert response.status_code == 302
     assert Episode.objects.get(pk=episode.pk).stage == "eligible"
 

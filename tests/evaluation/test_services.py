@@ -11,6 +11,7 @@ from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation.models import CandidacyDecision, Consultation, ImagingStudy
 from handregen.evaluation.services import candidacy_decide, consultation_record
 from handregen.pathway.models import Episode
+from tests.conftest import PASSWORD
 from tests.journeys import consultation_data, to_consulted
 
 
@@ -111,7 +112,7 @@ def test_another_sites_episode_is_not_found(make_episode, persona):
         consultation_record(actor=persona("physician", "north"), episode=episode, **consultation_data())
     with pytest.raises(NotFound):
         candidacy_decide(actor=persona("physician", "north"), episode=episode, criteria={}, decision="deferred",
-                         rationale="x")  # fmt: skip
+                         rationale="x", password=PASSWORD)  # fmt: skip
 
 
 def test_a_second_consultation_at_consulted_is_refused_and_the_refusal_audited(make_episode, physician):
@@ -126,7 +127,9 @@ def test_a_second_consultation_at_consulted_is_refused_and_the_refusal_audited(m
 
 def test_eligible_decision_is_recorded_with_every_answer_and_the_deciding_physician(make_episode, physician):
     episode = to_consulted(make_episode(), physician)
-    record = candidacy_decide(actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible")
+    record = candidacy_decide(
+        password=PASSWORD, actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible"
+    )
     moved = Episode.objects.get(pk=episode.pk)
     assert moved.stage == "eligible" and moved.responsible_physician_id == physician.user.pk
     assert record.decided_by_id == physician.user.pk
@@ -142,7 +145,7 @@ def test_missing_criteria_are_a_422_listing_each_one(make_episode, physician):
     answers = plain_answers(episode)
     del answers["pregnancy"], answers["adult"]
     with pytest.raises(InvalidInput) as caught:
-        candidacy_decide(actor=physician, episode=episode, criteria=answers, decision="eligible")
+        candidacy_decide(password=PASSWORD, actor=physician, episode=episode, criteria=answers, decision="eligible")
     assert [f for f, _ in caught.value.errors] == ["criteria.adult", "criteria.pregnancy"]
     assert stage_of(episode) == "consulted" and not CandidacyDecision.objects.exists()
 
@@ -151,7 +154,11 @@ def test_eligible_with_a_hard_exclusion_is_refused_naming_it(make_episode, physi
     episode = to_consulted(make_episode(), physician)
     with pytest.raises(GuardRefused) as caught:
         candidacy_decide(
-            actor=physician, episode=episode, criteria=plain_answers(episode, pregnancy=True), decision="eligible"
+            password=PASSWORD,
+            actor=physician,
+            episode=episode,
+            criteria=plain_answers(episode, pregnancy=True),
+            decision="eligible",
         )
     assert caught.value.reasons == [
         "Cannot be eligible: hard exclusion 'Pregnant or breast-feeding' (pregnancy) is present."
@@ -164,6 +171,7 @@ def test_eligible_with_a_hard_exclusion_is_refused_naming_it(make_episode, physi
 def test_ineligible_with_the_hard_exclusion_is_accepted(make_episode, physician):
     episode = to_consulted(make_episode(), physician)
     candidacy_decide(
+        password=PASSWORD,
         actor=physician,
         episode=episode,
         criteria=plain_answers(episode, active_malignancy=True),
@@ -177,7 +185,9 @@ def test_ineligible_with_the_hard_exclusion_is_accepted(make_episode, physician)
 def test_ineligible_and_deferred_need_a_rationale(make_episode, physician, decision):
     episode = to_consulted(make_episode(), physician)
     with pytest.raises(InvalidInput) as caught:
-        candidacy_decide(actor=physician, episode=episode, criteria=plain_answers(episode), decision=decision)
+        candidacy_decide(
+            password=PASSWORD, actor=physician, episode=episode, criteria=plain_answers(episode), decision=decision
+        )
     assert [f for f, _ in caught.value.errors] == ["rationale"]
 
 
@@ -185,10 +195,15 @@ def test_a_soft_flag_needs_a_documented_decision(make_episode, physician):
     episode = to_consulted(make_episode(), physician)
     answers = plain_answers(episode, heavy_smoking=True)
     with pytest.raises(GuardRefused) as caught:
-        candidacy_decide(actor=physician, episode=episode, criteria=answers, decision="eligible")
+        candidacy_decide(password=PASSWORD, actor=physician, episode=episode, criteria=answers, decision="eligible")
     assert len(caught.value.reasons) == 1 and "(heavy_smoking)" in caught.value.reasons[0]
     record = candidacy_decide(
-        actor=physician, episode=episode, criteria=answers, decision="eligible", rationale="Agreed to cut down"
+        password=PASSWORD,
+        actor=physician,
+        episode=episode,
+        criteria=answers,
+        decision="eligible",
+        rationale="Agreed to cut down",
     )
     assert record.soft_flags == ["heavy_smoking"] and stage_of(episode) == "eligible"
 
@@ -199,13 +214,20 @@ def test_a_recent_steroid_injection_is_derived_from_the_dated_prior_treatment(ma
     episode = to_consulted(make_episode(), physician, prior_treatments=treatments)
     answers = plain_answers(episode)
     with pytest.raises(GuardRefused) as caught:
-        candidacy_decide(actor=physician, episode=episode, criteria=answers, decision="eligible", rationale="ok")
+        candidacy_decide(
+            password=PASSWORD, actor=physician, episode=episode, criteria=answers, decision="eligible", rationale="ok"
+        )
     assert caught.value.reasons[0].startswith("Contradiction")
     assert "30 days ago" in caught.value.reasons[0]
     # Left out, the flag is read from the record: present, so a documented decision is needed, and then accepted.
     del answers["recent_corticosteroid_injection"]
     record = candidacy_decide(
-        actor=physician, episode=episode, criteria=answers, decision="eligible", rationale="Steroid effect discussed"
+        password=PASSWORD,
+        actor=physician,
+        episode=episode,
+        criteria=answers,
+        decision="eligible",
+        rationale="Steroid effect discussed",
     )
     assert record.answers["recent_corticosteroid_injection"] is True
     assert record.soft_flags == ["recent_corticosteroid_injection"]
@@ -218,21 +240,31 @@ def test_an_injection_into_another_joint_or_side_does_not_count(make_episode, ph
         {"kind": "corticosteroid_injection", "date": injected, "joint": "CMC1", "side": "left"},
     ]
     episode = to_consulted(make_episode(), physician, prior_treatments=treatments)
-    record = candidacy_decide(actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible")
+    record = candidacy_decide(
+        password=PASSWORD, actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible"
+    )
     assert record.answers["recent_corticosteroid_injection"] is False
 
 
 def test_a_nurse_may_not_decide_candidacy(make_episode, physician, persona):
     episode = to_consulted(make_episode(), physician)
     with pytest.raises(Forbidden):
-        candidacy_decide(actor=persona("nurse"), episode=episode, criteria=plain_answers(episode), decision="eligible")
+        candidacy_decide(
+            password=PASSWORD,
+            actor=persona("nurse"),
+            episode=episode,
+            criteria=plain_answers(episode),
+            decision="eligible",
+        )
     assert stage_of(episode) == "consulted"
 
 
 def test_candidacy_before_the_consultation_is_refused(make_episode, physician):
     episode = make_episode()
     with pytest.raises(GuardRefused) as caught:
-        candidacy_decide(actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible")
+        candidacy_decide(
+            password=PASSWORD, actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible"
+        )
     assert any("it is at referred" in r for r in caught.value.reasons)
     assert any("No consultation" in r for r in caught.value.reasons)
 
@@ -240,6 +272,7 @@ def test_candidacy_before_the_consultation_is_refused(make_episode, physician):
 def test_a_deferred_episode_is_re_evaluated(make_episode, physician):
     episode = to_consulted(make_episode(), physician)
     candidacy_decide(
+        password=PASSWORD,
         actor=physician,
         episode=episode,
         criteria=plain_answers(episode, systemic_inflammatory_flare=True),
@@ -250,7 +283,9 @@ def test_a_deferred_episode_is_re_evaluated(make_episode, physician):
     # Either straight to a new decision, or a new consultation first: both are open from deferred.
     consultation_record(actor=physician, episode=episode, **consultation_data(nrs_pain_load=8))
     assert stage_of(episode) == "consulted"
-    candidacy_decide(actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible")
+    candidacy_decide(
+        password=PASSWORD, actor=physician, episode=episode, criteria=plain_answers(episode), decision="eligible"
+    )
     assert stage_of(episode) == "eligible"
     assert CandidacyDecision.objects.filter(episode=episode).count() == 2
     assert Consultation.objects.filter(episode=episode).count() == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handregen.pathway.models import Episode
+from tests.conftest import PASSWORD
 from tests.journeys import (
     CHECKLIST_ALL,
     CONSENT_BODY,
@@ -35,7 +36,9 @@ def test_an_episode_goes_from_referred_to_prepared_through_the_api(api):
     assert consulted.json()["stage"] == "consulted" and consulted.json()["consultation"]["imaging_studies"] == 1
 
     answers = {c["code"]: c["kind"] == "inclusion" for c in protocol["eligibility"]["criteria"]}
-    eligible = physician.post(f"{base}/candidacy", {"criteria": answers, "decision": "eligible", "rationale": ""})
+    eligible = physician.post(
+        f"{base}/candidacy", {"criteria": answers, "decision": "eligible", "password": PASSWORD, "rationale": ""}
+    )
     assert eligible.status_code == 200, eligible.content
     assert eligible.json()["stage"] == "eligible" and eligible.json()["allowed_actions"] == ["consent", "withdraw"]
 
@@ -76,7 +79,8 @@ def test_eligible_with_a_hard_exclusion_is_a_409_naming_it(make_episode, physici
     episode = to_consulted(make_episode(), physician)
     response = api().post(
         f"/api/v1/episodes/{episode.pk}/candidacy",
-        {"criteria": criteria_body(active_infection=True), "decision": "eligible", "rationale": "fine"},
+        {"criteria": criteria_body(active_infection=True), "decision": "eligible", "password": PASSWORD,
+         "rationale": "fine"},
     )
     assert response.status_code == 409 and response["Content-Type"] == PROBLEM
     body = response.json()
@@ -89,7 +93,8 @@ def test_another_sites_episode_is_a_404_on_every_endpoint(make_episode, physicia
     north = api("physician", "north")
     base = f"/api/v1/episodes/{episode.pk}"
     assert north.post(f"{base}/consultation", consultation_data()).status_code == 404
-    assert north.post(f"{base}/candidacy", {"criteria": criteria_body(), "decision": "eligible"}).status_code == 404
+    candidacy = {"criteria": criteria_body(), "decision": "eligible", "password": PASSWORD}
+    assert north.post(f"{base}/candidacy", candidacy).status_code == 404
     assert north.post(f"{base}/consent", CONSENT_BODY).status_code == 404
     assert north.get(f"{base}/consent").status_code == 404
     assert north.get(f"{base}/consent/pdf").status_code == 404

@@ -12,6 +12,7 @@ from handregen.pathway.models import Episode
 from handregen.preparation.models import PreparationChecklist
 from handregen.preparation.selectors import preparation_refusals
 from handregen.preparation.services import preparation_complete
+from tests.conftest import PASSWORD
 from tests.journeys import to_consented, to_consulted, to_prepared
 
 ALL = {"fasting_confirmed": True, "medication_holds_confirmed": True, "consent_valid": True, "no_new_exclusion": True}
@@ -108,7 +109,12 @@ def test_the_instructions_name_the_patients_own_medicine_to_hold(make_episode, p
     episode = to_consulted(make_episode(), physician, medications=medicines)
     answers = {c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria} | {"anticoagulants": True}
     candidacy_decide(
-        actor=physician, episode=episode, criteria=answers, decision="eligible", rationale="Prescriber to decide"
+        password=PASSWORD,
+        actor=physician,
+        episode=episode,
+        criteria=answers,
+        decision="eligible",
+        rationale="Prescriber to decide",
     )
     record = preparation_complete(actor=persona("nurse"), episode=to_consented(episode, physician), checklist=ALL)
     holds = {h["medication"]: h for h in record.instructions["holds"]}

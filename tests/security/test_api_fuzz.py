@@ -29,7 +29,7 @@ SCHEMA_PATH = "/api/v1/openapi.json"
 
 
 def _config(*, base_url: str, token: str, lab_token: str, ids: dict[str, object], consented: object,
-            patient: object) -> str:
+            patient: object, admin_token: str, consent: object) -> str:
     parameters = "\n".join(f'"path.{name}" = "{value}"' for name, value in sorted(ids.items()))
     return f"""
 base-url = "{base_url}"
@@ -67,10 +67,16 @@ phases.coverage.enabled = false
 include-path-regex = "^/api/v1/products/[^/]+/(receipt|processing|release|discard)$"
 headers = {{ Authorization = "Bearer {lab_token}" }}
 
-# A signed consent document exists only on an episode taken through consent.
+# A signed consent document exists only on an episode taken through consent (and is signed and amended there).
 [[operations]]
-include-path-regex = "/consent/pdf$"
+include-path-regex = "/consent/(pdf|sign|amend)$"
 parameters = {{ "path.episode_id" = "{consented}" }}
+
+# Unlocking a locked record is the site admin's; the consent taken above is a locked record.
+[[operations]]
+include-path = "/api/v1/unlocks"
+headers = {{ Authorization = "Bearer {admin_token}" }}
+parameters = {{ "body.record_id" = "{consent}" }}
 
 # An episode is opened for a patient the body names.
 [[operations]]
@@ -88,9 +94,11 @@ def test_schemathesis_finds_no_failure_and_no_missing_auth_or_test_data(live_ser
                      "alert_id", "donor_id", "code", "version"})
     token = token_create(username=persona("physician").user.username, site_code="demo")
     lab_token = token_create(username=persona("lab_technician").user.username, site_code="demo")
+    admin_token = token_create(username=persona("site_admin").user.username, site_code="demo")
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(base_url=live_server.url, token=token, lab_token=lab_token, ids=ids,
-                              consented=world.consented_episode.pk, patient=world.patient.pk))
+                              consented=world.consented_episode.pk, patient=world.patient.pk,
+                              admin_token=admin_token, consent=world.consent.pk))
     started = time.monotonic()
     command = [str(SCHEMATHESIS), "--config-file", str(config), "--no-color", "run", f"{live_server.url}{SCHEMA_PATH}"]
     # Run from tmp_path: Schemathesis keeps a cache folder in its working directory.

@@ -74,6 +74,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "evaluation:candidacy": {"episode_id": U},
     "consent:consent": {"episode_id": U},
     "consent:withdraw": {"episode_id": U},
+    "consent:sign": {"episode_id": U},
     "consent:pdf": {"episode_id": U},
     "preparation:checklist": {"episode_id": U},
     "preparation:instructions": {"episode_id": U},
@@ -143,6 +144,8 @@ API_SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/episodes/{episode_id}/candidacy"): E,
     ("POST", "/api/v1/episodes/{episode_id}/consent"): E,
     ("POST", "/api/v1/episodes/{episode_id}/consent/withdraw"): E,
+    ("POST", "/api/v1/episodes/{episode_id}/consent/sign"): E,
+    ("POST", "/api/v1/episodes/{episode_id}/consent/amend"): E,
     ("POST", "/api/v1/episodes/{episode_id}/consultation"): E,
     ("POST", "/api/v1/episodes/{episode_id}/harvest"): E,
     ("POST", "/api/v1/episodes/{episode_id}/injection"): E,
@@ -160,8 +163,10 @@ API_SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/products/{product_id}/processing"): PR,
     ("POST", "/api/v1/products/{product_id}/receipt"): PR,
     ("POST", "/api/v1/products/{product_id}/release"): PR,
+    ("POST", "/api/v1/products/{product_id}/sign"): PR,
     ("POST", "/api/v1/responses/{response_id}/amend"): {"response_id": U},
     ("POST", "/api/v1/safety-alerts/{alert_id}/acknowledge"): {"alert_id": U},
+    ("POST", "/api/v1/unlocks"): {},
 }
 
 ROUTES = django_routes()

@@ -36,7 +36,7 @@ from handregen.preparation.services import preparation_complete
 from handregen.procedures.models import Injection
 from handregen.procedures.services import harvest_record, injection_record
 from tests.cellproducts.chain import BONE_MARROW, GOOD_PROCESSING, Team, harvested, make_team, processed, released
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, signing
 from tests.journeys import DISCUSSED_ALL, consultation_data, to_consented, to_prepared
 
 INJECTED_OR_LATER = {"injected", "follow_up", "completed"}
@@ -192,7 +192,7 @@ class PathwayOrder(RuleBasedStateMachine):
             "nobody": ("", ""),
         }[verifier]
         self._attempt(product_release, actor=self.team.lab, product=product, verifier_username=username,
-                      verifier_password=password)
+                      verifier_password=password, **signing(self.team.lab))
 
     @rule(which=st.integers(0, 1), mistake=st.sampled_from(MISTAKES))
     def inject(self, which: int, mistake: str) -> None:
@@ -279,7 +279,7 @@ def _refused(step: Callable[..., Any], **kwargs: Any) -> list[str]:
 def test_consent_before_candidacy_is_refused(make_episode: Any, team: Team) -> None:
     episode = make_episode(team.physician)
     assert _refused(consent_record, actor=team.physician, episode=episode, document_version="2026.1",
-                    discussed=DISCUSSED_ALL, signer_name=episode.patient.display_name) == [
+                    discussed=DISCUSSED_ALL, signer_name=episode.patient.display_name, **signing(team.physician)) == [
         "'Record consent' needs the episode at eligible; it is at referred."]
 
 
@@ -309,7 +309,7 @@ def test_release_without_the_second_signature_is_refused(
     team.nurse  # noqa: B018 - the nurse persona exists, so "nurse.demo" is a real user without the permission
     product = processed(harvested(make_episode(team.physician), team), team)
     reasons = _refused(product_release, actor=team.lab, product=product, verifier_username=who,
-                       verifier_password=password)
+                       verifier_password=password, **signing(team.lab))
     assert len(reasons) == 1 and reasons[0].endswith(reason)
     product.refresh_from_db()
     assert product.status == "processed"

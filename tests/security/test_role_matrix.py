@@ -53,6 +53,8 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/episodes/{episode_id}/consent/withdraw"): (
         (P.CONSENT_RECORD, P.EPISODE_WITHDRAW), "physician nurse coordinator"),
     ("GET", "/api/v1/episodes/{episode_id}/consent/pdf"): (P.PATIENT_VIEW, CLINICAL),
+    ("POST", "/api/v1/episodes/{episode_id}/consent/sign"): (P.CONSENT_RECORD, "physician"),
+    ("POST", "/api/v1/episodes/{episode_id}/consent/amend"): (P.CONSENT_RECORD, "physician"),
     ("POST", "/api/v1/episodes/{episode_id}/preparation"): (P.PREPARATION_COMPLETE, "physician nurse"),
     ("GET", "/api/v1/episodes/{episode_id}/preparation"): (P.PATIENT_VIEW, CLINICAL),
     ("POST", "/api/v1/episodes/{episode_id}/harvest"): (P.HARVEST_RECORD, "physician"),
@@ -90,6 +92,8 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/products/{product_id}/receipt"): (P.PRODUCT_PROCESS, "lab_technician"),
     ("POST", "/api/v1/products/{product_id}/processing"): (P.PRODUCT_PROCESS, "lab_technician"),
     ("POST", "/api/v1/products/{product_id}/release"): (P.PRODUCT_RELEASE, "lab_technician"),
+    # the body's meaning decides: 'release verification' (the row's sample) needs PRODUCT_VERIFY
+    ("POST", "/api/v1/products/{product_id}/sign"): (P.PRODUCT_VERIFY, "physician lab_technician"),
     ("POST", "/api/v1/products/{product_id}/discard"): (P.PRODUCT_PROCESS, "lab_technician"),
     ("POST", "/api/v1/donors"): (P.HARVEST_RECORD, "physician"),
     ("GET", "/api/v1/donors/{donor_id}"): (P.PATIENT_VIEW, CLINICAL),
@@ -99,6 +103,8 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("GET", "/api/v1/analytics/expectation"): (
         P.COHORT_VIEW_DEIDENTIFIED, "physician nurse coordinator researcher site_admin"),
     # reference data: the protocol file and the consent document text hold no patient data
+    # unlocking a locked record (voids its signatures): an administrative act, apart from those who sign
+    ("POST", "/api/v1/unlocks"): (P.UNLOCK_RECORDS, "site_admin"),
     ("GET", "/api/v1/protocols/{code}"): (None, ANY),
     ("GET", "/api/v1/consent-documents/{version}"): (None, ANY),
 }
@@ -123,6 +129,8 @@ ROLE_REFUSED_AS_GUARD = {
 NEEDS_CONSENT = {
     "/api/v1/episodes/{episode_id}/consent/pdf",
     "/api/v1/episodes/{episode_id}/consent/withdraw",
+    "/api/v1/episodes/{episode_id}/consent/sign",
+    "/api/v1/episodes/{episode_id}/consent/amend",
 }
 
 
@@ -142,9 +150,14 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
         "/api/v1/episodes/{episode_id}/consultation": lambda: {"complaint": "Thumb pain", "nrs_pain_rest": 2,
                                                                "nrs_pain_load": 6},
         "/api/v1/episodes/{episode_id}/candidacy": lambda: {"criteria": criteria_body(), "decision": "eligible",
+                                                            "password": PASSWORD,
                                                             "rationale": ""},
         "/api/v1/episodes/{episode_id}/consent": lambda: CONSENT_BODY,
         "/api/v1/episodes/{episode_id}/consent/withdraw": lambda: {"reason": "Changed their mind"},
+        "/api/v1/episodes/{episode_id}/consent/sign": lambda: {"password": PASSWORD},
+        "/api/v1/episodes/{episode_id}/consent/amend": lambda: {"discussion_notes": "Asked about pain", "reason": "x"},
+        "/api/v1/unlocks": lambda: {"record_type": "consent", "record_id": str(world.consent.pk),
+                                    "reason": "Wrong notes"},
         "/api/v1/episodes/{episode_id}/preparation": lambda: {"checklist": CHECKLIST_ALL},
         "/api/v1/episodes/{episode_id}/harvest": lambda: {"source": "bone_marrow", "origin": "autologous",
                                                           "volume_ml": 60, "harvest_site": "iliac_crest",
@@ -175,8 +188,9 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
             "method": "centrifugation_concentrate", "output_volume_ml": 5, "total_nucleated_cells": 50_000_000,
             "viability_percent": 90},
         "/api/v1/products/{product_id}/release": lambda: {"verifier_username": "lab2.demo",
-                                                          "verifier_password": PASSWORD},
+                                                          "verifier_password": PASSWORD, "password": PASSWORD},
         "/api/v1/products/{product_id}/discard": lambda: {"reason": "Bag leaked"},
+        "/api/v1/products/{product_id}/sign": lambda: {"meaning": "release verification", "password": PASSWORD},
         "/api/v1/donors": lambda: {"code": "D-MATRIX", "eligibility": "eligible",
                                    "eligibility_basis": "NAT and serology negative"},
     }

@@ -36,6 +36,8 @@ class Permission(StrEnum):
     # break_glass_open); every use is a flagged audit event on that patient's site, listed on its break-glass report.
     BREAK_GLASS = "break_glass"
     REGISTRY_IMPORT = "registry_import"  # migration import of a whole registry at an empty site
+    # Unlocking a locked record (signed consent, released product, closed adverse event) voids its signatures.
+    UNLOCK_RECORDS = "unlock_records"
 
 
 class Role(StrEnum):
@@ -113,8 +115,11 @@ ROLES: dict[Role, RoleSpec] = {
     ),
     Role.SITE_ADMIN: RoleSpec(
         "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report, migrates a "
-        "registry in.",
-        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT}),
+        "registry in, and unlocks locked records with a reason (kept apart from the clinical and lab roles who "
+        "sign them).",
+        frozenset({
+            P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS
+        }),
     ),
 }
 

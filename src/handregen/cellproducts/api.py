@@ -13,6 +13,8 @@ from handregen.api import actor_of
 from handregen.api_inputs import MAX_OFFSET, IsoDateTime
 from handregen.cellproducts import selectors, services
 from handregen.cellproducts.models import CellProduct, Donor
+from handregen.signatures import services as signature_services
+from handregen.signatures.api import SignIn, StaffSignatureOut, signatures_out
 
 products = Router(tags=["cell products"])
 donors = Router(tags=["cell products"])
@@ -61,6 +63,9 @@ class ProductOut(Schema):
     administered_at: datetime | None
     custody: list[CustodyOut]
     version: int
+    staff_signatures: list[StaffSignatureOut] = Field(
+        default_factory=list, description="Release and verification signatures, each checked against the product"
+    )
 
 
 class ProductSummary(Schema):
@@ -107,6 +112,9 @@ class ProcessingIn(Schema):
 class ReleaseIn(Schema):
     verifier_username: str = Field("", max_length=150, description="The second person who verifies the release")
     verifier_password: str = Field("", max_length=200)
+    verifier_otp_code: str = Field("", max_length=12, description="The verifier's authenticator code, if enrolled")
+    password: str = Field("", max_length=200, description="The releasing technician's own password (they sign)")
+    otp_code: str = Field("", max_length=12, description="The technician's authenticator code, if enrolled")
     exceptional_justification: str = Field(
         "", max_length=4000, description="Exceptional release of an autologous product despite failed criteria"
     )
@@ -126,7 +134,7 @@ def _detail(request: HttpRequest, product: CellProduct | uuid.UUID) -> dict[str,
     actor = actor_of(request)
     pk = product.pk if isinstance(product, CellProduct) else product
     found = selectors.product_get(actor=actor, product_id=pk, channel="api")
-    return selectors.product_detail(product=found)
+    return selectors.product_detail(product=found) | {"staff_signatures": signatures_out(found)}
 
 
 @products.get("", response=ProductList, summary="Products of the site: in the lab and released; or find one by code")
@@ -181,6 +189,27 @@ def product_processing(request: HttpRequest, product_id: uuid.UUID, payload: Pro
 def product_release(request: HttpRequest, product_id: uuid.UUID, payload: ReleaseIn) -> dict[str, Any]:
     product = services.product_release(actor=actor_of(request), product=product_id, **payload.dict())
     return _detail(request, product)
+
+
+class ProductSignIn(SignIn):
+    meaning: Literal["product release", "release verification"] = Field(
+        description="'product release' (lab technicians) or 'release verification' (a second person)"
+    )
+
+
+@products.post(
+    "/{product_id}/sign",
+    response=ProductOut,
+    summary="Sign a released product again (after an unlock voided the earlier signatures)",
+)
+def product_sign(request: HttpRequest, product_id: uuid.UUID, payload: ProductSignIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    found = selectors.product_get(actor=actor, product_id=product_id, channel="api")
+    signature_services.record_sign(
+        actor=actor, record_type="cell_product", record_id=found.pk, meaning=payload.meaning,
+        password=payload.password, otp_code=payload.otp_code,
+    )
+    return _detail(request, found)
 
 
 @products.post("/{product_id}/discard", response=ProductOut, summary="Discard the product, with a reason")

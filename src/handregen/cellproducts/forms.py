@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from handregen.cellproducts.regulatory import METHODS, METHODS_FOR_SOURCE, REGULATORY_CLASSES
+from handregen.signatures.forms import SignerFields
 
 SCAN_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "data-scan": "1"}
 
@@ -80,11 +81,12 @@ class ProcessingForm(forms.Form):
         return markers
 
 
-class ReleaseForm(forms.Form):
+class ReleaseForm(SignerFields):
     verifier_username = forms.CharField(label="Verifier's username (a second person)", max_length=150)
     verifier_password = forms.CharField(
         label="Verifier's password", max_length=200, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
     )
+    verifier_otp_code = forms.CharField(label="Verifier's authenticator code", required=False, max_length=12)
     exceptional_justification = forms.CharField(
         label="Exceptional release: the physician's justification (only if a criterion is not met)",
         required=False,

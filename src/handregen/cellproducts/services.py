@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.models import Membership, Site, User
+from handregen.accounts.reauth import reauthenticate, second_factor_check
 from handregen.accounts.roles import Permission, Role, role_has
 from handregen.audit.services import audit_record, audit_refusal
 from handregen.cellproducts.identifiers import ProductCode, format_product_code
@@ -40,10 +41,12 @@ from handregen.cellproducts.regulatory import (
     default_regulatory_class,
 )
 from handregen.cellproducts.release import HOURS_SINCE_HARVEST, evaluate_release, hours_between, release_refusals
-from handregen.errors import GuardRefused, InvalidInput, NotFound
+from handregen.errors import GuardRefused, InvalidInput, NotFound, ReauthenticationRefused
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, step_refusals
 from handregen.pathway.stages import Stage
+from handregen.signatures.kinds import PRODUCT_RELEASE, RELEASE_VERIFICATION
+from handregen.signatures.services import lock_refusals, signature_write
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -107,7 +110,7 @@ def product_refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable
             try:
                 with transaction.atomic():
                     return service(*args, **kwargs)
-            except GuardRefused as refusal:
+            except (GuardRefused, ReauthenticationRefused) as refusal:  # a failed signer check is audited too
                 actor = kwargs["actor"]
                 assert isinstance(actor, Actor)
                 ref = kwargs.get("product")
@@ -423,7 +426,7 @@ def processing_record(
     }
     episode = Episode.objects.get(pk=locked.episode_id)
     existing = ProcessingRecord.objects.filter(product=locked).first()
-    reasons: list[str] = []
+    reasons: list[str] = lock_refusals(locked)
     if locked.status in ("released", "administered", "discarded"):
         reasons.append(f"The product is {locked.get_status_display()}; its processing can no longer be changed.")
     elif existing is not None and not correction_reason.strip():
@@ -528,6 +531,9 @@ def product_release(
     verifier_password: str,
     exceptional_justification: str = "",
     location: str = LAB,
+    password: str = "",
+    otp_code: str = "",
+    verifier_otp_code: str = "",
 ) -> CellProduct:
     """Release a processed product when the protocol's criteria are met and a second person verifies.
 
@@ -535,8 +541,12 @@ def product_release(
     (irreplaceable), a physician as the verifier with a documented justification may release despite
     failed criteria; the release is flagged on the product, its label and the audit trail. Expiry, status,
     the regulatory approval and the episode's stage are never overridden.
+
+    Both sign: the technician with their `password` (and `otp_code`, if enrolled), the verifier with theirs
+    (`verifier_password`, `verifier_otp_code`), all given now. A released product is locked.
     """
     actor.require(Permission.PRODUCT_RELEASE)
+    reauthenticate(user=actor.user, password=password, otp_code=otp_code)
     pre = product_find(actor=actor, product=product)
     episode = episode_lock(actor=actor, episode=pre.episode_id)  # lock order: episode, then product
     locked = product_lock(actor=actor, product=pre)
@@ -578,6 +588,7 @@ def product_release(
     if reasons:
         raise GuardRefused(reasons)
     assert verifier is not None
+    second_factor_check(user=verifier, otp_code=verifier_otp_code, field="verifier_otp_code")
 
     ReleaseDecision.objects.create(
         site=actor.site,
@@ -599,6 +610,10 @@ def product_release(
     _save_product(locked, ["status", "released_at", "exceptional_release"])
     note = "EXCEPTIONAL RELEASE: " + "; ".join(failed) if exceptional else ""
     custody_append(actor=actor, product=locked, event="released", location=location or LAB, note=note, at=now)
+    signature_write(actor=actor, record=locked, meaning=PRODUCT_RELEASE, signer=actor.user, signer_role=actor.role)
+    signature_write(
+        actor=actor, record=locked, meaning=RELEASE_VERIFICATION, signer=verifier, signer_role=verifier_role
+    )
     audit_record(
         actor=actor,
         action="product.exceptional_release" if exceptional else "product.release",

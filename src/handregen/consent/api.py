@@ -16,6 +16,7 @@ from handregen.consent.pdf import consent_pdf
 from handregen.errors import NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.api import EpisodeOut, episode_out
+from handregen.signatures.api import SignIn, StaffSignatureOut, signatures_out
 
 router = Router(tags=["episodes"])
 documents = Router(tags=["consent"])
@@ -43,6 +44,17 @@ class ConsentIn(Schema):
         None, description="The figure about similar past patients shown during the discussion, stored as shown"
     )
     discussion_notes: str = Field("", max_length=4000)
+    password: str = Field(
+        "", max_length=200, description="The physician's own password: they witness the patient's signature "
+        "with a signature of their own (missing or wrong → 422 naming `password`)"
+    )
+    otp_code: str = Field("", max_length=12, description="A current authenticator code, when the physician has one")
+
+
+class AmendConsentIn(Schema):
+    discussion_notes: str = Field(max_length=4000)
+    reason: str = Field(min_length=1, max_length=2000)
+    expected_version: int | None = Field(None, ge=1, description="The version you edited; a newer one → 409")
 
 
 class ConsentOut(Schema):
@@ -60,6 +72,8 @@ class ConsentOut(Schema):
     signature_valid: bool
     withdrawn_at: datetime | None
     withdrawn_reason: str
+    version: int
+    staff_signatures: list[StaffSignatureOut]
     pdf_url: str
 
 
@@ -104,6 +118,8 @@ def consent_out(consent: Consent) -> dict[str, Any]:
         "signature_valid": bool(signature and signature.is_valid_for(consent)),
         "withdrawn_at": consent.withdrawn_at,
         "withdrawn_reason": consent.withdrawn_reason,
+        "version": consent.version,
+        "staff_signatures": signatures_out(consent),
         "pdf_url": f"/api/v1/episodes/{consent.episode_id}/consent/pdf",
     }
 
@@ -126,6 +142,8 @@ def consent_create(request: HttpRequest, episode_id: uuid.UUID, payload: Consent
         signature_meaning=payload.signature_meaning,
         expectation_shown=payload.expectation_shown,
         discussion_notes=payload.discussion_notes,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     moved = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     return episode_out(request, moved) | {"consent": consent_out(consent)}
@@ -155,6 +173,41 @@ def consent_withdraw(request: HttpRequest, episode_id: uuid.UUID, payload: Withd
     episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     consent = services.consent_withdraw(actor=actor, episode=episode, reason=payload.reason)
     return episode_out(request, episode) | {"consent": consent_out(consent)}
+
+
+@router.post(
+    "/{episode_id}/consent/sign",
+    response=ConsentOut,
+    summary="The physician signs the active consent (again, after an unlock voided the earlier signature)",
+)
+def consent_sign(request: HttpRequest, episode_id: uuid.UUID, payload: SignIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    services.consent_countersign(actor=actor, episode=episode, password=payload.password, otp_code=payload.otp_code)
+    consent = selectors.current_consent(episode=episode)
+    assert consent is not None
+    return consent_out(consent)
+
+
+@router.post(
+    "/{episode_id}/consent/amend",
+    response=ConsentOut,
+    summary="Correct the notes of the active consent's discussion (409 while it is locked)",
+)
+def consent_amend(request: HttpRequest, episode_id: uuid.UUID, payload: AmendConsentIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
+    consent = selectors.current_consent(episode=episode)
+    if consent is None:
+        raise NotFound("consent")
+    amended = services.consent_amend(
+        actor=actor,
+        consent=consent,
+        discussion_notes=payload.discussion_notes,
+        reason=payload.reason,
+        expected_version=payload.expected_version,
+    )
+    return consent_out(amended)
 
 
 @router.get(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django import forms
 
 from handregen.consent.models import DEFAULT_MEANING
+from handregen.signatures.forms import SignerFields
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(SignerFields):
     document_version = forms.CharField(widget=forms.HiddenInput, max_length=32)
     expectation_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
     discussed_risks = forms.BooleanField(label="Risks discussed", required=False)
@@ -34,6 +35,10 @@ class ConsentForm(forms.Form):
             topic: bool(self.cleaned_data[f"discussed_{topic}"])
             for topic in ("risks", "benefits", "alternatives", "expectations")
         }
+
+
+class CountersignForm(SignerFields):
+    """The physician signs the consent again (after an unlock voided the earlier signature)."""
 
 
 class WithdrawConsentForm(forms.Form):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from handregen.consent.models import Consent, Signature
 from handregen.consent.selectors import site_zone
 from handregen.consent.text import document_html
+from handregen.signatures.selectors import local_with_offset, signature_views
 
 
 def consent_pdf(*, consent: Consent, signature: Signature) -> bytes:
@@ -28,7 +29,8 @@ def consent_pdf(*, consent: Consent, signature: Signature) -> bytes:
             "episode": consent.episode,
             "site": consent.site,
             "signed_utc": signature.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "signed_local": timezone.localtime(signature.signed_at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+            "signed_local": local_with_offset(signature.signed_at, zone.key),
+            "signature_views": signature_views(consent, zone_name=zone.key),
             "zone": zone.key,
             "valid": signature.is_valid_for(consent),
             "withdrawn_local": timezone.localtime(consent.withdrawn_at, zone).strftime("%Y-%m-%d %H:%M")

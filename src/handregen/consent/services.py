@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
+from handregen.accounts.reauth import reauthenticate
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
 from handregen.consent.documents import read_document
@@ -23,10 +24,13 @@ from handregen.consent.models import (
     text_sha256,
 )
 from handregen.consent.selectors import current_consent, required_document_version, signature_of
-from handregen.errors import Forbidden, GuardRefused, InvalidInput
+from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, refusals_audited, step_refusals
 from handregen.pathway.stages import Stage
+from handregen.signatures.kinds import CONSENT_WITNESS
+from handregen.signatures.models import StaffSignature
+from handregen.signatures.services import lock_refusals, record_sign, signature_write
 
 # The meanings a signature may carry; the signer affirms exactly this.
 SIGNATURE_MEANINGS = (DEFAULT_MEANING,)
@@ -85,6 +89,8 @@ def consent_record(
     signature_meaning: str = DEFAULT_MEANING,
     expectation_shown: Mapping[str, Any] | None = None,
     discussion_notes: str = "",
+    password: str = "",
+    otp_code: str = "",
 ) -> Consent:
     """Record the consent discussion and the patient's electronic signature; the episode becomes `consented`.
 
@@ -92,7 +98,8 @@ def consent_record(
     of the discussion (risks, benefits, alternatives, expectations) recorded as discussed, the signer's printed
     name and the meaning they sign. At a later stage (consented and beyond) the new consent renews the old one,
     which becomes superseded; the stage does not change. `expectation_shown` stores the figure about similar
-    past patients as it was shown, when there was one.
+    past patients as it was shown, when there was one. The physician witnesses the patient's signature with a
+    signature of their own, for which they give their `password` (and `otp_code`, if enrolled) now.
     """
     actor.require(Permission.CONSENT_RECORD)
     errors: list[tuple[str, str]] = []
@@ -109,6 +116,7 @@ def consent_record(
         errors.append(("document_version", "name the consent document version signed"))
     if errors:
         raise InvalidInput(errors)
+    reauthenticate(user=actor.user, password=password, otp_code=otp_code)
 
     locked = episode_lock(actor=actor, episode=episode)
     renewal = locked.stage in RENEWAL_STAGES
@@ -187,6 +195,7 @@ def consent_record(
         patient_id=locked.patient_id,
         episode_id=locked.pk,
     )
+    signature_write(actor=actor, record=consent, meaning=CONSENT_WITNESS, signer=actor.user, signer_role=actor.role)
     if previous is not None:
         _supersede(actor=actor, old=previous, new=consent)
     if renewal:
@@ -250,6 +259,61 @@ def consent_withdraw(*, actor: Actor, episode: Episode | Any, reason: str) -> Co
         episode_id=locked.pk,
     )
     return consent
+
+
+def consent_amend(
+    *, actor: Actor, consent: Consent | Any, discussion_notes: str, reason: str, expected_version: int | None = None
+) -> Consent:
+    """Correct the notes of the consent discussion, with a reason. A signed consent is locked: it must be
+    unlocked (with a reason, voiding its staff signatures) first, and the physician signs the new version again."""
+    actor.require(Permission.CONSENT_RECORD)
+    if not str(reason or "").strip():
+        raise InvalidInput([("reason", "a correction needs a reason")])
+    pk = consent.pk if isinstance(consent, Consent) else consent
+    with transaction.atomic():
+        try:
+            found = Consent.objects.select_for_update().select_related("document").get(pk=pk, site=actor.site)
+        except (Consent.DoesNotExist, ValueError) as exc:
+            raise NotFound("consent") from exc
+        reasons = lock_refusals(found)
+        if expected_version is not None and found.version != expected_version:
+            reasons.append(f"The consent changed since you opened it (version {found.version}, yours "
+                           f"{expected_version}); reload and apply your change again.")
+        if found.status != "active":
+            reasons.append(f"Only an active consent is corrected; this one is {found.status}.")
+        if reasons:
+            raise GuardRefused(reasons)
+        before = found.discussion_notes
+        found.discussion_notes = str(discussion_notes or "").strip()
+        found.version += 1
+        found.save(update_fields=["discussion_notes", "version"])
+        audit_record(
+            actor=actor,
+            action="consent.amend",
+            object_type="consent",
+            object_id=found.pk,
+            changes={
+                "discussion_notes": [before, found.discussion_notes],
+                "version": [found.version - 1, found.version],
+            },
+            reason=str(reason).strip(),
+            patient_id=found.patient_id,
+            episode_id=found.episode_id,
+        )
+    return found
+
+
+def consent_countersign(*, actor: Actor, episode: Episode | Any, password: str, otp_code: str = "") -> StaffSignature:
+    """The physician signs the episode's active consent (again, after an unlock voided the earlier signature)."""
+    actor.require(Permission.CONSENT_RECORD)
+    pk = episode.pk if isinstance(episode, Episode) else episode
+    consent = Consent.objects.filter(episode_id=pk, site=actor.site, status="active").order_by("-recorded_at").first()
+    if consent is None:
+        raise GuardRefused(["There is no active consent to sign."])
+    return record_sign(
+        actor=actor, record_type="consent", record_id=consent.pk, meaning=CONSENT_WITNESS,
+        password=password, otp_code=otp_code,
+    )
 
 
 def consent_verify(*, consent: Consent) -> bool:

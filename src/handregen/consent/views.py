@@ -14,13 +14,14 @@ from handregen.accounts.roles import Permission
 from handregen.analytics.selectors import episode_expectation
 from handregen.consent import selectors, services
 from handregen.consent.expectation_shown import expectation_rows, expectation_seal, expectation_unseal
-from handregen.consent.forms import ConsentForm, WithdrawConsentForm
+from handregen.consent.forms import ConsentForm, CountersignForm, WithdrawConsentForm
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.text import document_html
 from handregen.errors import Forbidden, GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.pathway.models import Episode
+from handregen.signatures.selectors import local_with_offset, signature_views
 from handregen.web.access import staff_page
 
 
@@ -69,6 +70,8 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
                 signature_meaning=DEFAULT_MEANING,
                 expectation_shown=shown,
                 discussion_notes=form.cleaned_data["discussion_notes"],
+                password=form.cleaned_data["password"],
+                otp_code=form.cleaned_data["otp_code"],
             )
         except InvalidInput as exc:
             for field, message in exc.errors:
@@ -79,6 +82,7 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             messages.success(request, "Consent recorded and signed. Print the signed consent for the patient.")
             return redirect("consent:consent", episode.pk)
     current = selectors.consent_for_episode(actor=actor, episode=episode)
+    signature = selectors.signature_of(current) if current else None
     return render(
         request,
         "consent/consent.html",
@@ -89,12 +93,36 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "document": document,
             "document_html": document_html(document.text) if document else "",
             "current": current,
-            "signature": selectors.signature_of(current) if current else None,
+            "signature": signature,
+            "signed_local": local_with_offset(signature.signed_at, episode.site.time_zone) if signature else "",
+            "signature_views": signature_views(current, zone_name=episode.site.time_zone) if current else [],
+            "sign_form": CountersignForm(prefix="sign"),
             "current_refusals": selectors.consent_refusals(episode=episode),
             "expectation": shown,
             "expectation_rows": expectation_rows(shown) if shown else [],
         },
     )
+
+
+@staff_page
+def sign(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    """The physician signs the active consent again (after an unlock voided the earlier signature)."""
+    actor, episode = episode_for_page(request, episode_id)
+    if request.method != "POST":
+        return redirect("consent:consent", episode.pk)
+    form = CountersignForm(request.POST, prefix="sign")
+    if form.is_valid():
+        try:
+            services.consent_countersign(actor=actor, episode=episode, **form.signer())
+        except InvalidInput as exc:
+            for field, message in exc.errors:
+                messages.error(request, f"Not signed: {field.replace('_', ' ')}: {message}.")
+        except (GuardRefused, Forbidden) as exc:
+            for reason in getattr(exc, "reasons", [str(exc)]):
+                messages.error(request, f"Not signed: {reason}")
+        else:
+            messages.success(request, "You signed the consent.")
+    return redirect("consent:consent", episode.pk)
 
 
 @staff_page

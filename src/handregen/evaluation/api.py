@@ -142,6 +142,8 @@ class CandidacyIn(Schema):
         description="Why. Required for ineligible and deferred, and for eligible when a soft flag is present "
         "(the documented decision).",
     )
+    password: str = Field("", max_length=200, description="The physician's own password: they sign the decision")
+    otp_code: str = Field("", max_length=12, description="A current authenticator code, when they have one")
 
 
 class CandidacySummary(Schema):
@@ -222,7 +224,13 @@ def candidacy_create(request: HttpRequest, episode_id: uuid.UUID, payload: Candi
     actor = actor_of(request)
     episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     record = services.candidacy_decide(
-        actor=actor, episode=episode, criteria=payload.criteria, decision=payload.decision, rationale=payload.rationale
+        actor=actor,
+        episode=episode,
+        criteria=payload.criteria,
+        decision=payload.decision,
+        rationale=payload.rationale,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     moved = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     return episode_out(request, moved) | {"candidacy": candidacy_summary(record)}

@@ -9,6 +9,7 @@ from django import forms
 from handregen.evaluation import codes
 from handregen.evaluation.eligibility import Derived
 from handregen.pathway.protocol import Protocol
+from handregen.signatures.forms import SignerFields
 
 KIND_WORDS = {"inclusion": "Inclusion", "hard_exclusion": "Hard exclusion", "soft_flag": "Soft flag"}
 
@@ -125,7 +126,7 @@ def filled_rows(formset: Any, key: str) -> list[dict[str, Any]]:
 ANSWERS = [("yes", "Yes"), ("no", "No")]
 
 
-class CandidacyForm(forms.Form):
+class CandidacyForm(SignerFields):
     decision = forms.ChoiceField(label="Decision", choices=codes.CANDIDACY_DECISIONS, widget=forms.RadioSelect)
     rationale = forms.CharField(
         label="Rationale (required when not eligible or deferred, and for any soft flag present)",
@@ -147,7 +148,9 @@ class CandidacyForm(forms.Form):
                 widget=forms.RadioSelect,
                 help_text=criterion.source,
             )
-        self.order_fields([name for name in self.fields if name.startswith("c_")] + ["decision", "rationale"])
+        self.order_fields(
+            [name for name in self.fields if name.startswith("c_")] + ["decision", "rationale", "password", "otp_code"]
+        )
 
     def criteria(self) -> dict[str, bool]:
         return {name[2:]: value == "yes" for name, value in self.cleaned_data.items() if name.startswith("c_")}

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
+from handregen.accounts.reauth import reauthenticate
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
 from handregen.errors import InvalidInput
@@ -21,6 +22,8 @@ from handregen.evaluation.models import CandidacyDecision, Consultation, Imaging
 from handregen.evaluation.selectors import latest_consultation
 from handregen.pathway.models import Episode
 from handregen.pathway.services import JOINTS, episode_lock, episode_move, refusals_audited
+from handregen.signatures.kinds import CANDIDACY
+from handregen.signatures.services import signature_write
 
 Errors = list[tuple[str, str]]
 EXAMINATION_FLAGS = ("tenderness", "swelling", "deformity", "subluxation")
@@ -348,12 +351,15 @@ def candidacy_decide(
     criteria: Mapping[str, bool],
     decision: str,
     rationale: str = "",
+    password: str = "",
+    otp_code: str = "",
 ) -> CandidacyDecision:
     """Decide candidacy against the episode's protocol; the episode becomes eligible, ineligible or deferred.
 
     Every criterion must be answered (criteria the protocol derives from the record may be left out and are
     read from the latest consultation). `eligible` is refused with a hard exclusion present, an inclusion not
-    met, a soft flag present without a rationale, or an answer the record contradicts. Only a physician decides.
+    met, a soft flag present without a rationale, or an answer the record contradicts. Only a physician decides,
+    and signs the decision with their `password` (and `otp_code`, if enrolled) given now.
     """
     actor.require(Permission.CANDIDACY_DECIDE)
     errors: Errors = []
@@ -368,6 +374,7 @@ def candidacy_decide(
     errors += [(f"criteria.{code}", "answer true or false") for code in bad]
     if errors:
         raise InvalidInput(errors)
+    reauthenticate(user=actor.user, password=password, otp_code=otp_code)
     locked = episode_lock(actor=actor, episode=episode)
     definition = locked.protocol.definition
     consultation = latest_consultation(locked)
@@ -423,6 +430,7 @@ def candidacy_decide(
         patient_id=locked.patient_id,
         episode_id=locked.pk,
     )
+    signature_write(actor=actor, record=record, meaning=CANDIDACY, signer=actor.user, signer_role=actor.role)
     if decision == "eligible" and locked.responsible_physician_id is None:
         locked.responsible_physician = actor.user
     episode_move(

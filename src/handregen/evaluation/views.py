@@ -129,6 +129,7 @@ def candidacy(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
                 criteria=form.criteria(),
                 decision=form.cleaned_data["decision"],
                 rationale=form.cleaned_data["rationale"],
+                **form.signer(),
             )
         except InvalidInput as exc:
             for field, message in exc.errors:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record, audit_refusal
-from handregen.errors import GuardRefused, InvalidInput, NotFound
+from handregen.errors import GuardRefused, InvalidInput, NotFound, ReauthenticationRefused
 from handregen.pathway.models import INDICATIONS, SIDES, Episode, Protocol
 from handregen.pathway.protocol import parse_protocol, shipped_protocol_documents
 from handregen.pathway.stages import TRANSITIONS, Stage, transition_refusals
@@ -85,7 +85,7 @@ def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             try:
                 with transaction.atomic():
                     return service(*args, **kwargs)
-            except GuardRefused as refusal:
+            except (GuardRefused, ReauthenticationRefused) as refusal:  # a failed signer check is audited too
                 actor = kwargs["actor"]
                 episode = kwargs.get("episode")
                 audit_refusal(

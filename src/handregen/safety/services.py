@@ -31,6 +31,7 @@ from handregen.safety.terms import (
     TERMS,
     seriousness_problems,
 )
+from handregen.signatures.services import lock_refusals
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +178,12 @@ def adverse_event_amend(
         raise InvalidInput([(name, "cannot be changed here") for name in unknown])
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
+    reasons = lock_refusals(event)  # a closed event is locked
     if expected_version is not None and event.version != expected_version:
-        raise GuardRefused([f"The adverse event changed since you opened it (version {event.version}, yours "
-                            f"{expected_version}); reload and apply your change again."])
+        reasons.append(f"The adverse event changed since you opened it (version {event.version}, yours "
+                       f"{expected_version}); reload and apply your change again.")
+    if reasons:
+        raise GuardRefused(reasons)
     before = {name: getattr(event, name) for name in AMENDABLE}
     fields = _normalised(before | changes)
     problems = _problems(fields, event.episode)

@@ -28,6 +28,7 @@ from handregen.pathway.worklists import (
 from handregen.patients.models import Patient
 from handregen.patients.selectors import break_glass_grant_active, patient_get, patient_search
 from handregen.patients.services import break_glass_open, patient_register
+from handregen.signatures.selectors import episode_signature_views
 from handregen.web.access import staff_page
 from handregen.web.actions import action_url
 from handregen.web.episode_panels import episode_panels
@@ -217,6 +218,7 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "stage_label": STAGE_LABELS[Stage(found.stage)],
             "actions": actions,
             "timeline": timeline,
+            "signatures": [] if read_only else episode_signature_views(found),
             "read_only": read_only,
             # The panels read through the actor's own site; under break-glass the page is the stage and timeline.
             **({} if read_only else episode_panels(actor=actor, episode=found)),

@@ -17,6 +17,7 @@ SAFE_ALLOWED = {
     ("analytics/templates/analytics/cohort_report.html", "flow_svg|safe"),
     ("analytics/templates/analytics/cohort_report.html", "section.chart|safe"),
     ("analytics/templates/analytics/cohort_report.html", "survival_chart|safe"),
+    ("analytics/templates/analytics/patient_progress_pdf.html", "section.chart|safe"),
 }
 MARK_SAFE_ALLOWED = {"consent/text.py"}
 

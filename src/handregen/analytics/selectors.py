@@ -11,7 +11,14 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.analytics.cohort import outcome_figures
-from handregen.analytics.dataset import CohortFilters, episodes_frame, filter_episodes, follow_ups_frame, scores_frame
+from handregen.analytics.dataset import (
+    CohortFilters,
+    compact_keys,
+    episodes_frame,
+    filter_episodes,
+    follow_ups_frame,
+    scores_frame,
+)
 from handregen.analytics.expectation import MIN_SIMILAR, Expectation, expectation_for, nrs_band
 
 
@@ -25,20 +32,48 @@ def cohort_outcomes(
     missing: str = "complete_case",
 ) -> dict[str, Any]:
     """Figures for one instrument at one time point over the actor's site, with the filters applied."""
+    return cohort_outcomes_table(
+        actor=actor, instruments=[instrument], timepoints=[timepoint], filters=filters, subscale=subscale,
+        missing=missing,
+    )[0]
+
+
+def cohort_outcomes_table(
+    *,
+    actor: Actor,
+    instruments: list[str],
+    timepoints: list[str],
+    filters: CohortFilters,
+    subscale: str = "",
+    missing: str = "complete_case",
+) -> list[dict[str, Any]]:
+    """Figures for every instrument at every time point (instrument-major order), from one read of the site's
+    data: the dashboard's table and the API's single cell share this path."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    episodes = filter_episodes(episodes_frame(sites), filters)
-    figures = outcome_figures(
-        scores=scores_frame(sites),
-        episodes=episodes,
-        follow_ups=follow_ups_frame(sites),
-        instrument=instrument,
-        timepoint=timepoint,
-        today=timezone.localdate(),
-        subscale=subscale,
-        missing=missing,
+    episodes, follow_ups, scores = compact_keys(
+        filter_episodes(episodes_frame(sites), filters),
+        follow_ups_frame(sites),
+        scores_frame(sites, subscales=bool(subscale)),
     )
-    return asdict(figures) | {"filters": filters.as_dict()}
+    today = timezone.localdate()
+    return [
+        asdict(
+            outcome_figures(
+                scores=scores,
+                episodes=episodes,
+                follow_ups=follow_ups,
+                instrument=instrument,
+                timepoint=timepoint,
+                today=today,
+                subscale=subscale,
+                missing=missing,
+            )
+        )
+        | {"filters": filters.as_dict()}
+        for instrument in instruments
+        for timepoint in timepoints
+    ]
 
 
 def past_patients_frame(sites: list[Any], *, timepoint: str) -> pd.DataFrame:

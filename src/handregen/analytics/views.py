@@ -28,12 +28,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         data, filters = {"instrument": "nrs", "missing": "complete_case"}, CohortFilters()
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
-    rows = [
-        selectors.cohort_outcomes(
-            actor=actor, instrument=data["instrument"], timepoint=t, filters=filters, missing=data["missing"]
-        )
-        for t in timepoints
-    ]
+    rows = selectors.cohort_outcomes_table(
+        actor=actor, instruments=[data["instrument"]], timepoints=timepoints, filters=filters, missing=data["missing"]
+    )
     mcid = MCIDS[data["instrument"]].value if data["instrument"] in MCIDS else None
     chart = change_chart(
         "Mean change from baseline (95% CI)",

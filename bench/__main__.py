@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ["web_load"]
+BENCHMARKS = ["web_load", "analytics", "synth"]
 
 
 def main() -> int:

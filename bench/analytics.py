@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 7
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 SLACK = 1e-9
+READER = "bench.researcher"
 
 
 def run(size: int = 20000, seed: int = SEED) -> BenchResult:
@@ -44,7 +45,9 @@ def run(size: int = 20000, seed: int = SEED) -> BenchResult:
     env, built = ensure_registry(size, seed)
     build_seconds = time.perf_counter() - built_at
     child = subprocess.run([sys.executable, "-c", "from bench.analytics import measure; measure()"], env=env,
-                           cwd=ROOT, check=True, capture_output=True, text=True)
+                           cwd=ROOT, capture_output=True, text=True)
+    if child.returncode != 0:
+        raise RuntimeError(f"the measuring process failed:\n{child.stderr[-3000:]}")
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     engine = figures["engine"]
     result = BenchResult("analytics", size)
@@ -71,7 +74,7 @@ def measure() -> None:
     from django.utils import timezone
 
     from handregen.accounts.actor import Actor
-    from handregen.accounts.models import Site
+    from handregen.accounts.models import Site, User
     from handregen.accounts.services import staff_ensure
     from handregen.analytics import selectors
     from handregen.analytics.dataset import CohortFilters
@@ -79,7 +82,10 @@ def measure() -> None:
     from handregen.pathway.models import Protocol
 
     site = Site.objects.get(code=SITE)
-    user = staff_ensure(site=site, username="bench.researcher", role="researcher", password=secrets.token_urlsafe(24))
+    # Created once: setting the password again would end the sessions of a bench running beside this one.
+    user = User.objects.filter(username=READER).first() or staff_ensure(
+        site=site, username=READER, role="researcher", password=secrets.token_urlsafe(24)
+    )
     actor = Actor(user=user, site=site, role="researcher")
     dashboard_first, dashboard_again = _dashboard_times(user)
     protocol = Protocol.objects.get(code=site.default_protocol_code, is_current=True)

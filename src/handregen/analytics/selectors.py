@@ -51,11 +51,34 @@ def cohort_outcomes_table(
     data: the dashboard's table and the API's single cell share this path."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    episodes, follow_ups, scores = compact_keys(
-        filter_episodes(episodes_frame(sites), filters),
-        follow_ups_frame(sites),
-        scores_frame(sites, subscales=bool(subscale)),
+    frames = episodes_frame(sites), follow_ups_frame(sites), scores_frame(sites, subscales=bool(subscale))
+    return _outcome_rows(*frames, instruments, timepoints, filters, subscale, missing)
+
+
+def cohort_dashboard(
+    *, actor: Actor, instrument: str, timepoints: list[str], filters: CohortFilters, missing: str
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The dashboard's table for `instrument` and the site's patient flow, from one read of the frames both use."""
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    episodes, follow_ups = episodes_frame(sites), follow_ups_frame(sites)
+    rows = _outcome_rows(
+        episodes, follow_ups, scores_frame(sites, subscales=False), [instrument], timepoints, filters, "", missing
     )
+    return rows, _flow(actor, episodes, follow_ups)
+
+
+def _outcome_rows(
+    episodes: pd.DataFrame,
+    follow_ups: pd.DataFrame,
+    scores: pd.DataFrame,
+    instruments: list[str],
+    timepoints: list[str],
+    filters: CohortFilters,
+    subscale: str,
+    missing: str,
+) -> list[dict[str, Any]]:
+    episodes, follow_ups, scores = compact_keys(filter_episodes(episodes, filters), follow_ups, scores)
     today = timezone.localdate()
     return [
         asdict(
@@ -126,6 +149,13 @@ def expectation(
 
 def patient_flow(*, actor: Actor) -> list[Any]:
     """The site's patient flow from referral to each follow-up, with reasons for leaving."""
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    return _flow(actor, episodes_frame(sites), follow_ups_frame(sites))
+
+
+def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> list[Any]:
+    """The flow from frames already read (whole site, UUID episode ids)."""
     from handregen.analytics.flow import flow_steps
     from handregen.audit.models import AuditEvent
     from handregen.evaluation.models import CandidacyDecision
@@ -133,9 +163,7 @@ def patient_flow(*, actor: Actor) -> list[Any]:
     from handregen.pathway.models import Protocol
     from handregen.procedures.models import Injection
 
-    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    episodes = episodes_frame(sites)
     decisions = pd.DataFrame.from_records(
         CandidacyDecision.objects.filter(site_id__in=sites)
         .order_by("decided_at")
@@ -160,7 +188,7 @@ def patient_flow(*, actor: Actor) -> list[Any]:
         episodes=episodes,
         decisions=decisions,
         injected=injected,
-        follow_ups=follow_ups_frame(sites),
+        follow_ups=follow_ups,
         assessed=assessed,
         withdrawals=withdrawals,
         timepoints=timepoints,

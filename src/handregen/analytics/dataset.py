@@ -47,27 +47,36 @@ def episodes_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
 
     sites = list(site_ids)
     episodes = pd.DataFrame.from_records(
-        Episode.objects.filter(site_id__in=sites).values_list(
-            "id", "patient_id", "site_id", "indication", "patient__sex", "patient__birth_date", "stage", "created_at"
+        Episode.objects.filter(site_id__in=sites)
+        .annotate(key=as_text("id"), patient_key=as_text("patient_id"), site_key=as_text("site_id"))
+        .values_list(
+            "key", "patient_key", "site_key", "indication", "patient__sex", "patient__birth_date", "stage", "created_at"
         ),
         columns=EPISODE_COLUMNS,
     )
     imaging = pd.DataFrame.from_records(
         ImagingStudy.objects.filter(site_id__in=sites)
         .order_by("study_date")
-        .values_list("episode_id", "eaton_littler_stage", "kl_grade"),
+        .annotate(key=as_text("episode_id"))
+        .values_list("key", "eaton_littler_stage", "kl_grade"),
         columns=["episode_id", "eaton_littler_stage", "kl_grade"],
     ).drop_duplicates("episode_id", keep="last")
     products = pd.DataFrame.from_records(
-        CellProduct.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", "source", "id"),
+        CellProduct.objects.filter(site_id__in=sites, cycle=1)
+        .annotate(key=as_text("episode_id"), product_key=as_text("id"))
+        .values_list("key", "source", "product_key"),
         columns=["episode_id", "source", "product_id"],
     ).drop_duplicates("episode_id")
     methods = pd.DataFrame.from_records(
-        ProcessingRecord.objects.filter(site_id__in=sites).values_list("product_id", "method"),
+        ProcessingRecord.objects.filter(site_id__in=sites)
+        .annotate(product_key=as_text("product_id"))
+        .values_list("product_key", "method"),
         columns=["product_id", "method"],
     )
     injections = pd.DataFrame.from_records(
-        Injection.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", "performed_at"),
+        Injection.objects.filter(site_id__in=sites, cycle=1)
+        .annotate(key=as_text("episode_id"))
+        .values_list("key", "performed_at"),
         columns=["episode_id", "injected_at"],
     ).drop_duplicates("episode_id")
     frame = (
@@ -75,6 +84,8 @@ def episodes_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
         .merge(products.merge(methods, on="product_id", how="left"), on="episode_id", how="left")
         .merge(injections, on="episode_id", how="left")
     )
+    for column in ("episode_id", "patient_id", "site_id"):  # merged as text (no per-row conversion), then UUIDs
+        frame[column] = uuids(frame[column])
     frame["stage"] = _baseline_stage(frame)
     frame["injected_on"] = pd.to_datetime(frame["injected_at"], utc=True).dt.date
     reference = frame["injected_on"].where(frame["injected_on"].notna(), pd.to_datetime(frame["created_at"]).dt.date)
@@ -105,7 +116,7 @@ def follow_ups_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
 
     frame = pd.DataFrame.from_records(
         FollowUp.objects.filter(site_id__in=list(site_ids), cycle=1)
-        .annotate(episode_key=_as_text("episode_id"))
+        .annotate(episode_key=as_text("episode_id"))
         .values_list("episode_key", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at"),
         columns=["episode_id", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at"],
     )
@@ -126,7 +137,7 @@ def scores_frame(site_ids: Iterable[Any], *, subscales: bool = True) -> pd.DataF
         QuestionnaireResponse.objects.filter(
             site_id__in=list(site_ids), follow_up__cycle=1, follow_up__superseded_at__isnull=True
         )
-        .annotate(episode_key=_as_text("episode_id"))
+        .annotate(episode_key=as_text("episode_id"))
         .values_list(*fields, *(["subscales"] if subscales else []))
     )
     columns = ["episode_id", "timepoint", "instrument", "total", "side", "treated"]
@@ -158,7 +169,7 @@ def _subscale_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=["episode_id", "timepoint", "instrument", "subscale", "value"])
 
 
-def _as_text(field: str) -> Cast:
+def as_text(field: str) -> Cast:
     """A UUID column read as text: no per-row conversion in the ORM (see `uuids`)."""
     return Cast(field, output_field=CharField())
 

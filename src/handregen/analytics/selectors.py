@@ -13,11 +13,13 @@ from handregen.accounts.roles import Permission
 from handregen.analytics.cohort import outcome_figures
 from handregen.analytics.dataset import (
     CohortFilters,
+    as_text,
     compact_keys,
     episodes_frame,
     filter_episodes,
     follow_ups_frame,
     scores_frame,
+    uuids,
 )
 from handregen.analytics.expectation import MIN_SIMILAR, Expectation, expectation_for, nrs_band
 
@@ -171,11 +173,14 @@ def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> lis
         columns=["episode_id", "decision"],
     ).drop_duplicates("episode_id", keep="last")
     injected = set(Injection.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", flat=True))
-    assessed = set(
+    seen = pd.DataFrame.from_records(
         QuestionnaireResponse.objects.filter(site_id__in=sites, follow_up__cycle=1)
-        .values_list("episode_id", "follow_up__timepoint")
-        .distinct()
+        .annotate(key=as_text("episode_id"))
+        .values_list("key", "follow_up__timepoint")
+        .distinct(),
+        columns=["episode_id", "timepoint"],
     )
+    assessed = set(zip(uuids(seen["episode_id"]), seen["timepoint"], strict=True))
     withdrawals = {
         e: r
         for e, r in AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(

@@ -40,6 +40,8 @@ test-postgres: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
+	# The import against PostgreSQL COPY (bench/results/fhir_import_postgresql.json), on a throw-away server.
+	scripts/with-postgres $(BIN)/python -m bench fhir_import --size 100
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

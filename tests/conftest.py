@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.models import Site
@@ -17,6 +19,11 @@ from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_open, protocol_sync_shipped
 from handregen.patients.models import Patient
 from handregen.patients.services import patient_register
+
+# The suite runs on two shared cores: how fast Hypothesis generates examples says nothing about the code, so
+# neither a slow example (deadline) nor slow generation (too_slow) fails a test; the examples stay the same.
+hypothesis_settings.register_profile("handregen", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("handregen")
 
 PASSWORD = "correct horse battery staple 42"
 _mrns = itertools.count(1)

@@ -14,6 +14,8 @@ from ninja.security import HttpBearer
 from handregen.accounts.actor import Actor
 from handregen.accounts.selectors import actor_for_token
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, RecordProtected
+from handregen.openapi_links import add_links
+from handregen.openapi_problems import add_problem_responses
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("handregen.errors")
@@ -24,7 +26,15 @@ class BearerToken(HttpBearer):
         return actor_for_token(token)
 
 
-api = NinjaAPI(
+class HandregenAPI(NinjaAPI):
+    """The API whose OpenAPI document also lists each operation's problem+json refusals and its links."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return add_links(add_problem_responses(schema))
+
+
+api = HandregenAPI(
     title="handregen API",
     version="1",
     description="Clinic pathway, chain of identity and outcomes for cell-based therapy of hand pain.",
@@ -128,6 +138,9 @@ def _register_routers() -> None:
     _register_evaluation_routers()
     _register_chain_routers()
     _register_outcome_routers()
+    from handregen.audit.api import router as audit
+
+    api.add_router("/audit", audit)
 
 
 def _register_chain_routers() -> None:

@@ -16,6 +16,8 @@ from handregen.settings_env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(env_str("HANDREGEN_VAR_DIR", str(PROJECT_DIR / "var")))
+# FHIR $export runs in a thread of the server process; False: only `handregen export-jobs` runs it (decision 0007).
+FHIR_BULK_IN_PROCESS = env_bool("HANDREGEN_FHIR_BULK_IN_PROCESS", default=True)
 
 PRODUCTION = env_str("HANDREGEN_ENV", "development") == "production"
 DEBUG = env_bool("HANDREGEN_DEBUG", default=not PRODUCTION)

@@ -3,7 +3,10 @@ and files over the API, site-scoped."""
 
 from __future__ import annotations
 
+import io
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,13 @@ from tests.interop.test_fhir_everything import EXPECTED_TYPES
 @pytest.fixture
 def var_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path / "var"
+    settings.FHIR_BULK_IN_PROCESS = False  # the tests run the waiting exports themselves, as the command does
     return settings.VAR_DIR
+
+
+def run_waiting_exports() -> None:
+    """What `handregen export-jobs --stale-after 0` (or the server's thread) does."""
+    call_command("export-jobs", "--stale-after", "0", stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def _lines(path: Path) -> list[dict]:
@@ -83,6 +92,10 @@ def test_kick_off_answers_202_with_a_status_url_that_gives_the_manifest_and_file
     assert kick_off.status_code == 202
     status_url = kick_off["Content-Location"]
     assert "/fhir/R4/bulk/" in status_url
+    waiting = client.get(status_url.split("testserver", 1)[1])
+    assert waiting.status_code == 202 and waiting["X-Progress"] == "waiting to start"
+    assert not BulkExportJob.objects.exists()  # nothing was exported inside the kick-off request
+    run_waiting_exports()
     status = client.get(status_url.split("testserver", 1)[1])
     assert status.status_code == 200
     manifest = status.json()
@@ -103,6 +116,7 @@ def test_another_sites_token_gets_neither_status_nor_files_and_no_token_gets_401
     client = api()
     client.headers["Prefer"] = "respond-async"
     path = client.get("/fhir/R4/$export")["Content-Location"].split("testserver", 1)[1]
+    run_waiting_exports()
     north = api("physician", "north")
     assert north.get(path).status_code == 404
     assert north.get(f"{path}/Patient.ndjson").status_code == 404
@@ -111,10 +125,10 @@ def test_another_sites_token_gets_neither_status_nor_files_and_no_token_gets_401
     assert client.get(f"{path}/Medication.ndjson").status_code == 404
 
 
-def test_the_capability_statement_offers_export_and_says_it_runs_synchronously(api):
+def test_the_capability_statement_offers_export_and_says_it_runs_asynchronously(api):
     rest = api(None).get("/fhir/R4/metadata").json()["rest"][0]
     export = next(o for o in rest["operation"] if o["name"] == "export")
-    assert "synchronously" in export["documentation"]
+    assert "runs asynchronously" in export["documentation"]
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     assert "export" in {o["name"] for o in patient["operation"]}
 
@@ -124,3 +138,52 @@ def test_kick_off_with_an_unsupported_parameter_is_a_400(api, var_dir):
     client.headers["Prefer"] = "respond-async"
     assert client.get("/fhir/R4/$export", _since="2026-01-01").status_code == 400
     assert client.get("/fhir/R4/$export", _outputFormat="text/csv").status_code == 400
+
+
+def test_status_gives_the_progress_while_the_export_runs(api, make_patient, var_dir):
+    make_patient()
+    client = api()
+    client.headers["Prefer"] = "respond-async"
+    path = client.get("/fhir/R4/$export")["Content-Location"].split("testserver", 1)[1]
+    job_dir = var_dir / "fhir-bulk" / path.rsplit("/", 1)[1]
+    job_dir.mkdir(parents=True)
+    (job_dir / "progress").write_text("200 1000")  # as the running export writes it after each batch
+
+    status = client.get(path)
+
+    assert status.status_code == 202 and status["X-Progress"] == "200 of 1000 patients exported"
+    assert status["Retry-After"] == "2"
+
+
+def test_an_export_that_cannot_finish_gives_a_500_operation_outcome_saying_why(api, make_patient, var_dir):
+    make_patient()
+    client = api()
+    client.headers["Prefer"] = "respond-async"
+    path = client.get("/fhir/R4/$export")["Content-Location"].split("testserver", 1)[1]
+    (var_dir / "fhir-bulk").mkdir(parents=True)
+    (var_dir / "fhir-bulk" / path.rsplit("/", 1)[1]).write_text("")  # a file where the job's folder must go
+
+    run_waiting_exports()
+
+    status = client.get(path)
+    assert status.status_code == 500 and status.json()["resourceType"] == "OperationOutcome"
+    assert "failed on the server" in status.json()["issue"][0]["diagnostics"]
+    assert not BulkExportJob.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_runs_the_export_in_the_background_after_answering(api, make_patient, var_dir, settings):
+    settings.FHIR_BULK_IN_PROCESS = True
+    make_patient()
+    client = api()
+    client.headers["Prefer"] = "respond-async"
+    threads = set(threading.enumerate())
+
+    path = client.get("/fhir/R4/$export")["Content-Location"].split("testserver", 1)[1]
+
+    for thread in set(threading.enumerate()) - threads:
+        thread.join(timeout=60)
+    deadline = time.monotonic() + 30
+    while (status := client.get(path)).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status.status_code == 200 and status.json()["output"][0]["type"] == "Patient"

@@ -35,6 +35,10 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/patients"): (P.PATIENT_REGISTER, "physician nurse coordinator"),
     ("GET", "/api/v1/patients/{patient_id}"): (P.PATIENT_VIEW, CLINICAL),
     ("GET", "/api/v1/patients/{patient_id}/wristband.pdf"): (P.PATIENT_VIEW, CLINICAL),
+    # emergency access to another site's patient (A6); a patient of one's own site is refused with 409
+    ("POST", "/api/v1/patients/{patient_id}/break-glass"): (P.BREAK_GLASS, "physician site_admin"),
+    # the audit trail's reviewers
+    ("GET", "/api/v1/audit/break-glass"): (P.AUDIT_VIEW, "site_admin"),
     # episodes and pathway steps
     ("POST", "/api/v1/episodes"): (P.EPISODE_OPEN, "physician nurse coordinator"),
     ("GET", "/api/v1/episodes/{episode_id}"): (P.PATIENT_VIEW, CLINICAL),
@@ -133,6 +137,7 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
                                      "birth_date": "1960-01-01", "sex": "female", "dominant_hand": "right"},
         "/api/v1/episodes": lambda: {"patient_id": str(world.patient.pk), "indication": "thumb_cmc_oa",
                                      "side": "right", "target_joints": ["CMC1"]},
+        "/api/v1/patients/{patient_id}/break-glass": lambda: {"reason": "Seen unconscious in our emergency room"},
         "/api/v1/episodes/{episode_id}/withdraw": lambda: {"reason": "Patient moved away"},
         "/api/v1/episodes/{episode_id}/consultation": lambda: {"complaint": "Thumb pain", "nrs_pain_rest": 2,
                                                                "nrs_pain_load": 6},

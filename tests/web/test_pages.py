@@ -115,3 +115,15 @@ def test_patient_search_keeps_the_words_searched_for_out_of_the_url(make_patient
     assert response.status_code == 302 and "Quillf" not in response["Location"]
     page = client.get(response["Location"]).content.decode()
     assert "Quillfeather" in page and 'value="Quillf"' in page
+
+
+def test_the_staff_health_check_answers_only_behind_sign_in_and_the_second_factor(persona):
+    from tests.conftest import verified_client
+
+    assert Client().get("/health/staff")["Location"].startswith("/login/")
+    unverified = Client()
+    unverified.force_login(persona("nurse").user, backend="django.contrib.auth.backends.ModelBackend")
+    assert "/account/two-factor" in unverified.get("/health/staff")["Location"]
+    response = verified_client(persona("nurse")).get("/health/staff")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "site": "demo"}
+    assert response["Cache-Control"] == "no-store"

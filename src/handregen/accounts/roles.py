@@ -32,6 +32,10 @@ class Permission(StrEnum):
     RESEARCH_EXPORT = "research_export"
     AUDIT_VIEW = "audit_view"
     USER_MANAGE = "user_manage"
+    # Emergency read of one patient of another site, with a reason, for at most 60 minutes (A6, patients.services
+    # break_glass_open); every use is a flagged audit event on that patient's site, listed on its break-glass report.
+    BREAK_GLASS = "break_glass"
+    REGISTRY_IMPORT = "registry_import"  # migration import of a whole registry at an empty site
 
 
 class Role(StrEnum):
@@ -73,6 +77,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.EPISODE_WITHDRAW,
                 P.EPISODE_COMPLETE,
                 P.CYCLE_REPEAT,
+                P.BREAK_GLASS,
             }
         ),
     ),
@@ -107,8 +112,9 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, and reviews the audit trail.",
-        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED}),
+        "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report, migrates a "
+        "registry in.",
+        frozenset({P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT}),
     ),
 }
 

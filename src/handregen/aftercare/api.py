@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 from handregen.aftercare import selectors, services
 from handregen.aftercare.models import PostCareRecord
 from handregen.api import actor_of
+from handregen.api_inputs import IsoDateTime
 from handregen.outcomes import selectors as outcome_selectors
 from handregen.outcomes.api import FollowUpOut, follow_up_out
 from handregen.pathway import selectors as pathway_selectors
@@ -25,7 +26,7 @@ SiteState = Literal["normal", "swelling", "bruising", "oozing", "bleeding", "hae
 class ObservationIn(Schema):
     """One observation; the bounds are aftercare.monitoring.RANGES (a test keeps them equal)."""
 
-    at: datetime = Field(description="When the observation was made")
+    at: IsoDateTime = Field(description="When the observation was made")
     pain_nrs: int | None = Field(None, ge=0, le=10)
     heart_rate: int | None = Field(None, ge=20, le=250, description="beats per minute")
     systolic_bp: int | None = Field(None, ge=50, le=260, description="mmHg")
@@ -39,7 +40,7 @@ class ObservationIn(Schema):
 
 class PostCareIn(Schema):
     monitoring: list[ObservationIn] = Field(max_length=50, description="Observations after the injection")
-    discharged_at: datetime
+    discharged_at: IsoDateTime
     instructions_given: bool = Field(description="The after-care instructions were given to the patient")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -11,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 from handregen.analytics import selectors
 from handregen.analytics.dataset import CohortFilters
 from handregen.api import actor_of
+from handregen.api_inputs import IsoDate
 from handregen.errors import InvalidInput
 from handregen.outcomes.instruments import instrument_codes
 
@@ -28,8 +28,8 @@ class OutcomeQuery(Schema):
     method: str | None = None
     age_band: str | None = None
     sex: Literal["female", "male", "other", "unknown"] | None = None
-    injected_from: date | None = None
-    injected_until: date | None = None
+    injected_from: IsoDate | None = None
+    injected_until: IsoDate | None = None
 
 
 class ExpectationQuery(Schema):

@@ -11,14 +11,29 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after choosing the backend
 
+_STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
+
+
+def _as_presentation_attributes(match: re.Match[str]) -> str:
+    declarations = (d.split(":", 1) for d in match.group(1).split(";") if ":" in d)
+    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in declarations)
+
 
 def _svg(figure: Any) -> str:
+    """The figure as inline SVG that draws the same under the pages' CSP (no inline styles allowed).
+
+    matplotlib writes a <style> block and `style="fill: …"` attributes; the browser ignores both under
+    `style-src 'self'` (an MCID band would turn solid black). Every property matplotlib uses exists as an SVG
+    presentation attribute, which CSP does not govern, so the styles are rewritten as attributes.
+    """
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     text = buffer.getvalue()
-    # matplotlib adds a <style> block; pages allow no inline styles (CSP), and the chart needs none.
-    return re.sub(r"<style[^>]*>.*?</style>", "", text[text.index("<svg") :], flags=re.S)
+    text = re.sub(r"<style[^>]*>.*?</style>", "", text[text.index("<svg") :], flags=re.S)
+    # the dropped <style> block set these two for every element; on the root they are inherited
+    text = text.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+    return _STYLE_ATTRIBUTE.sub(_as_presentation_attributes, text)
 
 
 def change_chart(

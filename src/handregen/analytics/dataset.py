@@ -203,8 +203,10 @@ def filter_episodes(episodes: pd.DataFrame, filters: CohortFilters) -> pd.DataFr
         wanted = getattr(filters, column)
         if wanted is not None:
             mask &= episodes[column] == wanted
+    # `injected_on` holds dates, or is datetime64 when no episode was injected: compare as timestamps either way.
+    injected_on = pd.to_datetime(episodes["injected_on"])
     if filters.injected_from is not None:
-        mask &= episodes["injected_on"].notna() & (episodes["injected_on"] >= filters.injected_from)
+        mask &= injected_on.notna() & (injected_on >= pd.Timestamp(filters.injected_from))
     if filters.injected_until is not None:
-        mask &= episodes["injected_on"].notna() & (episodes["injected_on"] <= filters.injected_until)
+        mask &= injected_on.notna() & (injected_on <= pd.Timestamp(filters.injected_until))
     return episodes[mask]

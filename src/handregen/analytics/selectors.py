@@ -325,3 +325,63 @@ def trajectory_model(*, actor: Actor, instrument: str, timepoints: list[str]) ->
     terms = [f"C({c})" for c in ("stage", "source") if frame[c].nunique() > 1]
     result = mixed_model_trajectory(frame, terms, timepoint_order=["baseline", *timepoints])
     return result.as_dict()
+
+
+def episode_expectation_inputs(episode: Any) -> dict[str, Any]:
+    """What the record says about this patient for matching: indication, baseline stage, age, sex, baseline pain.
+
+    The stage is read as the cohort reads it (latest imaging: Eaton-Littler, else Kellgren-Lawrence). Baseline
+    pain is the cycle's baseline NRS questionnaire when recorded (what past patients were matched on), else the
+    consultation's pain on load; which one is said, so the figure can be read with it.
+    """
+    from handregen.evaluation.models import ImagingStudy
+    from handregen.evaluation.selectors import latest_consultation
+    from handregen.outcomes.models import QuestionnaireResponse
+    from handregen.outcomes.schedule import age_on
+    from handregen.outcomes.selectors import site_today
+
+    imaging = (
+        ImagingStudy.objects.filter(episode_id=episode.pk, site_id=episode.site_id).order_by("-study_date").first()
+    )
+    stage = None
+    if imaging is not None and imaging.eaton_littler_stage:
+        stage = imaging.eaton_littler_stage
+    elif imaging is not None and imaging.kl_grade is not None:
+        stage = f"KL{imaging.kl_grade}"
+    baseline = (
+        QuestionnaireResponse.objects.filter(
+            episode_id=episode.pk, site_id=episode.site_id, instrument="nrs", scorable=True,
+            follow_up__cycle=episode.cycle, follow_up__timepoint="baseline",
+        )
+        .values_list("total", flat=True)
+        .first()
+    )
+    nrs, nrs_from = (baseline, "baseline pain questionnaire") if baseline is not None else (None, "")
+    if nrs is None:
+        consultation = latest_consultation(episode)
+        if consultation is not None:
+            nrs, nrs_from = float(consultation.nrs_pain_load), "consultation, pain on load"
+    patient = episode.patient
+    return {
+        "indication": episode.indication,
+        "stage": stage,
+        "age": age_on(patient.birth_date, site_today(episode.site)),
+        "sex": patient.sex or None,
+        "baseline_nrs": nrs,
+        "baseline_nrs_from": nrs_from,
+    }
+
+
+def episode_expectation(*, actor: Actor, episode: Any) -> dict[str, Any]:
+    """The expectation figure for this patient, as shown in the consent discussion and stored with the consent:
+    the answer of `expectation` plus the patient's values it was computed from and when."""
+    inputs = episode_expectation_inputs(episode)
+    answer = expectation(
+        actor=actor,
+        indication=inputs["indication"],
+        stage=inputs["stage"],
+        age=inputs["age"],
+        sex=inputs["sex"],
+        baseline_nrs=inputs["baseline_nrs"],
+    )
+    return answer.as_dict() | {"inputs": inputs, "computed_at": timezone.now().isoformat(timespec="seconds")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -11,7 +13,9 @@ from handregen.analytics.charts import change_chart
 from handregen.analytics.dataset import CohortFilters
 from handregen.analytics.flow import flow_svg
 from handregen.analytics.forms import CohortForm
+from handregen.errors import Forbidden, NotFound
 from handregen.outcomes.responders import MCIDS
+from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Protocol
 from handregen.web.access import staff_page
 
@@ -62,4 +66,21 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
         render_cohort_report_pdf(cohort_report_context(actor=actor)), content_type="application/pdf"
     )
     response["Content-Disposition"] = 'attachment; filename="cohort-report.pdf"'
+    return response
+
+
+@staff_page
+def patient_progress_pdf(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    """One patient's progress report for the episode's current cycle; another site's episode is a 404."""
+    from handregen.analytics.patient_report import patient_progress_report_context, render_patient_progress_pdf
+
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
+        context = patient_progress_report_context(actor=actor, episode=episode)
+    except (NotFound, Forbidden) as exc:
+        raise Http404 from exc
+    response = HttpResponse(render_patient_progress_pdf(context), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="progress-{episode.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
     return response

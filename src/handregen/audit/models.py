@@ -35,7 +35,12 @@ class AuditEvent(AppendOnlyModel):
     hash = models.CharField(max_length=64)
 
     class Meta:
-        indexes = [models.Index(fields=["chain", "seq"]), models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["chain", "seq"]),
+            models.Index(fields=["object_type", "object_id"]),
+            # The episode timeline, in order: without it SQLite walks all of the site's events by seq.
+            models.Index(fields=["episode_id", "seq"], name="audit_event_episode_seq"),
+        ]
 
 
 class AccessEvent(AppendOnlyModel):

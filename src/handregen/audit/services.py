@@ -140,10 +140,13 @@ def audit_refusal(
         )
 
 
-def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str) -> None:
-    """Log that `actor` read `category` data of a patient (never the values read)."""
+def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str, site: Any = None) -> None:
+    """Log that `actor` read `category` data of a patient (never the values read).
+
+    `site` is the patient's site when it is not the actor's (a break-glass read), so that site sees the read.
+    """
     AccessEvent.objects.create(
-        actor=actor.user, site=actor.site, patient_id=patient_id, category=category, channel=channel
+        actor=actor.user, site=site or actor.site, patient_id=patient_id, category=category, channel=channel
     )
 
 
@@ -155,13 +158,15 @@ def audited_bulk_create(
     objects: Sequence[Any],
     describe: Callable[[Any], Mapping[str, Any]],
     batch_size: int = 2000,
+    keep_dates: bool = False,
 ) -> list[Any]:
     """Insert many rows of one model and one audit event per row, chained as if written one by one.
 
     `describe(obj)` returns the audit fields of a row: `object_type`, `object_id`, `changes`, and optionally
     `patient_id`, `episode_id`, `reason` and `action` (a row's own action, e.g. `episode.withdraw`, instead of
     `action`). Used by imports and the synthetic registry, where one service call per row
-    would be too slow; the audit trail is the same.
+    would be too slow; the audit trail is the same. With `keep_dates`, a creation date (`auto_now_add`) already
+    set on a row is kept: a migration import writes historical records with the dates they had.
     """
     if not objects:
         return []
@@ -197,7 +202,7 @@ def audited_bulk_create(
         event.hash = event_digest(event_content(event), prev)
         prev = event.hash
         events.append(event)
-    _insert_rows(model, objects, batch_size)
+    _insert_rows(model, objects, batch_size, keep_dates=keep_dates)
     _insert_rows(AuditEvent, events, batch_size)
     return list(objects)
 
@@ -219,7 +224,7 @@ _UNCHANGED: dict[type[models.Field], type] = {
 }
 
 
-def _converter(field: models.Field, db: Any) -> Callable[[Any], Any]:
+def _converter(field: models.Field, db: Any, keep_dates: bool = False) -> Callable[[Any], Any]:
     """obj -> the value of `field` as `bulk_create` sends it (`pre_save`, then `get_db_prep_save`).
 
     Shortcuts give the same value without the calls: a plain value of the type the field keeps, and a UUID
@@ -228,7 +233,13 @@ def _converter(field: models.Field, db: Any) -> Callable[[Any], Any]:
     attname, prepare, pre_save = field.attname, field.get_db_prep_save, field.pre_save
     plain = _UNCHANGED.get(type(field))
     target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
-    if plain is not None:
+    if keep_dates and getattr(field, "auto_now_add", False):
+
+        def convert(obj: Any) -> Any:
+            value = getattr(obj, attname)
+            return prepare(value if value is not None else pre_save(obj, True), db)
+
+    elif plain is not None:
 
         def convert(obj: Any) -> Any:
             value = getattr(obj, attname)
@@ -251,7 +262,7 @@ def _converter(field: models.Field, db: Any) -> Callable[[Any], Any]:
     return convert
 
 
-def _insert_rows(model: type[models.Model], objects: Sequence[Any], batch_size: int) -> None:
+def _insert_rows(model: type[models.Model], objects: Sequence[Any], batch_size: int, keep_dates: bool = False) -> None:
     """Insert `objects` of `model` as `bulk_create` does, faster for large batches.
 
     Rows whose primary key is already set (UUIDs, or an auto key left to the database as for audit events)
@@ -277,7 +288,7 @@ def _insert_rows(model: type[models.Model], objects: Sequence[Any], batch_size: 
     # Table and column names come from the model's metadata, quoted; every value is a parameter.
     columns = ", ".join(quote(f.column) for f in fields)
     sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-    converters = [_converter(f, db) for f in fields]
+    converters = [_converter(f, db, keep_dates) for f in fields]
     with db.cursor() as cursor:
         for start in range(0, len(objects), batch_size):
             chunk = objects[start : start + batch_size]

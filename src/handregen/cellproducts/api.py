@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from handregen.api import actor_of
+from handregen.api_inputs import MAX_OFFSET, IsoDateTime
 from handregen.cellproducts import selectors, services
 from handregen.cellproducts.models import CellProduct, Donor
 
@@ -81,7 +82,7 @@ class ProductList(Schema):
 class ProductQuery(Schema):
     code: str = Field("", max_length=100, description="A scanned or typed identifier with its check character")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ProcessingIn(Schema):
@@ -95,8 +96,8 @@ class ProcessingIn(Schema):
     markers: dict[str, float] = Field(default_factory=dict, description="e.g. {'CD34_percent': 1.2}")
     sterility_sample_taken: bool = False
     sterility_sample_id: str = Field("", max_length=60)
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: IsoDateTime | None = None
+    ended_at: IsoDateTime | None = None
     regulatory_class: RegulatoryClass | None = None
     approval_reference: str = Field("", max_length=80)
     location: str = Field(services.LAB, max_length=120)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from handregen.api import actor_of
 from handregen.consent import selectors, services
-from handregen.consent.models import DEFAULT_MEANING, Consent
+from handregen.consent.models import Consent
 from handregen.consent.pdf import consent_pdf
 from handregen.errors import NotFound
 from handregen.pathway import selectors as pathway_selectors
@@ -35,8 +35,9 @@ class ConsentIn(Schema):
         "→ 409 naming it; an unknown topic → 422)."
     )
     signer_name: str = Field(min_length=1, max_length=200, description="The signer's printed name")
-    signature_meaning: str = Field(
-        DEFAULT_MEANING, max_length=200, description=f"What the signature means; must be '{DEFAULT_MEANING}'"
+    # The meanings a consent signature may carry (consent.services.SIGNATURE_MEANINGS), as an enumeration.
+    signature_meaning: Literal["consent to harvest and injection"] = Field(
+        "consent to harvest and injection", description="What the signature means"
     )
     expectation_shown: dict[str, Any] | None = Field(
         None, description="The figure about similar past patients shown during the discussion, stored as shown"

@@ -9,6 +9,7 @@ from handregen.consent.models import DEFAULT_MEANING
 
 class ConsentForm(forms.Form):
     document_version = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    expectation_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
     discussed_risks = forms.BooleanField(label="Risks discussed", required=False)
     discussed_benefits = forms.BooleanField(label="Possible benefits discussed (no promise of benefit)", required=False)
     discussed_alternatives = forms.BooleanField(

@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from handregen.accounts.actor import Actor
+from handregen.accounts.roles import Permission
+from handregen.analytics.selectors import episode_expectation
 from handregen.consent import selectors, services
+from handregen.consent.expectation_shown import expectation_rows, expectation_seal, expectation_unseal
 from handregen.consent.forms import ConsentForm, WithdrawConsentForm
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.text import document_html
 from handregen.errors import Forbidden, GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
+from handregen.pathway.models import Episode
 from handregen.web.access import staff_page
+
+
+def _expectation(request: HttpRequest, actor: Actor, episode: Episode) -> tuple[dict[str, Any] | None, list[str]]:
+    """The figure to show and store: the one the page showed (sealed in the POST), else computed now.
+
+    Returns (figure, errors); an altered or stale figure is an error and a fresh one is shown instead.
+    """
+    token = request.POST.get("expectation_token", "") if request.method == "POST" else ""
+    errors: list[str] = []
+    if token:
+        try:
+            return expectation_unseal(token, episode_id=episode.pk), []
+        except InvalidInput as exc:
+            errors = [message for _, message in exc.errors]
+    if not actor.can(Permission.COHORT_VIEW_DEIDENTIFIED):
+        return None, errors
+    return episode_expectation(actor=actor, episode=episode), errors
 
 
 @staff_page
@@ -23,12 +46,19 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     required = selectors.required_document_version(episode=episode)
     document = services.consent_document_ensure(version=required)
+    shown, expectation_errors = _expectation(request, actor, episode)
+    sealed = expectation_seal(shown, episode_id=episode.pk) if shown is not None else ""
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        data["expectation_token"] = sealed  # re-shown with the form: the figure on the page is the one sent
     form = ConsentForm(
-        request.POST or None,
-        initial={"document_version": required, "signer_name": episode.patient.display_name},
+        data,
+        initial={"document_version": required, "signer_name": episode.patient.display_name,
+                 "expectation_token": sealed},
     )
-    reasons: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    reasons: list[str] = list(expectation_errors)
+    if request.method == "POST" and not expectation_errors and form.is_valid():
         try:
             services.consent_record(
                 actor=actor,
@@ -37,6 +67,7 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
                 discussed=form.discussed(),
                 signer_name=form.cleaned_data["signer_name"],
                 signature_meaning=DEFAULT_MEANING,
+                expectation_shown=shown,
                 discussion_notes=form.cleaned_data["discussion_notes"],
             )
         except InvalidInput as exc:
@@ -60,6 +91,8 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "current": current,
             "signature": selectors.signature_of(current) if current else None,
             "current_refusals": selectors.consent_refusals(episode=episode),
+            "expectation": shown,
+            "expectation_rows": expectation_rows(shown) if shown else [],
         },
     )
 

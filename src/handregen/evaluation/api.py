@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from handregen.api import actor_of
+from handregen.api_inputs import IsoDate
 from handregen.errors import InvalidInput
 from handregen.evaluation import selectors, services
 from handregen.evaluation.models import CandidacyDecision, Consultation
@@ -34,7 +35,7 @@ Comorbidity = Literal[
 
 class PriorTreatmentIn(Schema):
     kind: TreatmentKind
-    date: dt.date | None = Field(
+    date: IsoDate | None = Field(
         None,
         description="When it was given (for a course, when it started). Required for injections and surgery, "
         "which are single dated events; never in the future. A corticosteroid injection's date decides the "
@@ -67,7 +68,7 @@ class ExaminationIn(Schema):
 
 class ImagingIn(Schema):
     modality: Literal["xray", "mri", "ultrasound"]
-    date: dt.date = Field(description="Date of the study; never in the future")
+    date: IsoDate = Field(description="Date of the study; never in the future")
     joint: str = Field("", max_length=16, description="Joint read, e.g. CMC1 (default: the episode's target)")
     findings: str = Field("", max_length=4000)
     kl_grade: int | None = Field(None, ge=0, le=4, description="Kellgren-Lawrence grade 0-4")
@@ -95,7 +96,7 @@ class ConsultationIn(Schema):
     """
 
     complaint: str = Field(min_length=1, max_length=4000, description="The patient's complaint in their words")
-    seen_on: dt.date | None = Field(None, description="Date of the consultation (default today); not in the future")
+    seen_on: IsoDate | None = Field(None, description="Date of the consultation (default today); not in the future")
     symptoms: list[Symptom] = Field(default_factory=list)
     symptom_duration_months: int | None = Field(None, ge=0, le=1200)
     affected_joints: list[str] | None = Field(None, max_length=20, description="Joint codes, e.g. CMC1, PIP2")

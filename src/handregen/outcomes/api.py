@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from handregen.api import actor_of
+from handregen.api_inputs import MAX_OFFSET
 from handregen.outcomes import links, selectors, services
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
 from handregen.pathway import selectors as pathway_selectors
@@ -24,7 +25,7 @@ Answers = dict[str, Any]
 
 class Page(Schema):
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ResponseSummary(Schema):

@@ -27,7 +27,8 @@ from handregen.errors import GuardRefused, HandregenError, InvalidInput, NotFoun
 from handregen.outcomes.models import FollowUp, QuestionnaireLink, QuestionnaireResponse
 from handregen.outcomes.schedule import MISSED, UPCOMING
 from handregen.outcomes.selectors import follow_up_status, patient_instruments, site_today
-from handregen.outcomes.services import _follow_up_locked, _store, links_close
+from handregen.outcomes.services import _baseline_ensure, _episode_of_site, _follow_up_locked, _store, links_close
+from handregen.pathway.models import Episode
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
 
@@ -88,6 +89,17 @@ def questionnaire_link_create(*, actor: Actor, follow_up: FollowUp | Any) -> str
     """A new link (full URL) to the questionnaires of one follow-up, valid HANDREGEN_LINK_DAYS days."""
     actor.require(Permission.FOLLOW_UP_RECORD)
     fu = _follow_up_locked(actor=actor, follow_up=follow_up)
+    _, token = _link_create(actor=actor, fu=fu)
+    return link_url(token)
+
+
+@transaction.atomic
+def baseline_link_create(*, actor: Actor, episode: Episode | Any) -> str:
+    """A link (full URL) to the baseline questionnaires of the episode's current cycle, before the injection;
+    the cycle's baseline record is created when it does not exist yet."""
+    actor.require(Permission.FOLLOW_UP_RECORD)
+    found = _episode_of_site(actor=actor, episode=episode)
+    fu = _follow_up_locked(actor=actor, follow_up=_baseline_ensure(actor=actor, episode=found))
     _, token = _link_create(actor=actor, fu=fu)
     return link_url(token)
 

@@ -29,7 +29,7 @@ from handregen.outcomes.forms import InstrumentForm
 from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.links import LinkGone, link_for_session, link_for_token, link_open, portal_submit
 from handregen.outcomes.models import QuestionnaireLink, QuestionnaireResponse
-from handregen.outcomes.selectors import patient_instruments
+from handregen.outcomes.selectors import patient_instruments, patient_progress
 
 SESSION_KEY = "portal_link"
 FORM_TOKEN_KEY = "portal_form_token"  # noqa: S105 - a session key name, not a secret
@@ -133,7 +133,8 @@ def page(request: HttpRequest) -> HttpResponse:
             except InvalidInput as exc:
                 _show_errors(forms, exc)
             else:
-                return render(request, "outcomes/portal_thanks.html", {"site": link.site})
+                progress = patient_progress(episode=fu.episode, cycle=fu.cycle)
+                return render(request, "outcomes/portal_thanks.html", {"site": link.site, "progress": progress})
         status = 422
     context = {
         "site": link.site,
@@ -142,5 +143,6 @@ def page(request: HttpRequest) -> HttpResponse:
         "sheet": aftercare_sheet(episode=fu.episode),
         "expires_at": link.expires_at,
         "form_token": request.session.get(FORM_TOKEN_KEY, ""),
+        "progress": patient_progress(episode=fu.episode, cycle=fu.cycle),
     }
     return render(request, "outcomes/portal_page.html", context, status=status)

@@ -15,10 +15,19 @@ from handregen.accounts.models import Site
 from handregen.accounts.roles import Permission
 from handregen.audit.services import access_record
 from handregen.errors import NotFound
+from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
+from handregen.outcomes.progress import (
+    CAVEAT,
+    PATIENT_WORDS,
+    InstrumentProgress,
+    ScorePoint,
+    episode_progress,
+    first_check_words,
+)
 from handregen.outcomes.schedule import BASELINE, DUE, MISSED, status_on
 from handregen.pathway.models import Episode
-from handregen.pathway.stages import CLOSED_STAGES
+from handregen.pathway.stages import CLOSED_STAGES, Stage
 
 # Measured by staff with a device, never asked of the patient on the questionnaire page.
 MEASURED_BY_STAFF = frozenset({"grip", "pinch"})
@@ -135,3 +144,79 @@ def response_get(*, actor: Actor, response_id: uuid.UUID | str, channel: str = "
         raise NotFound("response") from exc
     access_record(actor=actor, patient_id=response.patient_id, category="outcomes", channel=channel)
     return response
+
+
+@dataclass
+class PatientProgress:
+    """A treatment cycle's progress in plain words: one entry per instrument, or when the first check is due."""
+
+    instruments: list[InstrumentProgress]
+    first_check: str  # "" once a check-up after treatment has a score
+
+    @property
+    def caveat(self) -> str:
+        return CAVEAT if self.instruments else ""
+
+
+def cycle_scores(*, episode: Episode, cycle: int) -> dict[str, list[ScorePoint]]:
+    """Scores of one cycle per progress instrument, baseline included (grip of the treated hand only).
+
+    Callers check access first: the patient's own link session, or a staff selector that logs the read.
+    """
+    responses = (
+        QuestionnaireResponse.objects.filter(
+            episode=episode, site_id=episode.site_id, follow_up__cycle=cycle, follow_up__superseded_at__isnull=True,
+            scorable=True, instrument__in=list(PATIENT_WORDS),
+        )
+        .select_related("follow_up")
+        .order_by("follow_up__days", "entered_at")
+    )
+    scores: dict[str, list[ScorePoint]] = {}
+    for r in responses:
+        if r.side and r.side != episode.side:
+            continue
+        fu = r.follow_up
+        days = None if fu.is_baseline else (fu.days or 0)
+        scores.setdefault(r.instrument, []).append(ScorePoint(fu.timepoint, fu.label, days, float(r.total or 0)))
+    return scores
+
+
+def patient_progress(*, episode: Episode, cycle: int) -> PatientProgress:
+    """What the patient's page says about their progress in `cycle` (no actor: see `cycle_scores`)."""
+    scores = cycle_scores(episode=episode, cycle=cycle)
+    directions = {code: load_instrument(code).higher_is_worse for code in scores}
+    found = episode_progress(scores, higher_is_worse=directions)
+    scored_after = any(p.days is not None for points in scores.values() for p in points)
+    if scored_after:
+        return PatientProgress(found, "")
+    upcoming = (
+        FollowUp.objects.filter(episode=episode, cycle=cycle, superseded_at__isnull=True, completed_at__isnull=True)
+        .exclude(timepoint=BASELINE)
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    return PatientProgress(found, first_check_words(upcoming))
+
+
+# A baseline is taken before the injection; from the injection on, answers would not be a baseline.
+BEFORE_INJECTION = frozenset({
+    Stage.REFERRED, Stage.CONSULTED, Stage.ELIGIBLE, Stage.DEFERRED, Stage.CONSENTED, Stage.PREPARED,
+    Stage.HARVESTED, Stage.RELEASED,
+})
+
+
+def baseline_missing(*, actor: Actor, episode: Episode) -> list[str]:
+    """The protocol's baseline instruments with no score yet in the episode's current cycle, while a baseline
+    can still be taken (before the injection); grip and pinch count for the treated hand only."""
+    from handregen.outcomes.services import baseline_instruments  # services import this module
+
+    actor.require(Permission.PATIENT_VIEW)
+    if episode.stage not in BEFORE_INJECTION:
+        return []
+    scored = QuestionnaireResponse.objects.filter(
+        episode=episode, site=actor.site, follow_up__cycle=episode.cycle, follow_up__timepoint=BASELINE,
+        scorable=True,
+    ).values_list("instrument", "side")
+    have = {code for code, side in scored if not side or side == episode.side}
+    return [code for code in baseline_instruments(episode) if code not in have]

@@ -8,13 +8,14 @@ import uuid
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from handregen.accounts.roles import Permission
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.outcomes import selectors
 from handregen.outcomes.forms import AmendmentForm, InstrumentForm, MarkDoneForm
 from handregen.outcomes.instruments import load_instrument
-from handregen.outcomes.links import questionnaire_link_create
+from handregen.outcomes.links import baseline_link_create, questionnaire_link_create
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
 from handregen.outcomes.schedule import BASELINE, STATUS_WORDS
 from handregen.outcomes.services import (
@@ -159,3 +160,22 @@ def baseline_entry(request: HttpRequest, episode_id: uuid.UUID, instrument: str)
     """The first baseline answer of a cycle (the baseline record is created with it)."""
     episode = _episode(request, episode_id)
     return _entry(request, fu=None, episode=episode, instrument=instrument)
+
+
+@staff_page
+@require_POST
+def baseline_link(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+    """A link to the baseline questionnaires for the patient, shown once (only its hash is stored)."""
+    episode = _episode(request, episode_id)
+    reasons: list[str] = []
+    url = None
+    try:
+        url = baseline_link_create(actor=request.actor, episode=episode)  # type: ignore[attr-defined]
+    except (GuardRefused, Forbidden) as exc:
+        reasons = getattr(exc, "reasons", [str(exc)])
+    context = {"episode": episode, "link_url": url, "reasons": reasons}
+    if request.htmx:  # type: ignore[attr-defined]
+        # Only the fragment, swapped into the episode page. htmx swaps 2xx answers only, so a refusal comes as
+        # 200 here; without JavaScript the full page answers 409.
+        return render(request, "outcomes/_baseline_link.html", context)
+    return render(request, "outcomes/baseline_link.html", context, status=409 if reasons else 200)

@@ -6,15 +6,17 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.models import AuditEvent
 from handregen.audit.services import access_record
-from handregen.errors import NotFound
+from handregen.errors import Forbidden, NotFound
 from handregen.pathway.models import Episode
 from handregen.pathway.stages import STAGE_LABELS, TRANSITIONS, Stage, actions_from
+from handregen.patients.selectors import break_glass_grant_active
 
 
 def episodes_visible_to(actor: Actor) -> QuerySet[Episode]:
@@ -22,18 +24,51 @@ def episodes_visible_to(actor: Actor) -> QuerySet[Episode]:
     return Episode.objects.filter(site=actor.site).select_related("patient", "protocol")
 
 
-def episode_get(*, actor: Actor, episode_id: uuid.UUID | str, channel: str = "web") -> Episode:
-    """The episode if it belongs to the actor's site, else NotFound; the read is logged."""
+def episode_get(
+    *, actor: Actor, episode_id: uuid.UUID | str, channel: str = "web", allow_break_glass: bool = False
+) -> Episode:
+    """The episode if it belongs to the actor's site, else NotFound; the read is logged on the patient's site.
+
+    `allow_break_glass`: read-only views also accept an episode whose patient the actor opened by break-glass.
+    Views that lead to a write leave it off, so they answer 404 as before (and every write locks the episode
+    within the actor's own site anyway).
+    """
     try:
         episode = episodes_visible_to(actor).get(pk=episode_id)
-    except (Episode.DoesNotExist, ValueError) as exc:
-        raise NotFound("episode") from exc
+    except (Episode.DoesNotExist, ValueError, ValidationError, Forbidden) as exc:
+        opened = _episode_by_break_glass(actor=actor, episode_id=episode_id) if allow_break_glass else None
+        if opened is None:
+            if isinstance(exc, Forbidden):
+                raise
+            raise NotFound("episode") from exc
+        access_record(actor=actor, patient_id=opened.patient_id, category="episode", channel=channel,
+                      site=opened.site)
+        return opened
     access_record(actor=actor, patient_id=episode.patient_id, category="episode", channel=channel)
     return episode
 
 
+def _episode_by_break_glass(*, actor: Actor, episode_id: uuid.UUID | str) -> Episode | None:
+    if not actor.can(Permission.BREAK_GLASS):
+        return None
+    try:
+        episode = Episode.objects.select_related("patient", "protocol", "site").filter(pk=episode_id).first()
+    except (ValueError, ValidationError):
+        return None
+    if episode is None or break_glass_grant_active(actor=actor, patient_id=episode.patient_id) is None:
+        return None
+    return episode
+
+
+def read_only_here(*, actor: Actor, episode: Episode) -> bool:
+    """True for an episode of another site, opened by break-glass: shown, never acted on."""
+    return episode.site_id != actor.site.pk
+
+
 def allowed_actions(*, actor: Actor, episode: Episode) -> list[str]:
     """The steps this actor may take on this episode now (stage order and role; record guards come later)."""
+    if read_only_here(actor=actor, episode=episode):
+        return []
     return [a for a in actions_from(episode.stage) if actor.can(TRANSITIONS[a].permission)]
 
 
@@ -82,8 +117,11 @@ def action_words(action: str, changes: dict[str, Any] | None = None) -> str:
 
 def episode_timeline(*, actor: Actor, episode: Episode, channel: str = "web") -> list[dict[str, Any]]:
     """Every recorded step of the episode, in order, with who and when (from the audit trail)."""
-    events = AuditEvent.objects.filter(episode_id=episode.pk, site=actor.site).order_by("seq")
-    access_record(actor=actor, patient_id=episode.patient_id, category="timeline", channel=channel)
+    # The episode's own site: the episode came through `episode_get`, so it is the actor's or one opened by break-glass.
+    events = AuditEvent.objects.filter(episode_id=episode.pk, site_id=episode.site_id).order_by("seq")
+    here = read_only_here(actor=actor, episode=episode)
+    access_record(actor=actor, patient_id=episode.patient_id, category="timeline", channel=channel,
+                  site=episode.site if here else None)
     return [
         {
             "at": e.occurred_at,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
-from handregen.records import ClinicalModel
+from handregen.records import AppendOnlyModel, ClinicalModel
 
 SEX_CHOICES = [("female", "female"), ("male", "male"), ("other", "other"), ("unknown", "unknown")]
 HAND_CHOICES = [("left", "left"), ("right", "right"), ("ambidextrous", "ambidextrous")]
@@ -41,3 +42,27 @@ class Patient(ClinicalModel):
     @property
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+class BreakGlassGrant(AppendOnlyModel):
+    """Emergency read access of one user to one patient of another site, with the reason, for a limited time.
+
+    `site` is the patient's site (whose audit chain and report carry the grant); `actor_site` is where the user
+    holds the role they used. Never changed: a grant ends by its expiry.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_glass_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=32)
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "patient", "expires_at"]), models.Index(fields=["site", "granted_at"])]
+
+    def __str__(self) -> str:
+        return f"break-glass grant {self.pk}"

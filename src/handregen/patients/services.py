@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -12,8 +14,8 @@ from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record, changes_between
 from handregen.cellproducts.identifiers import new_wristband_code
-from handregen.errors import GuardRefused, InvalidInput
-from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, Patient
+from handregen.errors import GuardRefused, InvalidInput, NotFound
+from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, BreakGlassGrant, Patient
 
 _SEXES = {v for v, _ in SEX_CHOICES}
 _HANDS = {v for v, _ in HAND_CHOICES}
@@ -138,3 +140,59 @@ def patient_amend(
         patient_id=locked.pk,
     )
     return locked
+
+
+BREAK_GLASS_MAX_MINUTES = 60
+BREAK_GLASS_MIN_REASON = 10  # characters: enough for "unconscious in ED" and not for "x"
+
+
+@transaction.atomic
+def break_glass_open(
+    *, actor: Actor, patient_id: uuid.UUID | str, reason: str, minutes: int = BREAK_GLASS_MAX_MINUTES
+) -> BreakGlassGrant:
+    """Emergency read access to one patient of another site, for `minutes` (at most 60), with a reason.
+
+    The grant and a flagged audit event go on the patient's site chain, so that site sees who opened its
+    patient's record and why (its break-glass report). The grant lets the actor read, never write.
+    """
+    actor.require(Permission.BREAK_GLASS)
+    errors: list[tuple[str, str]] = []
+    why = reason.strip()
+    if len(why) < BREAK_GLASS_MIN_REASON:
+        errors.append(("reason", f"say why you need this record now (at least {BREAK_GLASS_MIN_REASON} characters)"))
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= BREAK_GLASS_MAX_MINUTES:
+        errors.append(("minutes", f"must be a whole number of minutes from 1 to {BREAK_GLASS_MAX_MINUTES}"))
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        patient = Patient.objects.select_related("site").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, ValidationError) as exc:
+        raise NotFound("patient") from exc
+    if patient.site_id == actor.site.pk:
+        raise GuardRefused(["This patient is at your own site: open the record as usual, without emergency access."])
+    now = timezone.now()
+    grant = BreakGlassGrant.objects.create(
+        site=patient.site,
+        patient=patient,
+        user=actor.user,
+        actor_site=actor.site,
+        actor_role=actor.role,
+        reason=why,
+        granted_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+    audit_record(
+        actor=actor,
+        action="break_glass.open",
+        object_type="break_glass_grant",
+        object_id=grant.pk,
+        changes={
+            "flagged": True,
+            "from_site": [None, actor.site.code],
+            "expires_at": [None, grant.expires_at],
+        },
+        reason=why,
+        patient_id=patient.pk,
+        site=patient.site,
+    )
+    return grant

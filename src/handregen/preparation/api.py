@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from handregen.api import actor_of
+from handregen.api_inputs import IsoDate
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.api import EpisodeOut, episode_out
 from handregen.preparation import selectors, services
@@ -71,7 +72,7 @@ class PreparationState(Schema):
 
 
 class InstructionsQuery(Schema):
-    procedure_date: date | None = Field(None, description="With the procedure date, each hold says when to stop")
+    procedure_date: IsoDate | None = Field(None, description="With the procedure date, each hold says when to stop")
 
 
 def checklist_out(record: PreparationChecklist) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from handregen.api import actor_of
+from handregen.api_inputs import IsoDateTime
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.api import EpisodeOut, episode_out
 from handregen.procedures import services
@@ -24,8 +25,8 @@ class HarvestIn(Schema):
     volume_ml: float = Field(gt=0, le=1000)
     harvest_site: Literal["iliac_crest", "abdomen", "thigh", "flank"]
     anaesthesia: Literal["local", "local_sedation", "regional", "general"] = "local"
-    started_at: datetime | None = None
-    ended_at: datetime | None = Field(None, description="End of the harvest (default now): expiry counts from it")
+    started_at: IsoDateTime | None = None
+    ended_at: IsoDateTime | None = Field(None, description="End of the harvest (default now): expiry counts from it")
     complications: str = Field("", max_length=4000)
     approval_reference: str = Field("", max_length=80)
     location: str = Field("Procedure room", max_length=120)

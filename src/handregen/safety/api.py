@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from handregen.api import actor_of
+from handregen.api_inputs import IsoDate
 from handregen.pathway import selectors as pathway_selectors
 from handregen.safety import selectors, services
 from handregen.safety.models import AdverseEvent, Reintervention, SafetyAlert
@@ -40,7 +41,7 @@ class AdverseEventIn(Schema):
     term: Term
     other_text: str = Field("", max_length=200, description="The event's name when term is other")
     description: str = Field("", max_length=4000)
-    onset_date: date
+    onset_date: IsoDate
     grade: int = Field(ge=1, le=5, description="CTCAE v5.0 grade")
     serious: bool = Field(description="ICH E2A seriousness, recorded independently of the grade")
     seriousness_criteria: list[Criterion] = Field(default_factory=list, max_length=6)
@@ -50,14 +51,14 @@ class AdverseEventIn(Schema):
     relatedness_product: Relatedness | None = None
     action_taken: Action = "none"
     outcome: Outcome | None = Field(None, description="Default: fatal for grade 5, else unknown")
-    resolution_date: date | None = None
+    resolution_date: IsoDate | None = None
 
 
 class AdverseEventAmendIn(Schema):
     term: Term | None = None
     other_text: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
-    onset_date: date | None = None
+    onset_date: IsoDate | None = None
     grade: int | None = Field(None, ge=1, le=5)
     serious: bool | None = None
     seriousness_criteria: list[Criterion] | None = Field(None, max_length=6)
@@ -67,7 +68,7 @@ class AdverseEventAmendIn(Schema):
     relatedness_product: Relatedness | None = None
     action_taken: Action | None = None
     outcome: Outcome | None = None
-    resolution_date: date | None = None
+    resolution_date: IsoDate | None = None
     reason: str = Field(min_length=1, max_length=2000)
     version: int | None = None
 
@@ -117,7 +118,7 @@ class AlertList(Schema):
 
 
 class ReinterventionIn(Schema):
-    performed_on: date
+    performed_on: IsoDate
     type: ReinterventionType
     joint: str = Field("", max_length=16, description="Default: the episode's first target joint")
     side: Literal["left", "right"] | None = Field(None, description="Default: the episode's side")

@@ -12,7 +12,8 @@ from handregen.accounts.roles import Permission
 from handregen.analytics.selectors import episode_charts
 from handregen.cellproducts.models import CellProduct
 from handregen.cellproducts.selectors import custody_timeline
-from handregen.outcomes.selectors import episode_follow_ups
+from handregen.outcomes.instruments import load_instrument
+from handregen.outcomes.selectors import MEASURED_BY_STAFF, baseline_missing, episode_follow_ups
 from handregen.pathway.models import Episode
 
 
@@ -32,4 +33,17 @@ def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
         "custody": custody_timeline(product=product) if product else [],
         "follow_ups": follow_ups,
         "charts": episode_charts(actor=actor, episode=episode),
+        "can_view_progress": True,  # the progress report needs only PATIENT_VIEW, checked above
+        **_baseline_panel(actor=actor, episode=episode),
+    }
+
+
+def _baseline_panel(*, actor: Actor, episode: Episode) -> dict[str, Any]:
+    """Baseline questionnaires still to take before the injection, for staff who record outcomes."""
+    if not actor.can(Permission.FOLLOW_UP_RECORD):
+        return {}
+    missing = baseline_missing(actor=actor, episode=episode)
+    return {
+        "baseline_missing": [{"code": code, "name": load_instrument(code).name} for code in missing],
+        "baseline_patient_can_answer": any(code not in MEASURED_BY_STAFF for code in missing),
     }

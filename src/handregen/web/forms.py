@@ -45,3 +45,13 @@ class WithdrawForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Name or MRN", max_length=100, required=False)
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you need this patient's record now?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Your reason, your name and the time go on the record of the patient's clinic.",
+    )
+    minutes = forms.IntegerField(label="For how many minutes (at most 60)", min_value=1, max_value=60, initial=60)

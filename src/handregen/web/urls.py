@@ -7,10 +7,13 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/staff", views.staff_health, name="staff-health"),
     path("worklists/<slug:code>/", views.worklist, name="worklist"),
     path("patients/", views.patients, name="patients"),
     path("patients/new/", views.patient_new, name="patient-new"),
     path("patients/<uuid:patient_id>/", views.patient, name="patient"),
+    path("patients/<uuid:patient_id>/break-glass/", views.break_glass, name="break-glass"),
+    path("audit/break-glass/", views.break_glass_report_page, name="break-glass-report"),
     path("episodes/<uuid:episode_id>/", views.episode, name="episode"),
     path("episodes/<uuid:episode_id>/withdraw/", views.episode_withdraw_page, name="episode-withdraw"),
     path(

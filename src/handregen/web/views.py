@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.roles import Permission
+from handregen.audit.selectors import break_glass_report
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.services import episode_open, episode_withdraw
@@ -23,12 +25,14 @@ from handregen.pathway.worklists import (
     worklist_episodes,
     worklists_for,
 )
-from handregen.patients.selectors import patient_get, patient_search
-from handregen.patients.services import patient_register
+from handregen.patients.models import Patient
+from handregen.patients.selectors import break_glass_grant_active, patient_get, patient_search
+from handregen.patients.services import break_glass_open, patient_register
 from handregen.web.access import staff_page
 from handregen.web.actions import action_url
 from handregen.web.episode_panels import episode_panels
-from handregen.web.forms import EpisodeForm, PatientForm, SearchForm, WithdrawForm
+from handregen.web.forms import BreakGlassForm, EpisodeForm, PatientForm, SearchForm, WithdrawForm
+from handregen.web.links import link_for_each
 
 
 def _add_errors(form: object, error: InvalidInput) -> None:
@@ -48,6 +52,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
+def staff_health(request: HttpRequest) -> HttpResponse:
+    """A health check behind the staff door: the same session, second-factor and site-role checks as every staff
+    page, then a few bytes and no patient data (the web benchmark's fair baseline for the pages)."""
+    return JsonResponse({"status": "ok", "site": request.actor.site.code})  # type: ignore[attr-defined]
+
+
+@staff_page
 def worklist(request: HttpRequest, code: str) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     chosen = WORKLISTS_BY_CODE.get(code)
@@ -58,7 +69,8 @@ def worklist(request: HttpRequest, code: str) -> HttpResponse:
     except Forbidden as exc:
         raise Http404 from exc
     page = Paginator(episodes, 50).get_page(request.GET.get("page"))
-    rows = [{"episode": e, "next": next_step(e.stage)} for e in page]
+    link = link_for_each("web:episode")
+    rows = [{"episode": e, "next": next_step(e.stage), "url": link(e.pk)} for e in page]
     return render(request, "web/worklist.html", {"worklist": chosen, "rows": rows, "page": page})
 
 
@@ -78,10 +90,12 @@ def patients(request: HttpRequest) -> HttpResponse:
     except Forbidden as exc:
         raise Http404 from exc
     page = Paginator(found, 50).get_page(request.GET.get("page"))
+    link = link_for_each("web:patient")
+    rows = [(p, link(p.pk)) for p in page]
     return render(
         request,
         "web/patients.html",
-        {"form": form, "page": page, "q": q, "can_register": actor.can(Permission.PATIENT_REGISTER)},
+        {"form": form, "page": page, "rows": rows, "q": q, "can_register": actor.can(Permission.PATIENT_REGISTER)},
     )
 
 
@@ -103,14 +117,30 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     return render(request, "web/patient_new.html", {"form": form, "reasons": reasons})
 
 
+def _not_here(request: HttpRequest, patient_id: uuid.UUID | None = None) -> HttpResponse:
+    """The 404 of a patient or episode that is not at this site (or not at all): the same page either way.
+
+    A user who may break the glass gets the way to ask for emergency access; the form says nothing of the
+    patient, and the request answers 404 as well for a patient that does not exist.
+    """
+    actor = request.actor  # type: ignore[attr-defined]
+    offer = patient_id is not None and actor.can(Permission.BREAK_GLASS)
+    return render(request, "web/not_here.html", {"break_glass_patient": patient_id if offer else None}, status=404)
+
+
 @staff_page
 def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     try:
-        found = patient_get(actor=actor, patient_id=patient_id)
-    except (NotFound, Forbidden) as exc:
-        raise Http404 from exc
+        found = patient_get(actor=actor, patient_id=patient_id, allow_break_glass=True)
+    except (NotFound, Forbidden):
+        return _not_here(request, patient_id)
+    grant = None if found.site_id == actor.site.pk else break_glass_grant_active(actor=actor, patient_id=found.pk)
     form = EpisodeForm(request.POST or None)
+    if grant is not None:  # read only: emergency access never writes
+        if request.method == "POST":
+            raise Http404
+        return render(request, "web/patient.html", {"patient": found, "episodes": _episodes(found), "grant": grant})
     if request.method == "POST" and form.is_valid():
         try:
             episode = episode_open(actor=actor, patient=found, **form.cleaned_data)
@@ -120,12 +150,48 @@ def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("web:episode", episode.pk)
-    episodes = found.episodes.select_related("protocol").order_by("-created_at")
     return render(
         request,
         "web/patient.html",
-        {"patient": found, "episodes": episodes, "form": form, "can_open": actor.can(Permission.EPISODE_OPEN)},
+        {"patient": found, "episodes": _episodes(found), "form": form, "can_open": actor.can(Permission.EPISODE_OPEN)},
     )
+
+
+def _episodes(patient: Patient) -> Any:
+    return patient.episodes.select_related("protocol").order_by("-created_at")
+
+
+@staff_page
+def break_glass(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Ask for emergency read access to a patient of another site: a reason first, then the record."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.can(Permission.BREAK_GLASS):
+        raise Http404
+    form = BreakGlassForm(request.POST or None, initial={"minutes": 60})
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            break_glass_open(actor=actor, patient_id=patient_id, **form.cleaned_data)
+        except NotFound as exc:
+            raise Http404 from exc
+        except InvalidInput as exc:
+            _add_errors(form, exc)
+        except GuardRefused as exc:
+            reasons = exc.reasons
+        else:
+            return redirect("web:patient", patient_id)
+    return render(request, "web/break_glass.html", {"form": form, "reasons": reasons, "patient_id": patient_id})
+
+
+@staff_page
+def break_glass_report_page(request: HttpRequest) -> HttpResponse:
+    """The site admin's list of every emergency opening of this site's patients."""
+    actor = request.actor  # type: ignore[attr-defined]
+    try:
+        rows = break_glass_report(actor=actor)
+    except Forbidden as exc:
+        raise Http404 from exc
+    return render(request, "web/break_glass_report.html", {"rows": rows})
 
 
 @staff_page
@@ -133,9 +199,10 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     """One episode: where it stands, what may be done now, and every step so far."""
     actor = request.actor  # type: ignore[attr-defined]
     try:
-        found = pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
+        found = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, allow_break_glass=True)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
+    read_only = pathway_selectors.read_only_here(actor=actor, episode=found)
     actions = [
         {"code": a, "label": TRANSITIONS[a].label, "url": action_url(a, found)}
         for a in pathway_selectors.allowed_actions(actor=actor, episode=found)
@@ -150,7 +217,9 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "stage_label": STAGE_LABELS[Stage(found.stage)],
             "actions": actions,
             "timeline": timeline,
-            **episode_panels(actor=actor, episode=found),
+            "read_only": read_only,
+            # The panels read through the actor's own site; under break-glass the page is the stage and timeline.
+            **({} if read_only else episode_panels(actor=actor, episode=found)),
         },
     )
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.patient import Patient as FhirPatient
@@ -21,33 +20,20 @@ from handregen.interop.fhir.codes import (
     WRISTBAND_SYSTEM,
     handregen_code,
 )
+from handregen.interop.fhir.validation import CHECKER
 from handregen.pathway.models import Episode
 from handregen.patients.models import Patient
-
-_UTC_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+\+00:00$")
-
-
-def _pruned(value: Any) -> Any:
-    """`value` without None and empty elements (FHIR has no nulls), recursively; UTC datetimes end in Z, as the
-    fhir.resources serialiser writes them."""
-    if isinstance(value, str):
-        return value[:-6] + "Z" if _UTC_DATETIME.match(value) else value
-    if isinstance(value, dict):
-        pruned = {k: _pruned(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v is not None and v != [] and v != {}}
-    if isinstance(value, list):
-        items = [_pruned(v) for v in value]
-        return [v for v in items if v is not None and v != {}]
-    return value
 
 
 def validated(model: type[Resource], data: dict[str, Any]) -> dict[str, Any]:
     """Validate `data` as a FHIR resource of `model` (raises if invalid) and return it without empty elements.
 
     The builders write JSON-ready values (ISO strings, numbers), so the pruned input is the resource's JSON form;
-    skipping the model's own serialisation halves the cost of a bulk export (a test compares the two)."""
-    model.model_validate(data)
-    return cast(dict[str, Any], _pruned(data))
+    skipping the model's own serialisation halves the cost of a bulk export (a test compares the two). The
+    checker validates exactly as `model.model_validate` would, at a fraction of the cost (see `validation`)."""
+    if data["resourceType"] != model.get_resource_type():
+        raise ValueError(f"{model.__name__} cannot validate a {data['resourceType']}")
+    return CHECKER.checked(data)
 
 
 def patient_resource(patient: Patient) -> dict[str, Any]:

@@ -1,34 +1,29 @@
 """FHIR Bulk Data kick-off, status and file download, at /fhir/R4/.
 
-`GET $export` or `GET Patient/$export` with `Prefer: respond-async` answers 202 with a status URL in
-Content-Location. The export runs synchronously, inside the kick-off request, into `VAR_DIR/fhir-bulk/<job>/`
-(see the CapabilityStatement); the status URL then answers 200 at once with the manifest. Status and files
-need the bearer token of the job's site; another site's job is not found.
+`GET $export` or `GET Patient/$export` with `Prefer: respond-async` answers 202 at once with a status URL in
+Content-Location; the export runs afterwards, outside the request (`bulk_jobs`), into `VAR_DIR/fhir-bulk/<job>/`.
+The status URL answers 202 with X-Progress while it runs, 200 with the manifest when it is done, and 500 with an
+OperationOutcome if it failed. Status and files need the bearer token of the job's site; another site's job is
+not found.
 """
 
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import orjson
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from handregen.accounts.actor import Actor
-from handregen.interop.fhir.bulk import TYPES, export_ndjson
+from handregen.interop.fhir.bulk import TYPES
+from handregen.interop.fhir.bulk_jobs import export_request, export_state, jobs_dir
 from handregen.interop.fhir.views import fhir_actor, outcome
 from handregen.interop.models import BulkExportJob
 
 NDJSON_FORMATS = {"application/fhir+ndjson", "application/ndjson", "ndjson"}
 KICK_OFF_PARAMS = {"_outputFormat"}
-
-
-def jobs_dir() -> Path:
-    return Path(settings.VAR_DIR) / "fhir-bulk"
 
 
 def _job(actor: Actor, job_id: str) -> BulkExportJob | None:
@@ -48,27 +43,14 @@ def _kick_off(request: HttpRequest, actor: Actor, level: str) -> HttpResponse:
     output_format = request.GET.get("_outputFormat", "application/fhir+ndjson")
     if output_format not in NDJSON_FORMATS:
         return outcome(400, "not-supported", "Only application/fhir+ndjson is written.")
-    job_id = uuid.uuid4()
-    requested_at = timezone.now()
-
-    def url_of(file_name: str) -> str:
-        return request.build_absolute_uri(f"/fhir/R4/bulk/{job_id}/{file_name}")
-
-    manifest = export_ndjson(
-        actor=actor, out=jobs_dir() / str(job_id), request=request.build_absolute_uri(), url_of=url_of
-    )
-    BulkExportJob.objects.create(
-        id=job_id,
-        site=actor.site,
-        requested_by=actor.user,
-        requested_at=requested_at,
+    job = export_request(
+        actor=actor,
         level=level,
-        request_url=request.build_absolute_uri()[:500],
-        manifest=manifest,
-        completed_at=timezone.now(),
+        request_url=request.build_absolute_uri(),
+        bulk_url=request.build_absolute_uri("/fhir/R4/bulk/"),
     )
     response = HttpResponse(status=202)
-    response["Content-Location"] = request.build_absolute_uri(f"/fhir/R4/bulk/{job_id}")
+    response["Content-Location"] = request.build_absolute_uri(f"/fhir/R4/bulk/{job.pk}")
     return response
 
 
@@ -87,10 +69,18 @@ def patient_export(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_GET
 @fhir_actor
 def export_status(request: HttpRequest, actor: Actor, job_id: str) -> HttpResponse:
-    job = _job(actor, job_id)
-    if job is None:
+    state = export_state(actor=actor, job_id=job_id)
+    if state is None:
         return outcome(404, "not-found", "No such export job here.")
-    return HttpResponse(orjson.dumps(job.manifest), content_type="application/json")
+    kind, detail = state
+    if kind == "done":
+        return HttpResponse(orjson.dumps(detail), content_type="application/json")
+    if kind == "failed":
+        return outcome(500, "exception", detail)
+    response = HttpResponse(status=202)
+    response["X-Progress"] = f"{detail[0]} of {detail[1]} patients exported" if detail else "waiting to start"
+    response["Retry-After"] = "2"
+    return response
 
 
 @require_GET

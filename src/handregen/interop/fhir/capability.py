@@ -10,8 +10,9 @@ from handregen.interop.fhir.builders import BY_PATIENT, validated
 
 EXPORT_NOTE = (
     "Bulk Data kick-off with `Prefer: respond-async` (202 and a status URL in Content-Location). The export "
-    "runs synchronously inside the kick-off request, into a per-job folder on the server, so the status URL "
-    "answers 200 with the manifest at once. Output: application/fhir+ndjson, one file per resource type, "
+    "runs asynchronously, after the kick-off has answered, into a per-job folder on the server; the status URL "
+    "answers 202 with X-Progress while it runs, 200 with the manifest when done, 500 with an OperationOutcome "
+    "if it failed. Output: application/fhir+ndjson, one file per resource type, "
     "downloaded with the same bearer token (site-scoped). No _since or _type filters yet."
 )
 
@@ -44,7 +45,7 @@ def capability_statement() -> dict[str, Any]:
             "kind": "instance",
             "software": {"name": "handregen"},
             "implementation": {
-                "description": "handregen FHIR R4 read API (read-only; bearer token), Bulk Data $export (synchronous)"
+                "description": "handregen FHIR R4 read API (read-only; bearer token), Bulk Data $export (asynchronous)"
             },
             "fhirVersion": "4.0.1",
             "format": ["json"],

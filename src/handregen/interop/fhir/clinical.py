@@ -186,30 +186,27 @@ def products_for(patients: Sequence[Patient]) -> Grouped:
 def observations_for(patients: Sequence[Patient]) -> Grouped:
     """Scores (total and subscales), grip and pinch, and imaging stages."""
     from handregen.evaluation.models import ImagingStudy
-    from handregen.outcomes.models import QuestionnaireResponse
 
     resources: Grouped = defaultdict(list)
-    for r in (
-        QuestionnaireResponse.objects.filter(patient__in=patients, scorable=True)
-        .select_related("follow_up")
-        .order_by("patient_id", "entered_at", "instrument", "side", "variant")
-    ):
-        coding = [NRS_LOINC] if r.instrument == "nrs" else []
-        coding.append(handregen_code("score", r.instrument))
+    scores = _responses(patients).filter(scorable=True)
+    for r in scores.values(*_RESPONSE_FIELDS, "total", "subscales", "scoring_version"):
+        instrument = r["instrument"]
+        coding = [NRS_LOINC] if instrument == "nrs" else []
+        coding.append(handregen_code("score", instrument))
         components = [
             {
-                "code": {"coding": [handregen_code("subscale", f"{r.instrument}.{name}")]},
+                "code": {"coding": [handregen_code("subscale", f"{instrument}.{name}")]},
                 "valueQuantity": {"value": value},
             }
-            for name, value in (r.subscales or {}).items()
+            for name, value in (r["subscales"] or {}).items()
             if value is not None
         ]
-        resources[r.patient_id].append(
+        resources[r["patient_id"]].append(
             validated(
                 Observation,
                 {
                     "resourceType": "Observation",
-                    "id": str(r.pk),
+                    "id": str(r["id"]),
                     "status": "final",
                     "category": [
                         {
@@ -221,11 +218,11 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                             ]
                         }
                     ],
-                    "code": {"coding": coding, "text": f"{r.instrument} score ({r.scoring_version})"},
-                    "subject": _subject(r.patient_id),
-                    "effectiveDateTime": r.entered_at.isoformat(),
-                    "valueQuantity": _quantity(r.instrument, r.total),
-                    "derivedFrom": [{"reference": f"QuestionnaireResponse/{r.pk}"}],
+                    "code": {"coding": coding, "text": f"{instrument} score ({r['scoring_version']})"},
+                    "subject": _subject(r["patient_id"]),
+                    "effectiveDateTime": r["entered_at"].isoformat(),
+                    "valueQuantity": _quantity(instrument, r["total"]),
+                    "derivedFrom": [{"reference": f"QuestionnaireResponse/{r['id']}"}],
                     "component": components or None,
                     "extension": follow_up_extensions(r),
                 },
@@ -270,45 +267,55 @@ def _quantity(instrument: str, value: float | None) -> dict[str, Any]:
     return {"value": value}
 
 
-def follow_up_extensions(r: Any) -> list[dict[str, Any]]:
-    """Where a response belongs: the time point (`baseline`, `w2`, …), the treatment cycle, and for grip and
-    pinch the hand measured and the pinch type (see `codes.EXT_*`; the importer reads them back)."""
+# The columns of a questionnaire response that both Observation and QuestionnaireResponse read (as dicts from
+# `.values()`: building model instances costs more than the FHIR mapping itself in a bulk export).
+_RESPONSE_FIELDS = (
+    "id", "patient_id", "instrument", "entered_at", "side", "variant", "follow_up__timepoint", "follow_up__cycle"
+)
+
+
+def _responses(patients: Sequence[Patient]) -> Any:
+    from handregen.outcomes.models import QuestionnaireResponse
+
+    return QuestionnaireResponse.objects.filter(patient__in=patients).order_by(
+        "patient_id", "entered_at", "instrument", "side", "variant"
+    )
+
+
+def follow_up_extensions(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where a response (a `_RESPONSE_FIELDS` row) belongs: the time point (`baseline`, `w2`, …), the treatment
+    cycle, and for grip and pinch the hand measured and the pinch type (see `codes.EXT_*`; the importer reads
+    them back)."""
     extensions: list[dict[str, Any]] = [
-        {"url": EXT_TIMEPOINT, "valueCode": r.follow_up.timepoint},
-        {"url": EXT_CYCLE, "valueInteger": r.follow_up.cycle},
+        {"url": EXT_TIMEPOINT, "valueCode": r["follow_up__timepoint"]},
+        {"url": EXT_CYCLE, "valueInteger": r["follow_up__cycle"]},
     ]
-    if r.side:
-        extensions.append({"url": EXT_SIDE, "valueCode": r.side})
-    if r.variant:
-        extensions.append({"url": EXT_VARIANT, "valueCode": r.variant})
+    if r["side"]:
+        extensions.append({"url": EXT_SIDE, "valueCode": r["side"]})
+    if r["variant"]:
+        extensions.append({"url": EXT_VARIANT, "valueCode": r["variant"]})
     return extensions
 
 
 def questionnaire_responses_for(patients: Sequence[Patient]) -> Grouped:
-    from handregen.outcomes.models import QuestionnaireResponse
-
     resources: Grouped = defaultdict(list)
-    for r in (
-        QuestionnaireResponse.objects.filter(patient__in=patients)
-        .select_related("follow_up")
-        .order_by("patient_id", "entered_at", "instrument", "side", "variant")
-    ):
+    for r in _responses(patients).values(*_RESPONSE_FIELDS, "answers"):
         items = [
             {"linkId": item, "answer": [_answer(value)]}
-            for item, value in (r.answers or {}).items()
+            for item, value in (r["answers"] or {}).items()
             if value is not None and not isinstance(value, bool)
         ]
-        resources[r.patient_id].append(
+        resources[r["patient_id"]].append(
             validated(
                 FhirQR,
                 {
                     "resourceType": "QuestionnaireResponse",
-                    "id": str(r.pk),
+                    "id": str(r["id"]),
                     "status": "completed",
                     "extension": follow_up_extensions(r),
-                    "questionnaire": f"https://handregen.org/fhir/Questionnaire/{r.instrument}",
-                    "subject": _subject(r.patient_id),
-                    "authored": r.entered_at.isoformat(),
+                    "questionnaire": f"https://handregen.org/fhir/Questionnaire/{r['instrument']}",
+                    "subject": _subject(r["patient_id"]),
+                    "authored": r["entered_at"].isoformat(),
                     "item": items or None,
                 },
             )

@@ -16,10 +16,9 @@ Matching:
   QuestionnaireResponse is accepted as derived and writes nothing; any other Observation is reported as not
   imported (staging belongs to the consultation's imaging).
 
-Round trip: exporting a site's Patients, importing them at an empty site and exporting again gives the same
-Patient lines apart from the resource id, the wristband identifier (a new code per registration) and the MRN's
-assigner (the site's name); there is no meta.lastUpdated. Responses come back only where the target site holds
-the episode and its follow-ups (clinical history other than responses is not imported).
+Round trip: this import adds to a site through the live services. Rebuilding a whole exported registry at an
+empty site, every resource type with its ids, is the migration import (`interop.fhir.migration`,
+`handregen import fhir DIR --migrate`).
 
 Idempotent: importing the same file twice changes no row the second time ("0 changes"). Malformed input gives
 one error line per entry (file, line or entry number, reason) and never a traceback; the other entries go on.

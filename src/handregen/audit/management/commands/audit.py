@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from handregen.accounts.models import Site
+from handregen.audit.selectors import break_glass_rows
 from handregen.audit.verify import verify_all
 
 
@@ -16,8 +18,13 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="verb", required=True)
         sub.add_parser("verify", help="Verify the hash chains; exit 1 at the first broken link.")
         sub.add_parser("head", help="Print each chain's head hash for off-box anchoring.")
+        glass = sub.add_parser("break-glass", help="List the break-glass openings of one site's patients.")
+        glass.add_argument("--site", required=True, help="site code, e.g. demo")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "break-glass":
+            self._break_glass(options["site"])
+            return
         reports = verify_all()
         if options["verb"] == "head":
             for r in reports:
@@ -29,3 +36,15 @@ class Command(BaseCommand):
             self.stdout.write(f"{r.chain}: {r.events} events, {state}")
         if broken:
             raise CommandError(f"audit chain broken at event {broken[0].broken_at} ({broken[0].chain})")
+
+    def _break_glass(self, site_code: str) -> None:
+        site = Site.objects.filter(code=site_code).first()
+        if site is None:
+            raise CommandError(f"no site {site_code!r}")
+        rows = break_glass_rows(site=site)
+        for r in rows:
+            self.stdout.write(
+                f"{r.at:%Y-%m-%d %H:%M} event {r.seq} by {r.by} ({r.role}, {r.from_site}) "
+                f"patient {r.patient_id} until {r.expires_at:%Y-%m-%d %H:%M} reads {r.reads}: {r.reason}"
+            )
+        self.stdout.write(f"{len(rows)} break-glass opening(s) of {site.code} patients")

@@ -1,0 +1,18 @@
+from django.db import migrations
+
+from handregen.audit.append_only_sql import make_append_only, undo_append_only
+
+TABLES = ["interop_bulkexportrequest", "interop_bulkexportfailure"]
+
+
+def forwards(apps, schema_editor):
+    make_append_only(schema_editor, TABLES)
+
+
+def backwards(apps, schema_editor):
+    undo_append_only(schema_editor, TABLES)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("interop", "0005_bulk_export_requests")]
+    operations = [migrations.RunPython(forwards, backwards)]

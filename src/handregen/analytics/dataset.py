@@ -150,7 +150,8 @@ def scores_frame(site_ids: Iterable[Any], *, subscales: bool = True) -> pd.DataF
     parts = [totals]
     if subscales:
         parts.append(_subscale_rows(frame))
-    long = pd.concat(parts, ignore_index=True)[["episode_id", "timepoint", "instrument", "subscale", "value"]]
+    filled = [part for part in parts if len(part)] or [totals]  # pandas warns about concatenating empty frames
+    long = pd.concat(filled, ignore_index=True)[["episode_id", "timepoint", "instrument", "subscale", "value"]]
     long["value"] = long["value"].astype(float)
     return long
 

@@ -16,7 +16,13 @@ import pandas as pd
 
 from handregen.analytics.stats import mean_ci, responder_rate
 from handregen.outcomes.instruments import load_instrument
-from handregen.outcomes.responders import MCIDS, NRS_PERCENT, NRS_POINTS, omeract_oarsi_responder
+from handregen.outcomes.responders import (
+    MCIDS,
+    NRS_PERCENT,
+    NRS_POINTS,
+    OMERACT_OARSI_PHAM_2004,
+    OmeractOarsiThresholds,
+)
 
 BASELINE = "baseline"
 SLACK = 1e-9
@@ -66,8 +72,10 @@ def expected_episodes(follow_ups: pd.DataFrame, episodes: pd.DataFrame, timepoin
     return pd.Index(rows.loc[opened | rows["completed_at"].notna(), "episode_id"].unique())
 
 
-def _paired(scores: pd.DataFrame, instrument: str, subscale: str, timepoint: str) -> pd.DataFrame:
+def _paired(scores: pd.DataFrame, instrument: str, subscale: str, timepoint: str, expected: pd.Index) -> pd.DataFrame:
+    """Baseline and `timepoint` values side by side for the expected episodes that have both."""
     chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == subscale)]
+    chosen = chosen[chosen["episode_id"].isin(expected)]  # after the cheap filters: fewer ids to look up
     base = chosen[chosen["timepoint"] == BASELINE].drop_duplicates("episode_id").set_index("episode_id")["value"]
     follow = chosen[chosen["timepoint"] == timepoint].drop_duplicates("episode_id").set_index("episode_id")["value"]
     return pd.DataFrame({"baseline": base, "follow_up": follow}).dropna().astype(float)
@@ -124,8 +132,7 @@ def outcome_figures(
             raise ValueError(f"{instrument} has no subscale {subscale!r}")
         higher_is_worse = match[0].higher_is_worse
     expected = expected_episodes(follow_ups, episodes, timepoint, today)
-    in_cohort = scores[scores["episode_id"].isin(expected)]
-    paired = _paired(in_cohort, instrument, subscale, timepoint)
+    paired = _paired(scores, instrument, subscale, timepoint, expected)
     n_expected = len(expected)
     change = (paired["follow_up"] - paired["baseline"]).to_numpy(dtype=float)
     ci = mean_ci(change)
@@ -139,9 +146,8 @@ def outcome_figures(
     if instrument == "nrs" and not subscale:
         base = paired["baseline"]
         two = (improvement >= NRS_POINTS - SLACK).tolist()
-        thirty: list[bool | None] = [
-            None if b == 0 else bool(100 * d >= NRS_PERCENT * b - SLACK) for b, d in zip(base, improvement, strict=True)
-        ]
+        meets = (100 * improvement >= NRS_PERCENT * base - SLACK).to_numpy()
+        thirty: list[bool | None] = [None if b == 0 else bool(m) for b, m in zip(base.to_numpy(), meets, strict=True)]
         rules.append(
             _rate(
                 "nrs_2_points",
@@ -162,7 +168,7 @@ def outcome_figures(
                 {"percent": NRS_PERCENT},
             )
         )
-        rules.append(_omeract(in_cohort, timepoint, n_expected, missing))
+        rules.append(_omeract(scores, timepoint, expected, n_expected, missing))
     if instrument in MCIDS and not subscale:
         mcid = MCIDS[instrument]
         flags = (improvement >= mcid.value - SLACK).tolist()
@@ -199,19 +205,12 @@ def _mean(values: pd.Series) -> float | None:
     return float(np.mean(values)) if len(values) else None
 
 
-def _omeract(scores: pd.DataFrame, timepoint: str, n_expected: int, missing: str) -> RuleRate:
+def _omeract(scores: pd.DataFrame, timepoint: str, expected: pd.Index, n_expected: int, missing: str) -> RuleRate:
     """OMERACT-OARSI with pain = NRS x 10 and function = QuickDASH (both 0-100, higher worse); no patient
     global is collected, so the moderate criterion needs both pain and function."""
-    pain = _paired(scores, "nrs", "", timepoint) * 10
-    function = _paired(scores, "quickdash", "", timepoint)
-    flags: list[bool | None] = []
-    for episode_id, row in pain.iterrows():
-        f = function.loc[episode_id] if episode_id in function.index else None
-        decision = omeract_oarsi_responder(
-            pain=(float(row["baseline"]), float(row["follow_up"])),
-            function=(float(f["baseline"]), float(f["follow_up"])) if f is not None else (None, None),
-        )
-        flags.append(decision.responder)
+    pain = _paired(scores, "nrs", "", timepoint, expected) * 10
+    function = _paired(scores, "quickdash", "", timepoint, expected).reindex(pain.index)
+    flags = omeract_oarsi_flags(pain, function)
     return _rate(
         "omeract_oarsi",
         "OMERACT-OARSI responder (Pham 2004; pain = NRS x 10, function = QuickDASH)",
@@ -220,3 +219,35 @@ def _omeract(scores: pd.DataFrame, timepoint: str, n_expected: int, missing: str
         missing,
         {"thresholds": "Pham 2004, UNCONFIRMED values (clinical-facts 2.1)"},
     )
+
+
+def omeract_oarsi_flags(
+    pain: pd.DataFrame, function: pd.DataFrame, thresholds: OmeractOarsiThresholds = OMERACT_OARSI_PHAM_2004
+) -> list[bool | None]:
+    """`outcomes.responders.omeract_oarsi_responder` over whole columns (baseline, follow_up; NaN = missing),
+    row by row the same decision: pandas' nullable booleans follow the same three-valued logic."""
+    pain_high, pain_moderate = _omeract_domain(pain, thresholds)
+    function_high, function_moderate = _omeract_domain(function, thresholds)
+    high = pain_high | function_high  # Kleene OR: True if either is, unknown if either is unknown
+    met = pain_moderate.fillna(False).astype(int) + function_moderate.fillna(False).astype(int)
+    unknown = pain_moderate.isna().astype(int) + function_moderate.isna().astype(int) + 1  # no patient global
+    moderate = pd.Series(pd.NA, index=pain.index, dtype="boolean")
+    moderate[met >= thresholds.moderate_domains] = True
+    moderate[met + unknown < thresholds.moderate_domains] = False
+    decided = high | moderate
+    return [None if pd.isna(v) else bool(v) for v in decided]
+
+
+def _omeract_domain(pair: pd.DataFrame, limits: OmeractOarsiThresholds) -> tuple[pd.Series, pd.Series]:
+    """(high, moderate) criterion per row; unknown without both values, False at a baseline of 0."""
+    base, follow = pair["baseline"], pair["follow_up"]
+    points = base - follow
+    percent = 100 * points / base.where(base != 0)
+    high = (percent >= limits.high_percent - SLACK) & (points >= limits.high_points - SLACK)
+    moderate = (percent >= limits.moderate_percent - SLACK) & (points >= limits.moderate_points - SLACK)
+    known = base.notna() & follow.notna()
+    return _nullable(high, known), _nullable(moderate, known)
+
+
+def _nullable(flags: pd.Series, known: pd.Series) -> pd.Series:
+    return flags.astype("boolean").mask(~known, pd.NA)

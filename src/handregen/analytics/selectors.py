@@ -11,7 +11,16 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.analytics.cohort import outcome_figures
-from handregen.analytics.dataset import CohortFilters, episodes_frame, filter_episodes, follow_ups_frame, scores_frame
+from handregen.analytics.dataset import (
+    CohortFilters,
+    as_text,
+    compact_keys,
+    episodes_frame,
+    filter_episodes,
+    follow_ups_frame,
+    scores_frame,
+    uuids,
+)
 from handregen.analytics.expectation import MIN_SIMILAR, Expectation, expectation_for, nrs_band
 
 
@@ -25,20 +34,71 @@ def cohort_outcomes(
     missing: str = "complete_case",
 ) -> dict[str, Any]:
     """Figures for one instrument at one time point over the actor's site, with the filters applied."""
+    return cohort_outcomes_table(
+        actor=actor, instruments=[instrument], timepoints=[timepoint], filters=filters, subscale=subscale,
+        missing=missing,
+    )[0]
+
+
+def cohort_outcomes_table(
+    *,
+    actor: Actor,
+    instruments: list[str],
+    timepoints: list[str],
+    filters: CohortFilters,
+    subscale: str = "",
+    missing: str = "complete_case",
+) -> list[dict[str, Any]]:
+    """Figures for every instrument at every time point (instrument-major order), from one read of the site's
+    data: the dashboard's table and the API's single cell share this path."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    episodes = filter_episodes(episodes_frame(sites), filters)
-    figures = outcome_figures(
-        scores=scores_frame(sites),
-        episodes=episodes,
-        follow_ups=follow_ups_frame(sites),
-        instrument=instrument,
-        timepoint=timepoint,
-        today=timezone.localdate(),
-        subscale=subscale,
-        missing=missing,
+    frames = episodes_frame(sites), follow_ups_frame(sites), scores_frame(sites, subscales=bool(subscale))
+    return _outcome_rows(*frames, instruments, timepoints, filters, subscale, missing)
+
+
+def cohort_dashboard(
+    *, actor: Actor, instrument: str, timepoints: list[str], filters: CohortFilters, missing: str
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The dashboard's table for `instrument` and the site's patient flow, from one read of the frames both use."""
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    episodes, follow_ups = episodes_frame(sites), follow_ups_frame(sites)
+    rows = _outcome_rows(
+        episodes, follow_ups, scores_frame(sites, subscales=False), [instrument], timepoints, filters, "", missing
     )
-    return asdict(figures) | {"filters": filters.as_dict()}
+    return rows, _flow(actor, episodes, follow_ups)
+
+
+def _outcome_rows(
+    episodes: pd.DataFrame,
+    follow_ups: pd.DataFrame,
+    scores: pd.DataFrame,
+    instruments: list[str],
+    timepoints: list[str],
+    filters: CohortFilters,
+    subscale: str,
+    missing: str,
+) -> list[dict[str, Any]]:
+    episodes, follow_ups, scores = compact_keys(filter_episodes(episodes, filters), follow_ups, scores)
+    today = timezone.localdate()
+    return [
+        asdict(
+            outcome_figures(
+                scores=scores,
+                episodes=episodes,
+                follow_ups=follow_ups,
+                instrument=instrument,
+                timepoint=timepoint,
+                today=today,
+                subscale=subscale,
+                missing=missing,
+            )
+        )
+        | {"filters": filters.as_dict()}
+        for instrument in instruments
+        for timepoint in timepoints
+    ]
 
 
 def past_patients_frame(sites: list[Any], *, timepoint: str) -> pd.DataFrame:
@@ -91,6 +151,13 @@ def expectation(
 
 def patient_flow(*, actor: Actor) -> list[Any]:
     """The site's patient flow from referral to each follow-up, with reasons for leaving."""
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    sites = [actor.site.pk]
+    return _flow(actor, episodes_frame(sites), follow_ups_frame(sites))
+
+
+def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> list[Any]:
+    """The flow from frames already read (whole site, UUID episode ids)."""
     from handregen.analytics.flow import flow_steps
     from handregen.audit.models import AuditEvent
     from handregen.evaluation.models import CandidacyDecision
@@ -98,9 +165,7 @@ def patient_flow(*, actor: Actor) -> list[Any]:
     from handregen.pathway.models import Protocol
     from handregen.procedures.models import Injection
 
-    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    episodes = episodes_frame(sites)
     decisions = pd.DataFrame.from_records(
         CandidacyDecision.objects.filter(site_id__in=sites)
         .order_by("decided_at")
@@ -108,11 +173,14 @@ def patient_flow(*, actor: Actor) -> list[Any]:
         columns=["episode_id", "decision"],
     ).drop_duplicates("episode_id", keep="last")
     injected = set(Injection.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", flat=True))
-    assessed = set(
+    seen = pd.DataFrame.from_records(
         QuestionnaireResponse.objects.filter(site_id__in=sites, follow_up__cycle=1)
-        .values_list("episode_id", "follow_up__timepoint")
-        .distinct()
+        .annotate(key=as_text("episode_id"))
+        .values_list("key", "follow_up__timepoint")
+        .distinct(),
+        columns=["episode_id", "timepoint"],
     )
+    assessed = set(zip(uuids(seen["episode_id"]), seen["timepoint"], strict=True))
     withdrawals = {
         e: r
         for e, r in AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(
@@ -125,7 +193,7 @@ def patient_flow(*, actor: Actor) -> list[Any]:
         episodes=episodes,
         decisions=decisions,
         injected=injected,
-        follow_ups=follow_ups_frame(sites),
+        follow_ups=follow_ups,
         assessed=assessed,
         withdrawals=withdrawals,
         timepoints=timepoints,

@@ -32,12 +32,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         data, filters = {"instrument": "nrs", "missing": "complete_case"}, CohortFilters()
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
-    rows = [
-        selectors.cohort_outcomes(
-            actor=actor, instrument=data["instrument"], timepoint=t, filters=filters, missing=data["missing"]
-        )
-        for t in timepoints
-    ]
+    rows, flow = selectors.cohort_dashboard(
+        actor=actor, instrument=data["instrument"], timepoints=timepoints, filters=filters, missing=data["missing"]
+    )
     mcid = MCIDS[data["instrument"]].value if data["instrument"] in MCIDS else None
     chart = change_chart(
         "Mean change from baseline (95% CI)",
@@ -45,7 +42,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         mcid=mcid,
         higher_is_worse=rows[0]["higher_is_worse"] if rows else True,
     )
-    flow = selectors.patient_flow(actor=actor)
     return render(
         request,
         "analytics/dashboard.html",

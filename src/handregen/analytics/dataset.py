@@ -124,20 +124,31 @@ def follow_ups_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
     return frame
 
 
-def scores_frame(site_ids: Iterable[Any], *, subscales: bool = True) -> pd.DataFrame:
+def scores_frame(
+    site_ids: Iterable[Any],
+    *,
+    subscales: bool = True,
+    instruments: Iterable[str] | None = None,
+    timepoints: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Long table of first-cycle scores: episode, time point, instrument, subscale ("" = total), value.
 
     Measurements taken per hand (grip, pinch) count for the treated hand only. `subscales=False` reads the
-    totals alone (no JSON to decode), which is all the cohort table and the dashboard show.
+    totals alone (no JSON to decode), which is all the cohort table and the dashboard show; `instruments` and
+    `timepoints` narrow the read to what a caller needs (the expectation reads pain at two time points).
     """
     from handregen.outcomes.models import QuestionnaireResponse
 
     fields = ["episode_key", "follow_up__timepoint", "instrument", "total", "side", "episode__side"]
+    query = QuestionnaireResponse.objects.filter(
+        site_id__in=list(site_ids), follow_up__cycle=1, follow_up__superseded_at__isnull=True
+    )
+    if instruments is not None:
+        query = query.filter(instrument__in=list(instruments))
+    if timepoints is not None:
+        query = query.filter(follow_up__timepoint__in=list(timepoints))
     rows = (
-        QuestionnaireResponse.objects.filter(
-            site_id__in=list(site_ids), follow_up__cycle=1, follow_up__superseded_at__isnull=True
-        )
-        .annotate(episode_key=as_text("episode_id"))
+        query.annotate(episode_key=as_text("episode_id"))
         .values_list(*fields, *(["subscales"] if subscales else []))
     )
     columns = ["episode_id", "timepoint", "instrument", "total", "side", "treated"]

@@ -106,8 +106,7 @@ def past_patients_frame(sites: list[Any], *, timepoint: str) -> pd.DataFrame:
     from handregen.safety.models import Reintervention
 
     episodes = episodes_frame(sites)
-    scores = scores_frame(sites)
-    nrs = scores[(scores["instrument"] == "nrs") & (scores["subscale"] == "")]
+    nrs = scores_frame(sites, subscales=False, instruments=["nrs"], timepoints=["baseline", timepoint])
     base = nrs[nrs["timepoint"] == "baseline"].drop_duplicates("episode_id").set_index("episode_id")["value"]
     follow = nrs[nrs["timepoint"] == timepoint].drop_duplicates("episode_id").set_index("episode_id")["value"]
     paired = pd.DataFrame({"baseline": base, "follow_up": follow}).dropna()

@@ -53,7 +53,8 @@ def cohort_outcomes_table(
     data: the dashboard's table and the API's single cell share this path."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    frames = episodes_frame(sites), follow_ups_frame(sites), scores_frame(sites, subscales=bool(subscale))
+    scores = scores_frame(sites, subscales=bool(subscale), instruments=instruments)
+    frames = episodes_frame(sites), follow_ups_frame(sites), scores
     return _outcome_rows(*frames, instruments, timepoints, filters, subscale, missing)
 
 
@@ -65,7 +66,14 @@ def cohort_dashboard(
     sites = [actor.site.pk]
     episodes, follow_ups = episodes_frame(sites), follow_ups_frame(sites)
     rows = _outcome_rows(
-        episodes, follow_ups, scores_frame(sites, subscales=False), [instrument], timepoints, filters, "", missing
+        episodes,
+        follow_ups,
+        scores_frame(sites, subscales=False, instruments=[instrument]),
+        [instrument],
+        timepoints,
+        filters,
+        "",
+        missing,
     )
     return rows, _flow(actor, episodes, follow_ups)
 

@@ -45,6 +45,7 @@ def new_tab(chromium: object, live_server: object) -> Iterator[Callable[..., obj
     """`new_tab(**context_options)`: a tab in a fresh browser context (its own cookies, so another person can sign
     in) on a desktop-sized screen unless told otherwise; requests leaving the machine are blocked and recorded."""
     contexts: list[tuple[object, list[str]]] = []
+    csp_refusals: list[str] = []
 
     def only_local(outside: list[str]) -> Callable[[object], None]:
         def route_filter(route: object) -> None:
@@ -65,6 +66,9 @@ def new_tab(chromium: object, live_server: object) -> Iterator[Callable[..., obj
         contexts.append((context, outside))
         tab = context.new_page()
         tab.outside_requests = outside  # type: ignore[attr-defined]
+        # a refusal by the CSP means something on the page does not draw or run as written (inline styles too)
+        tab.on("console", lambda message: csp_refusals.append(message.text) if "Content Security Policy" in message.text
+               else None)
         return tab
 
     yield make
@@ -72,6 +76,7 @@ def new_tab(chromium: object, live_server: object) -> Iterator[Callable[..., obj
         context.close()  # type: ignore[attr-defined]
     outside_all = [url for _, outside in contexts for url in outside]
     assert outside_all == [], f"the page tried to reach outside the machine: {outside_all}"
+    assert csp_refusals == [], f"the page broke its own Content Security Policy: {csp_refusals[:3]}"
 
 
 @pytest.fixture

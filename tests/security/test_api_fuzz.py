@@ -78,6 +78,15 @@ include-path = "/api/v1/unlocks"
 headers = {{ Authorization = "Bearer {admin_token}" }}
 parameters = {{ "body.record_id" = "{consent}" }}
 
+# The audit trail's reports are the site admin's; the events of a patient the site has.
+[[operations]]
+include-path-regex = "^/api/v1/audit/"
+headers = {{ Authorization = "Bearer {admin_token}" }}
+
+[[operations]]
+include-path = "/api/v1/audit/events"
+parameters = {{ "query.patient_id" = "{patient}" }}
+
 # An episode is opened for a patient the body names.
 [[operations]]
 include-path = "/api/v1/episodes"

@@ -73,3 +73,9 @@ def test_the_api_enumerates_exactly_the_signature_meanings_the_service_accepts()
     from handregen.consent.services import SIGNATURE_MEANINGS
 
     assert get_args(ConsentIn.model_fields["signature_meaning"].annotation) == SIGNATURE_MEANINGS
+
+
+@pytest.mark.parametrize("path", ["/api/v1/audit/events", "/api/v1/audit/break-glass"])
+def test_an_audit_period_sent_as_a_number_is_a_422_not_a_1970_timestamp(api, path):
+    response = api("site_admin").get(path, until="0.5")
+    assert _fields(response) == ["until"]

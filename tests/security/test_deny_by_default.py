@@ -109,6 +109,7 @@ API_SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/adverse-events/{adverse_event_id}"): {"adverse_event_id": U},
     ("GET", "/api/v1/analytics/expectation"): {},
     ("GET", "/api/v1/audit/break-glass"): {},
+    ("GET", "/api/v1/audit/events"): {},
     ("POST", "/api/v1/patients/{patient_id}/break-glass"): P,
     ("GET", "/api/v1/analytics/outcomes"): {},
     ("GET", "/api/v1/consent-documents/{version}"): {"version": "2026.1"},

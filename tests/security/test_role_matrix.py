@@ -39,6 +39,7 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/patients/{patient_id}/break-glass"): (P.BREAK_GLASS, "physician site_admin"),
     # the audit trail's reviewers
     ("GET", "/api/v1/audit/break-glass"): (P.AUDIT_VIEW, "site_admin"),
+    ("GET", "/api/v1/audit/events"): (P.AUDIT_VIEW, "site_admin"),
     # episodes and pathway steps
     ("POST", "/api/v1/episodes"): (P.EPISODE_OPEN, "physician nurse coordinator"),
     ("GET", "/api/v1/episodes/{episode_id}"): (P.PATIENT_VIEW, CLINICAL),

@@ -1,13 +1,16 @@
-"""`handregen audit verify`: check every audit hash chain and name the first broken link."""
+"""`handregen audit verify|head|report|break-glass`: check the hash chains, export their heads, list the trail."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from handregen.accounts.models import Site
-from handregen.audit.selectors import break_glass_rows
+from handregen.audit.selectors import audit_rows, break_glass_rows
 from handregen.audit.verify import verify_all
 
 
@@ -20,10 +23,18 @@ class Command(BaseCommand):
         sub.add_parser("head", help="Print each chain's head hash for off-box anchoring.")
         glass = sub.add_parser("break-glass", help="List the break-glass openings of one site's patients.")
         glass.add_argument("--site", required=True, help="site code, e.g. demo")
+        report = sub.add_parser("report", help="List one site's writes and reads, per patient and period.")
+        report.add_argument("--site", required=True, help="site code, e.g. demo")
+        report.add_argument("--patient", type=uuid.UUID, help="the patient's id")
+        report.add_argument("--since", type=datetime.fromisoformat, help="ISO date or time, inclusive")
+        report.add_argument("--until", type=datetime.fromisoformat, help="ISO date or time, exclusive")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verb"] == "break-glass":
             self._break_glass(options["site"])
+            return
+        if options["verb"] == "report":
+            self._report(options)
             return
         reports = verify_all()
         if options["verb"] == "head":
@@ -48,3 +59,24 @@ class Command(BaseCommand):
                 f"patient {r.patient_id} until {r.expires_at:%Y-%m-%d %H:%M} reads {r.reads}: {r.reason}"
             )
         self.stdout.write(f"{len(rows)} break-glass opening(s) of {site.code} patients")
+
+    def _report(self, options: dict[str, Any]) -> None:
+        site = Site.objects.filter(code=options["site"]).first()
+        if site is None:
+            raise CommandError(f"no site {options['site']!r}")
+        since, until = (self._aware(options[k]) for k in ("since", "until"))
+        rows, truncated = audit_rows(site=site, patient_id=options["patient"], since=since, until=until)
+        for r in rows:
+            via = f" via {r.channel}" if r.channel else ""
+            self.stdout.write(
+                f"{r.at:%Y-%m-%d %H:%M:%S} {r.kind:<7} {r.by} ({r.role or '-'}) {r.what} {r.object_type}"
+                f" patient {r.patient_id or '-'}{via}"
+            )
+        more = " (cut: ask for a shorter period to see the rest)" if truncated else ""
+        self.stdout.write(f"{len(rows)} event(s) at {site.code}{more}")
+
+    @staticmethod
+    def _aware(value: datetime | None) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return timezone.make_aware(value)

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -32,4 +32,14 @@ def _datetime_text(value: Any) -> Any:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_date_text)]
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text)]
+# A time is stored in UTC: one near year 1 or 9999 with a far offset overflows on the way (a 500 before).
+_YEARS = range(1900, 3000)
+
+
+def _storable(value: dt.datetime) -> dt.datetime:
+    if value.year not in _YEARS:
+        raise ValueError(f"must be a time between the years {_YEARS.start} and {_YEARS.stop - 1}")
+    return value
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text), AfterValidator(_storable)]

@@ -79,3 +79,11 @@ def test_the_api_enumerates_exactly_the_signature_meanings_the_service_accepts()
 def test_an_audit_period_sent_as_a_number_is_a_422_not_a_1970_timestamp(api, path):
     response = api("site_admin").get(path, until="0.5")
     assert _fields(response) == ["until"]
+
+
+@pytest.mark.parametrize(
+    "since", ["9999-12-31T23:00:00-02:00", "0001-01-01T00:30:00+05:00", "4688-02-02T17:12:38+22:40"]
+)
+def test_a_time_beyond_what_the_clinic_stores_is_a_422_not_an_overflow(api, since):
+    response = api("site_admin").get("/api/v1/audit/events", since=since)
+    assert _fields(response) == ["since"]

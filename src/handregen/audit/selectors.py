@@ -59,16 +59,23 @@ def break_glass_rows(
         for g in BreakGlassGrant.objects.filter(site=site, pk__in=[e.object_id for e in events])
         .select_related("patient", "actor_site")
     }
+    # one read of the access log for every grant (not one count per grant), matched to each grant's window here
+    reads_of: dict[tuple[int, uuid.UUID], list[datetime]] = {}
+    if grants:
+        logged = AccessEvent.objects.filter(
+            site=site,
+            actor_id__in={g.user_id for g in grants.values()},
+            patient_id__in={g.patient_id for g in grants.values()},
+            occurred_at__gte=min(g.granted_at for g in grants.values()),
+        ).values_list("actor_id", "patient_id", "occurred_at")
+        for actor_id, patient_id, at in logged:
+            reads_of.setdefault((actor_id, patient_id), []).append(at)
     rows = []
     for event in events:
         grant = grants[event.object_id]
-        reads = AccessEvent.objects.filter(
-            site=site,
-            actor_id=grant.user_id,
-            patient_id=grant.patient_id,
-            occurred_at__gte=grant.granted_at,
-            occurred_at__lt=grant.expires_at,
-        ).count()
+        reads = sum(
+            grant.granted_at <= at < grant.expires_at for at in reads_of.get((grant.user_id, grant.patient_id), [])
+        )
         rows.append(
             BreakGlassRow(
                 seq=event.seq,

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint typecheck bench browser-deps clean
+.PHONY: run test test-sqlite test-postgres lint typecheck bench drill browser-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	# The import against PostgreSQL COPY (bench/results/fhir_import_postgresql.json), on a throw-away server.
 	scripts/with-postgres $(BIN)/python -m bench fhir_import --size 100
+
+# R2 and R6 in full: SIGKILL the writer (and crash PostgreSQL) at random points; restore to a point in time.
+drill: $(STAMP)
+	$(BIN)/python -m drills.crash --engine sqlite --iterations 20
+	$(BIN)/python -m drills.crash --engine postgresql --iterations 20
+	$(BIN)/python -m drills.backup --engine sqlite
+	$(BIN)/python -m drills.backup --engine postgresql
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

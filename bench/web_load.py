@@ -42,7 +42,7 @@ from handregen.demo import build_demo
 from handregen.accounts.selectors import actor_for
 from handregen.accounts.models import User
 from handregen.accounts.services import token_create
-from handregen.bench_seed import seed_patients
+from bench.seed import seed_patients
 build_demo()
 user = User.objects.get(username="physician")
 episode = seed_patients(actor=actor_for(user=user), count={size})

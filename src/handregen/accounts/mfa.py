@@ -69,7 +69,8 @@ def mfa_verify(request: HttpRequest, user: User, code: str) -> bool:
 
 
 def mfa_reset(*, user: User) -> None:
-    """Remove the user's devices (after a lost phone): every session of theirs ends (see SessionGuard)."""
+    """Remove the user's devices (after a lost phone): every session of theirs ends (the staff
+    middleware in web/security.py refuses sessions begun before `sessions_valid_after`)."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()

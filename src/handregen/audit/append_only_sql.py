@@ -28,7 +28,6 @@ def drop_append_only_sql(vendor: str, table: str) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {table}_no_update;", f"DROP TRIGGER IF EXISTS {table}_no_delete;"]
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table};",
-        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
         f"DROP FUNCTION IF EXISTS {table}_refuse();",
     ]
 

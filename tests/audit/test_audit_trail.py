@@ -168,8 +168,8 @@ def test_bulk_inserts_of_audited_rows_are_refused_outside_the_audited_path(make_
 
 def test_an_audited_bulk_insert_writes_one_chained_event_per_row(make_patient, physician):
     from handregen.audit.services import audited_bulk_create
-    from handregen.cellproducts.identifiers import new_wristband_code
     from handregen.patients.models import Patient
+    from handregen.patients.wristband import new_wristband_code
 
     template = make_patient()
     rows = [
@@ -210,8 +210,8 @@ def test_audited_bulk_rows_read_back_as_given_and_auto_keys_come_back(make_patie
 
     from handregen.audit.models import AccessEvent
     from handregen.audit.services import audited_bulk_create
-    from handregen.cellproducts.identifiers import new_wristband_code
     from handregen.patients.models import Patient
+    from handregen.patients.wristband import new_wristband_code
 
     template = make_patient()
     rows = [

@@ -6,18 +6,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from handregen.cellproducts.identifiers import (
-    ALPHABET,
-    CHECK_ALPHABET,
+from handregen.cellproducts.identifiers import ProductCode, ProductCodeError, format_product_code, parse_scanned_code
+from handregen.checkcodes import ALPHABET, CHECK_ALPHABET, CodeError, check_character
+from handregen.patients.wristband import (
     WRISTBAND_ALPHABET,
-    CodeError,
-    ProductCode,
-    ProductCodeError,
     WristbandCodeError,
-    check_character,
-    format_product_code,
     new_wristband_code,
-    parse_scanned_code,
     parse_wristband_code,
 )
 

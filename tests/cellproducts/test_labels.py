@@ -9,12 +9,7 @@ import pypdfium2
 import pytest
 import zxingcpp
 
-from handregen.cellproducts.identifiers import (
-    WristbandCodeError,
-    format_product_code,
-    parse_scanned_code,
-    parse_wristband_code,
-)
+from handregen.cellproducts.identifiers import format_product_code, parse_scanned_code
 from handregen.cellproducts.labels import (
     AUTOLOGOUS_WARNING,
     LabelDoesNotFitError,
@@ -23,6 +18,7 @@ from handregen.cellproducts.labels import (
     product_label_pdf,
     wristband_label_pdf,
 )
+from handregen.patients.wristband import WristbandCodeError, parse_wristband_code
 
 MM = 72 / 25.4
 CODE = format_product_code("G1234", 2098, 654321)  # the ISBT 128 worked example, check character H

@@ -13,7 +13,7 @@ from handregen.patients.services import patient_amend
 
 def test_registering_a_patient_gives_a_valid_wristband_code_and_audits_every_field(make_patient, physician):
     patient = make_patient(mrn="M-1", given_name="Ada")
-    from handregen.cellproducts.identifiers import parse_wristband_code
+    from handregen.patients.wristband import parse_wristband_code
 
     assert parse_wristband_code(patient.wristband_code) == patient.wristband_code
     event = AuditEvent.objects.get(action="patient.register", object_id=str(patient.pk))

@@ -7,8 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from handregen.audit.models import AuditEvent
-from handregen.cellproducts.identifiers import ALPHABET, CHECK_ALPHABET, check_character
 from handregen.cellproducts.models import CellProduct, CustodyEvent
+from handregen.checkcodes import ALPHABET, CHECK_ALPHABET, check_character
 from handregen.consent.services import consent_withdraw
 from handregen.errors import Forbidden, GuardRefused, InvalidInput
 from handregen.pathway.models import Episode

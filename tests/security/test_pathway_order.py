@@ -23,15 +23,17 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from handregen.accounts.models import Membership
 from handregen.accounts.roles import Permission, role_has
 from handregen.audit.models import AuditEvent
-from handregen.cellproducts.identifiers import CHECK_ALPHABET, parse_scanned_code, parse_wristband_code
+from handregen.cellproducts.identifiers import parse_scanned_code
 from handregen.cellproducts.models import CellProduct, ReleaseDecision
 from handregen.cellproducts.services import processing_record, product_release
+from handregen.checkcodes import CHECK_ALPHABET
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.selectors import required_document_version
 from handregen.consent.services import consent_record
 from handregen.errors import Forbidden, GuardRefused, InvalidInput
 from handregen.evaluation.services import candidacy_decide, consultation_record
 from handregen.pathway.models import Episode
+from handregen.patients.wristband import parse_wristband_code
 from handregen.preparation.services import preparation_complete
 from handregen.procedures.models import Injection
 from handregen.procedures.services import harvest_record, injection_record

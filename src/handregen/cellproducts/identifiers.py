@@ -1,4 +1,4 @@
-"""Cell-product identifiers and wristband codes, with ISO/IEC 7064 MOD 37-2 check characters.
+"""Cell-product identifiers, with ISO/IEC 7064 MOD 37-2 check characters (handregen.checkcodes).
 
 Pure functions, no Django: the bedside check (product label and wristband scanned and matched) must be
 provable without a database. The product identifier has the structure of an ISBT 128 Donation
@@ -16,76 +16,19 @@ and every transposition of two adjacent characters.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
-from typing import Protocol
 
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-"""Characters that may appear in a code body; each one's ISO 7064 value is its index."""
-CHECK_ALPHABET = ALPHABET + "*"
-"""Possible check characters: MOD 37-2 has 37 check values, the 37th written as '*'."""
-WRISTBAND_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-"""Random part of a wristband code: no 0/O, 1/I/L, which are misread on worn wristbands."""
-WRISTBAND_PREFIX = "W"
-WRISTBAND_RANDOM_LENGTH = 10  # 31**10 ≈ 8e14 codes: collisions are negligible, still checked by the caller
+from handregen.checkcodes import CHECK_ALPHABET, CodeError, check_character, normalise_code, verify_code
 
 DIN_LENGTH = 13
 SCANNED_LENGTH = DIN_LENGTH + 1
 MAX_SEQUENCE = 999_999
 _DIN_PATTERN = re.compile(r"[A-Z0-9][0-9]{4}[0-9]{2}[0-9]{6}")
 _FACILITY_PATTERN = re.compile(r"[A-Z0-9][0-9]{4}")
-_IGNORED_SEPARATORS = re.compile(r"[\s\-]+")
-_MISMATCH = "check character does not match: the code was mistyped or misread"
-
-
-class CodeError(ValueError):
-    """An identifier or wristband code that is malformed; the message says how, in plain words."""
 
 
 class ProductCodeError(CodeError):
     """A product identifier that cannot be accepted."""
-
-
-class WristbandCodeError(CodeError):
-    """A wristband code that cannot be accepted."""
-
-
-def _checksum(body: str) -> int:
-    """MOD 37-2 check value (0..36) of ``body``; raises CodeError on a character outside 0-9 A-Z."""
-    total = 0
-    for char in body:
-        value = ALPHABET.find(char)
-        if value < 0:
-            raise CodeError(f"character {char!r} is not allowed (only 0-9 and A-Z)")
-        # Horner form of sum(value * 2**position_from_right), kept small by reducing mod 37 each step.
-        total = ((total + value) * 2) % 37
-    return (38 - total) % 37
-
-
-def check_character(body: str) -> str:
-    """The ISO/IEC 7064 MOD 37-2 check character of ``body`` (upper-case 0-9 A-Z): one of 0-9, A-Z, '*'."""
-    if not body:
-        raise CodeError("nothing to check: the code is empty")
-    return CHECK_ALPHABET[_checksum(body)]
-
-
-def _normalise(text: object, error: type[CodeError]) -> str:
-    """What a scanner or a person typed, without surrounding blanks, inner spaces/dashes, or lower case."""
-    if not isinstance(text, str):
-        raise error("the code must be text")
-    if len(text) > 100:  # refuse early rather than scan a pasted document
-        raise error("the code is far too long")
-    return _IGNORED_SEPARATORS.sub("", text).upper()
-
-
-def _verify(body: str, check: str, error: type[CodeError]) -> None:
-    bad = sorted({c for c in body if c not in ALPHABET})
-    if bad:
-        raise error(f"the code contains characters that are not allowed: {''.join(bad)!r}")
-    if check not in CHECK_ALPHABET:
-        raise error(f"the check character {check!r} is not allowed (only 0-9, A-Z and '*')")
-    if check_character(body) != check:
-        raise error(_MISMATCH)
 
 
 @dataclass(frozen=True)
@@ -142,7 +85,7 @@ def format_product_code(facility: str, year: int, sequence: int) -> ProductCode:
 
     The caller allocates sequences (unique, never reused); this refuses what would not fit in 6 digits.
     """
-    facility = _normalise(facility, ProductCodeError)
+    facility = normalise_code(facility, ProductCodeError)
     if not _FACILITY_PATTERN.fullmatch(facility):
         raise ProductCodeError(
             f"facility code {facility!r} must be a letter or digit followed by four digits (e.g. G1234)"
@@ -165,7 +108,7 @@ def parse_scanned_code(text: str) -> ProductCode:
     identifier), and an ISBT 128 DIN barcode ``=G12349865432177`` whose flag characters carry the check
     value (60-96). Flags without a check value (e.g. ``00``) are refused: nothing would verify the code.
     """
-    raw = _normalise(text, ProductCodeError)
+    raw = normalise_code(text, ProductCodeError)
     if not raw:
         raise ProductCodeError("no product identifier was scanned or typed")
     isbt = raw.startswith("=")
@@ -183,39 +126,5 @@ def parse_scanned_code(text: str) -> ProductCode:
             f"a product identifier has {SCANNED_LENGTH} characters (13 + check character), this one has {len(code)}"
         )
     din, check = code[:DIN_LENGTH], code[DIN_LENGTH]
-    _verify(din, check, ProductCodeError)
+    verify_code(din, check, ProductCodeError)
     return ProductCode(din)  # structure (digits where digits belong) is checked here
-
-
-class Chooser(Protocol):
-    """Anything with ``choice``, such as ``random.Random(seed)`` for reproducible demo data."""
-
-    def choice(self, seq: str, /) -> str: ...
-
-
-def new_wristband_code(rng: Chooser | None = None) -> str:
-    """A fresh wristband code: ``W`` + 10 random unambiguous characters + check character (12 in all).
-
-    Uses the ``secrets`` generator unless ``rng`` is given; the caller makes sure the code is unused.
-    """
-    pick = rng.choice if rng is not None else secrets.choice
-    body = WRISTBAND_PREFIX + "".join(pick(WRISTBAND_ALPHABET) for _ in range(WRISTBAND_RANDOM_LENGTH))
-    return body + check_character(body)
-
-
-def parse_wristband_code(text: str) -> str:
-    """Accept a wristband code as scanned or typed; return it normalised after verifying its check."""
-    code = _normalise(text, WristbandCodeError)
-    if not code:
-        raise WristbandCodeError("no wristband code was scanned or typed")
-    length = 1 + WRISTBAND_RANDOM_LENGTH + 1
-    if len(code) != length:
-        raise WristbandCodeError(f"a wristband code has {length} characters, this one has {len(code)}")
-    if not code.startswith(WRISTBAND_PREFIX):
-        raise WristbandCodeError(f"a wristband code starts with {WRISTBAND_PREFIX!r}")
-    body, check = code[:-1], code[-1]
-    _verify(body, check, WristbandCodeError)
-    # After the check passes, a character outside the alphabet means a code we never issued.
-    if any(c not in WRISTBAND_ALPHABET for c in body[1:]):
-        raise WristbandCodeError("this is not a wristband code issued by handregen")
-    return code

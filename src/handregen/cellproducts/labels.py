@@ -19,7 +19,8 @@ import barcode
 from barcode.writer import SVGWriter
 from weasyprint import HTML, default_url_fetcher
 
-from handregen.cellproducts.identifiers import ProductCode, parse_wristband_code
+from handregen.cellproducts.identifiers import ProductCode
+from handregen.patients.wristband import parse_wristband_code
 
 AUTOLOGOUS_WARNING = "FOR AUTOLOGOUS USE ONLY"
 

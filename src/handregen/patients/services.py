@@ -13,9 +13,9 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record, changes_between
-from handregen.cellproducts.identifiers import new_wristband_code
 from handregen.errors import GuardRefused, InvalidInput, NotFound
 from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, BreakGlassGrant, Patient
+from handregen.patients.wristband import new_wristband_code
 
 _SEXES = {v for v, _ in SEX_CHOICES}
 _HANDS = {v for v, _ in HAND_CHOICES}

@@ -18,12 +18,7 @@ from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
 from handregen.cellproducts import services as products
-from handregen.cellproducts.identifiers import (
-    ProductCodeError,
-    WristbandCodeError,
-    parse_scanned_code,
-    parse_wristband_code,
-)
+from handregen.cellproducts.identifiers import ProductCodeError, parse_scanned_code
 from handregen.cellproducts.models import CellProduct, Donor
 from handregen.cellproducts.regulatory import (
     ANAESTHESIA,
@@ -37,6 +32,7 @@ from handregen.consent.selectors import consent_refusals
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.pathway.models import Episode
 from handregen.pathway.services import JOINTS, episode_lock, episode_move, refusals_audited, step_refusals
+from handregen.patients.wristband import WristbandCodeError, parse_wristband_code
 from handregen.preparation.selectors import preparation_refusals
 from handregen.procedures.models import GUIDANCE, Harvest, Injection
 

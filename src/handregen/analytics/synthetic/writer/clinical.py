@@ -25,13 +25,13 @@ from handregen.analytics.synthetic.writer.plan import (
     SOFT_FLAG_RATIONALE,
     Plan,
 )
-from handregen.cellproducts.identifiers import new_wristband_code
 from handregen.consent.models import DEFAULT_MEANING, Consent, Signature, content_digest, signed_content
 from handregen.evaluation.eligibility import RecordFacts, assess_candidacy
 from handregen.evaluation.models import CandidacyDecision, Consultation, ImagingStudy
 from handregen.outcomes.schedule import age_on
 from handregen.pathway.models import Episode
 from handregen.patients.models import Patient
+from handregen.patients.wristband import new_wristband_code
 from handregen.preparation.instructions import preparation_instructions
 from handregen.preparation.models import PreparationChecklist
 

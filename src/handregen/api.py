@@ -13,9 +13,25 @@ from ninja.security import HttpBearer
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.selectors import actor_for_token
+from handregen.aftercare.api import router as aftercare
+from handregen.analytics.api import router as analytics
+from handregen.audit.api import router as audit
+from handregen.cellproducts.api import donors, products, wristbands
+from handregen.consent.api import documents as consent_documents
+from handregen.consent.api import router as consent
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, RecordProtected
+from handregen.evaluation.api import router as evaluation
 from handregen.openapi_links import add_links
 from handregen.openapi_problems import add_problem_responses
+from handregen.outcomes.api import episode_router as episode_outcomes
+from handregen.outcomes.api import follow_up_router, response_router
+from handregen.pathway.api import episodes, protocols
+from handregen.patients.api import router as patients
+from handregen.preparation.api import router as preparation
+from handregen.procedures.api import router as procedures
+from handregen.safety.api import adverse_event_router, alert_router
+from handregen.safety.api import episode_router as episode_safety
+from handregen.signatures.api import router as unlocks
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("handregen.errors")
@@ -119,72 +135,28 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 500, "Server error", f"Something went wrong; reference {correlation}.")
 
 
-def actor_of(request: HttpRequest) -> Actor:
-    actor = request.auth  # type: ignore[attr-defined]
-    assert isinstance(actor, Actor)
-    return actor
-
-
-def _register_routers() -> None:
-    from handregen.pathway.api import episodes, protocols
-    from handregen.patients.api import router as patients
-
-    api.add_router("/protocols", protocols)
-    api.add_router("/patients", patients)
-    api.add_router("/episodes", episodes)
-    from handregen.analytics.api import router as analytics
-
-    api.add_router("/analytics", analytics)
-    _register_evaluation_routers()
-    _register_chain_routers()
-    _register_outcome_routers()
-    from handregen.audit.api import router as audit
-
-    api.add_router("/audit", audit)
-    from handregen.signatures.api import router as unlocks
-
-    api.add_router("/unlocks", unlocks)
-
-
-def _register_chain_routers() -> None:
-    # Harvest, products, labels and injection (issue 4): the chain of identity.
-    from handregen.cellproducts.api import donors, products, wristbands
-    from handregen.procedures.api import router as procedures
-
-    api.add_router("/episodes", procedures)
-    api.add_router("/products", products)
-    api.add_router("/donors", donors)
-    api.add_router("/patients", wristbands)
-
-
-def _register_outcome_routers() -> None:
-    # Post-care, follow-ups and safety (issue 5): several routers share the /episodes prefix.
-    from handregen.aftercare.api import router as aftercare
-    from handregen.outcomes.api import episode_router as episode_outcomes
-    from handregen.outcomes.api import follow_up_router, response_router
-    from handregen.safety.api import adverse_event_router, alert_router
-    from handregen.safety.api import episode_router as episode_safety
-
-    api.add_router("/episodes", aftercare)
-    api.add_router("/episodes", episode_outcomes)
-    api.add_router("/episodes", episode_safety)
-    api.add_router("/follow-ups", follow_up_router)
-    api.add_router("/responses", response_router)
-    api.add_router("/adverse-events", adverse_event_router)
-    api.add_router("/safety-alerts", alert_router)
-
-
-def _register_evaluation_routers() -> None:
-    # Consultation, candidacy, consent and preparation (issue 3).
-    from handregen.consent.api import documents as consent_documents
-    from handregen.consent.api import router as consent
-    from handregen.evaluation.api import router as evaluation
-    from handregen.preparation.api import router as preparation
-
-    api.add_router("/episodes", evaluation)
-    api.add_router("/episodes", consent)
-    api.add_router("/episodes", preparation)
-    api.add_router("/consent-documents", consent_documents)
-
-
-_register_routers()
+# Each app's router; they take the actor from handregen.accounts.actor, so nothing imports this module back.
+api.add_router("/protocols", protocols)
+api.add_router("/patients", patients)
+api.add_router("/episodes", episodes)
+api.add_router("/analytics", analytics)
+# Consultation, candidacy, consent and preparation.
+api.add_router("/episodes", evaluation)
+api.add_router("/episodes", consent)
+api.add_router("/episodes", preparation)
+api.add_router("/consent-documents", consent_documents)
+# Harvest, products, labels and injection: the chain of identity.
+api.add_router("/episodes", procedures)
+api.add_router("/products", products)
+api.add_router("/donors", donors)
+api.add_router("/patients", wristbands)
+# Post-care, follow-ups and safety: several routers share the /episodes prefix.
+api.add_router("/episodes", aftercare)
+api.add_router("/episodes", episode_outcomes)
+api.add_router("/episodes", episode_safety)
+api.add_router("/follow-ups", follow_up_router)
+api.add_router("/responses", response_router)
+api.add_router("/adverse-events", adverse_event_router)
+api.add_router("/safety-alerts", alert_router)
+api.add_router("/audit", audit)
+api.add_router("/unlocks", unlocks)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 from handregen.accounts.models import Site, User
 from handregen.accounts.roles import Permission, role_has
 from handregen.errors import Forbidden
@@ -26,3 +28,10 @@ class Actor:
     @property
     def label(self) -> str:
         return self.user.get_full_name() or self.user.username
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The actor a bearer token authenticated (the API's routers run behind the token check)."""
+    actor = getattr(request, "auth", None)
+    assert isinstance(actor, Actor)
+    return actor

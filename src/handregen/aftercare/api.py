@@ -9,9 +9,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from handregen.accounts.actor import actor_of
 from handregen.aftercare import selectors, services
 from handregen.aftercare.models import PostCareRecord
-from handregen.api import actor_of
 from handregen.api_inputs import IsoDateTime
 from handregen.outcomes import selectors as outcome_selectors
 from handregen.outcomes.api import FollowUpOut, follow_up_out

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from handregen.accounts.actor import actor_of
 from handregen.analytics import selectors
 from handregen.analytics.dataset import CohortFilters
-from handregen.api import actor_of
 from handregen.api_inputs import IsoDate
 from handregen.errors import InvalidInput
 from handregen.outcomes.instruments import instrument_codes

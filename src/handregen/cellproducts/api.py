@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.api_inputs import MAX_OFFSET, IsoDateTime
 from handregen.cellproducts import selectors, services
 from handregen.cellproducts.models import CellProduct, Donor

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.consent import selectors, services
 from handregen.consent.models import Consent
 from handregen.consent.pdf import consent_pdf

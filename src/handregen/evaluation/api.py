@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.api_inputs import IsoDate
 from handregen.errors import InvalidInput
 from handregen.evaluation import selectors, services

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.api_inputs import MAX_OFFSET
 from handregen.outcomes import links, selectors, services
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.cellproducts.selectors import current_product
 from handregen.errors import NotFound
 from handregen.pathway import selectors, services

@@ -9,7 +9,7 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.api_inputs import MAX_OFFSET, IsoDate
 from handregen.patients import selectors, services
 from handregen.patients.models import BreakGlassGrant, Patient

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.api_inputs import IsoDate
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.api import EpisodeOut, episode_out

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from handregen.api import actor_of
+from handregen.accounts.actor import actor_of
 from handregen.signatures import services
 from handregen.signatures.selectors import signature_views
 

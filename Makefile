@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Branch coverage of the SQLite run may not fall below this; raise it when coverage rises, never lower it.
 COVERAGE_FLOOR := 80
 
-.PHONY: run test test-sqlite test-postgres lint typecheck bench drill browser-deps clean
+.PHONY: run test test-sqlite test-postgres lint typecheck bench load drill browser-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	# The import against PostgreSQL COPY (bench/results/fhir_import_postgresql.json), on a throw-away server.
 	scripts/with-postgres $(BIN)/python -m bench fhir_import --size 100
+
+# 50 staff sessions on gunicorn and PostgreSQL with a bulk export and a cohort report running (bench/load.py).
+load: $(STAMP)
+	$(BIN)/python -m bench load
 
 # R2 and R6 in full: SIGKILL the writer (and crash PostgreSQL) at random points; restore to a point in time.
 drill: $(STAMP)

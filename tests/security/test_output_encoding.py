@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "handregen"
-# Markup the code builds itself, never user text: matplotlib charts, the escaped flow diagram, and the
+# Markup the code builds itself, never user text: the SVG charts (text escaped), the escaped flow diagram, and the
 # consent document whose every piece is escaped in consent/text.py.
 SAFE_ALLOWED = {
     ("web/templates/web/episode.html", "chart.svg|safe"),

@@ -308,7 +308,8 @@ def episode_charts(*, actor: Actor, episode: Any) -> list[dict[str, Any]]:
             higher_is_worse=definition.higher_is_worse,
             value_range=_chart_range(definition.score_range.min, definition.score_range.max, values),
         )
-        charts.append({"instrument": code, "svg": svg})
+        if svg:
+            charts.append({"instrument": code, "svg": svg})
     return charts
 
 

@@ -115,7 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# axes first (its throttling, hashing even when it refuses: accounts/backends.py), then the password check
+AUTHENTICATION_BACKENDS = [
+    "handregen.accounts.backends.ThrottledSignInBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Login throttling (requirement A2): 5 failures for one username from one address lock that pair for 15
 # minutes; the locked-out answer is the same page as a wrong password, whether or not the user exists.
 AXES_FAILURE_LIMIT = 5

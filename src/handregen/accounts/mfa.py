@@ -11,6 +11,7 @@ import secrets
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,7 +45,7 @@ def totp_confirm(request: HttpRequest, user: User, code: str) -> list[str] | Non
     backup = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
     codes = [secrets.token_hex(5) for _ in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=backup, token=c) for c in codes])
-    otp_login(request, device)
+    _verified(request, device)
     audit_record(
         actor=None,
         action="mfa.enrol",
@@ -55,6 +56,13 @@ def totp_confirm(request: HttpRequest, user: User, code: str) -> list[str] | Non
     return codes
 
 
+def _verified(request: HttpRequest, device: Device) -> None:
+    """Mark the session verified under a new session key: a key seen before the second factor (fixed by an
+    attacker, or read over the shoulder) must not become a verified session."""
+    request.session.cycle_key()
+    otp_login(request, device)
+
+
 def mfa_verify(request: HttpRequest, user: User, code: str) -> bool:
     """Accept a current TOTP code or an unused backup code and mark the session verified."""
     code = code.strip().replace(" ", "")
@@ -63,7 +71,7 @@ def mfa_verify(request: HttpRequest, user: User, code: str) -> bool:
         *StaticDevice.objects.filter(user=user, confirmed=True),
     ]:
         if device.verify_token(code):
-            otp_login(request, device)
+            _verified(request, device)
             return True
     return False
 

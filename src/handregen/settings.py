@@ -129,6 +129,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "handregen.web.lockout.locked_out"
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "handregen"
+# The audit chains' HMAC key, held outside the database (audit/keys.py, docs/security.md): "KEYID:SECRET", else the
+# key file (created on first use outside production); the chain heads are appended to the anchor file after
+# every commit that wrote audit or access events (audit/anchor.py). Ship the anchor file off the machine.
+HANDREGEN_AUDIT_KEY = env_str("HANDREGEN_AUDIT_KEY", "")
+HANDREGEN_AUDIT_OLD_KEYS = env_str("HANDREGEN_AUDIT_OLD_KEYS", "")
+HANDREGEN_AUDIT_KEY_FILE = Path(env_str("HANDREGEN_AUDIT_KEY_FILE", str(VAR_DIR / "audit-keys")))
+HANDREGEN_AUDIT_ANCHOR_FILE = env_str("HANDREGEN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.log"))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -136,6 +136,8 @@ HANDREGEN_AUDIT_KEY = env_str("HANDREGEN_AUDIT_KEY", "")
 HANDREGEN_AUDIT_OLD_KEYS = env_str("HANDREGEN_AUDIT_OLD_KEYS", "")
 HANDREGEN_AUDIT_KEY_FILE = Path(env_str("HANDREGEN_AUDIT_KEY_FILE", str(VAR_DIR / "audit-keys")))
 HANDREGEN_AUDIT_ANCHOR_FILE = env_str("HANDREGEN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.log"))
+# The longest an API token lives (A8); `handregen token create --days` may ask for less, never for "never".
+HANDREGEN_TOKEN_MAX_DAYS = env_int("HANDREGEN_TOKEN_MAX_DAYS", 90)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

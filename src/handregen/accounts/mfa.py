@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handregen.accounts.models import User
+from handregen.accounts.services import user_tokens_revoke
 from handregen.audit.services import audit_record
 
 BACKUP_CODES = 10
@@ -77,7 +78,8 @@ def mfa_verify(request: HttpRequest, user: User, code: str) -> bool:
 
 
 def mfa_reset(*, user: User) -> None:
-    """Remove the user's devices (after a lost phone): every session of theirs ends (see SessionGuard)."""
+    """Remove the user's devices (after a lost phone): every session of theirs ends (see SessionGuard) and every
+    API token of theirs is revoked."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -85,3 +87,4 @@ def mfa_reset(*, user: User) -> None:
         audit_record(
             actor=None, action="mfa.reset", object_type="user", object_id=user.pk, changes={"devices": ["any", None]}
         )
+        user_tokens_revoke(user=user, reason="the owner's two-factor devices were reset")

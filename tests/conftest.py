@@ -35,6 +35,18 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+AUDIT_TEST_KEY = "test1:" + "5eed" * 16
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_and_anchor_outside_the_repository(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The audit chains' key and anchor file (U10) for tests: a fixed key, and anchors in the test's temporary
+    # folder rather than the checkout's var/ (they are written only when a test's transaction commits).
+    settings.HANDREGEN_AUDIT_KEY = AUDIT_TEST_KEY
+    settings.HANDREGEN_AUDIT_OLD_KEYS = ""
+    settings.HANDREGEN_AUDIT_ANCHOR_FILE = str(tmp_path_factory.getbasetemp() / "audit-anchor.log")
+
+
 @pytest.fixture
 def demo_site(db: None) -> Site:
     protocol_sync_shipped()

@@ -8,6 +8,10 @@ from collections.abc import Iterable
 class HandregenError(Exception):
     """Base of the errors a service raises on purpose."""
 
+    # Refused signing credentials to count towards the lockout once the refused change has been rolled back
+    # (`accounts.signing_throttle.failed_credentials_record`); set by `accounts.reauth`.
+    failed_credentials: tuple[object, ...] = ()
+
 
 class GuardRefused(HandregenError):
     """A pathway step or record change was refused; `reasons` says why, one plain sentence per guard."""

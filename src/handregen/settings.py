@@ -116,7 +116,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# axes first (its throttling, hashing even when it refuses: accounts/backends.py), then the password check
+AUTHENTICATION_BACKENDS = [
+    "handregen.accounts.backends.ThrottledSignInBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Login throttling (requirement A2): 5 failures for one username from one address lock that pair for 15
 # minutes; the locked-out answer is the same page as a wrong password, whether or not the user exists.
 AXES_FAILURE_LIMIT = 5
@@ -126,6 +130,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "handregen.web.lockout.locked_out"
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "handregen"
+# The audit chains' HMAC key, held outside the database (audit/keys.py, docs/security.md): "KEYID:SECRET", else the
+# key file (created on first use outside production); the chain heads are appended to the anchor file after
+# every commit that wrote audit or access events (audit/anchor.py). Ship the anchor file off the machine.
+HANDREGEN_AUDIT_KEY = env_str("HANDREGEN_AUDIT_KEY", "")
+HANDREGEN_AUDIT_OLD_KEYS = env_str("HANDREGEN_AUDIT_OLD_KEYS", "")
+HANDREGEN_AUDIT_KEY_FILE = Path(env_str("HANDREGEN_AUDIT_KEY_FILE", str(VAR_DIR / "audit-keys")))
+HANDREGEN_AUDIT_ANCHOR_FILE = env_str("HANDREGEN_AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.log"))
+# The longest an API token lives (A8); `handregen token create --days` may ask for less, never for "never".
+HANDREGEN_TOKEN_MAX_DAYS = env_int("HANDREGEN_TOKEN_MAX_DAYS", 90)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -111,9 +111,9 @@ def test_an_inserted_event_is_named_by_the_verifier(make_episode):
         [
             (
                 "INSERT INTO audit_auditevent (chain, occurred_at, actor_label, actor_role, action, outcome, "
-                "object_type, object_id, changes, reason, prev_hash, hash, site_id) "
+                "object_type, object_id, changes, reason, prev_hash, hash, site_id, key_id) "
                 "SELECT chain, occurred_at, actor_label, actor_role, 'patient.amend', outcome, object_type, "
-                "object_id, changes, reason, prev_hash, hash, site_id FROM audit_auditevent WHERE seq = %s",
+                "object_id, changes, reason, prev_hash, hash, site_id, key_id FROM audit_auditevent WHERE seq = %s",
                 [forged.seq],
             )
         ]

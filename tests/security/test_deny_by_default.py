@@ -89,6 +89,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "web:episode": {"episode_id": U},
     "web:episode-withdraw": {"episode_id": U},
     "web:password-change": {},
+    "web:tokens": {},
     "web:mfa-setup": {},
     "web:mfa-verify": {},
     # public ones still need parameters to be requested

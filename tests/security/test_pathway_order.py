@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from handregen.accounts.models import Membership
+from handregen.accounts.reauth import VERIFIER_REFUSED
 from handregen.accounts.roles import Permission, role_has
 from handregen.audit.models import AuditEvent
 from handregen.cellproducts.identifiers import parse_scanned_code
@@ -302,8 +303,8 @@ def test_release_before_processing_is_refused(make_episode: Any, team: Team) -> 
 @pytest.mark.parametrize(("who", "password", "reason"), [
     ("", "", "A second person must verify the release: give the verifier's username and password."),
     ("lab_technician.demo", PASSWORD, "The verifier must be a second person, not the one who releases the product."),
-    ("lab2.demo", "wrong", "The verifier's username or password is not right."),
-    ("nurse.demo", PASSWORD, "may not verify product releases at this site."),
+    ("lab2.demo", "wrong", VERIFIER_REFUSED),
+    ("nurse.demo", PASSWORD, VERIFIER_REFUSED),  # right password, wrong role: the same answer (A7)
 ])
 def test_release_without_the_second_signature_is_refused(
     make_episode: Any, team: Team, who: str, password: str, reason: str

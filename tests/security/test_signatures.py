@@ -12,6 +12,7 @@ import pypdf
 import pytest
 from django.db import connection, transaction
 
+from handregen.accounts.reauth import SIGNER_REFUSED, VERIFIER_REFUSED
 from handregen.audit.models import AuditEvent
 from handregen.consent.models import Consent
 from handregen.consent.pdf import consent_pdf
@@ -64,10 +65,12 @@ def test_candidacy_with_a_wrong_password_is_refused_logged_and_leaves_no_trace_o
     with caplog.at_level(logging.WARNING, logger="handregen.signatures"), pytest.raises(ReauthenticationRefused) as e:
         candidacy_decide(actor=physician, episode=episode, criteria=criteria_body(), decision="eligible",
                          password="not my password at all")  # fmt: skip
-    assert e.value.errors == [("password", "the password is not right")]
+    assert e.value.errors == [("password", SIGNER_REFUSED)]
     assert not CandidacyDecision.objects.filter(episode=episode).exists()
     [refused] = _refusals("episode.candidacy")
-    assert "the password is not right" in refused.reason
+    assert SIGNER_REFUSED in refused.reason
+    [detail] = _refusals("auth.signing_refused")
+    assert detail.reason == "wrong password"
     assert "not my password" not in str(refused.changes) + refused.reason
     assert not any("not my password" in r.getMessage() for r in caplog.records)
 
@@ -78,14 +81,15 @@ def test_a_signer_with_an_authenticator_needs_a_current_unused_code(make_episode
     fields = {"actor": physician, "episode": episode, "criteria": criteria_body(), "decision": "eligible"}
     with pytest.raises(ReauthenticationRefused) as missing:
         candidacy_decide(**fields, password=PASSWORD)
-    assert missing.value.errors[0][0] == "otp_code"
+    assert missing.value.errors == [("password", SIGNER_REFUSED)]  # the error never moves to the code (A7)
     code = signing(physician)
     assert candidacy_decide(**fields, **code).decision == "eligible"
     # the same code signs nothing else: django-otp refuses a code used once
     episode2 = to_consulted(make_episode(), physician)
     with pytest.raises(ReauthenticationRefused) as replayed:
         candidacy_decide(**(fields | {"episode": episode2}), **code)
-    assert replayed.value.errors == [("otp_code", "the authenticator code is not right or was already used")]
+    assert replayed.value.errors == [("password", SIGNER_REFUSED)]
+    assert [e.reason for e in _refusals("auth.signing_refused")] == ["missing, wrong or used authenticator code"] * 2
 
 
 def test_the_release_verifier_with_an_authenticator_gives_their_code_too(make_episode, persona):
@@ -95,10 +99,10 @@ def test_the_release_verifier_with_an_authenticator_gives_their_code_too(make_ep
     team = make_team(persona)
     product = processed(harvested(make_episode(), team), team)
     staff_client(lambda *_: team.lab2)  # the verifier has an authenticator
-    with pytest.raises(ReauthenticationRefused) as caught:
+    with pytest.raises(GuardRefused) as caught:
         product_release(actor=team.lab, product=product, verifier_username=team.lab2.user.username,
                         verifier_password=PASSWORD, **signing(team.lab))  # fmt: skip
-    assert caught.value.errors[0][0] == "verifier_otp_code"
+    assert caught.value.reasons == [VERIFIER_REFUSED]
     released = product_release(actor=team.lab, product=product, **team.verify())
     meanings = sorted((s.meaning, s.printed_name) for s in signatures_of(released))
     assert meanings == [(PRODUCT_RELEASE, team.lab.label), (RELEASE_VERIFICATION, "Second Technician")]

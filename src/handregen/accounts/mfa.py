@@ -11,10 +11,12 @@ import secrets
 from django.db import transaction
 from django.http import HttpRequest
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handregen.accounts.models import User
+from handregen.accounts.services import user_tokens_revoke
 from handregen.audit.services import audit_record
 
 BACKUP_CODES = 10
@@ -44,7 +46,7 @@ def totp_confirm(request: HttpRequest, user: User, code: str) -> list[str] | Non
     backup = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
     codes = [secrets.token_hex(5) for _ in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=backup, token=c) for c in codes])
-    otp_login(request, device)
+    _verified(request, device)
     audit_record(
         actor=None,
         action="mfa.enrol",
@@ -55,6 +57,13 @@ def totp_confirm(request: HttpRequest, user: User, code: str) -> list[str] | Non
     return codes
 
 
+def _verified(request: HttpRequest, device: Device) -> None:
+    """Mark the session verified under a new session key: a key seen before the second factor (fixed by an
+    attacker, or read over the shoulder) must not become a verified session."""
+    request.session.cycle_key()
+    otp_login(request, device)
+
+
 def mfa_verify(request: HttpRequest, user: User, code: str) -> bool:
     """Accept a current TOTP code or an unused backup code and mark the session verified."""
     code = code.strip().replace(" ", "")
@@ -63,14 +72,14 @@ def mfa_verify(request: HttpRequest, user: User, code: str) -> bool:
         *StaticDevice.objects.filter(user=user, confirmed=True),
     ]:
         if device.verify_token(code):
-            otp_login(request, device)
+            _verified(request, device)
             return True
     return False
 
 
 def mfa_reset(*, user: User) -> None:
-    """Remove the user's devices (after a lost phone): every session of theirs ends (the staff
-    middleware in web/security.py refuses sessions begun before `sessions_valid_after`)."""
+    """Remove the user's devices (after a lost phone): every session of theirs ends (the staff middleware in
+    web/security.py refuses sessions begun before `sessions_valid_after`) and every API token of theirs is revoked."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -78,3 +87,4 @@ def mfa_reset(*, user: User) -> None:
         audit_record(
             actor=None, action="mfa.reset", object_type="user", object_id=user.pk, changes={"devices": ["any", None]}
         )
+        user_tokens_revoke(user=user, reason="the owner's two-factor devices were reset")

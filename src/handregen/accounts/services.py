@@ -1,4 +1,4 @@
-"""Creating sites, staff users and API tokens."""
+"""Creating sites and staff users; creating and revoking API tokens; deactivating users."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.models import ApiToken, Membership, Site, User
-from handregen.accounts.roles import Role
+from handregen.accounts.roles import Permission, Role
 from handregen.audit.services import audit_record
 from handregen.errors import InvalidInput, NotFound
 
@@ -62,9 +63,18 @@ def staff_ensure(
     return user
 
 
+def token_max_days() -> int:
+    """The longest an API token may live (`HANDREGEN_TOKEN_MAX_DAYS`, 90 by default): no token lives for ever."""
+    return int(getattr(settings, "HANDREGEN_TOKEN_MAX_DAYS", 90))
+
+
 @transaction.atomic
-def token_create(*, username: str, site_code: str | None = None, days: int | None = 90) -> str:
-    """Create an API token for a user at their (first or named) site; return it once, store its hash."""
+def token_create(*, username: str, site_code: str | None = None, days: int = 90) -> str:
+    """Create an API token for a user at their (first or named) site, valid for `days` (1 to the maximum
+    lifetime); return it once, store its hash."""
+    longest = token_max_days()
+    if not 1 <= days <= longest:
+        raise InvalidInput([("days", f"a token lives from 1 to {longest} days; none lives for ever")])
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         raise NotFound(f"user {username}")
@@ -78,7 +88,7 @@ def token_create(*, username: str, site_code: str | None = None, days: int | Non
         site=membership.site,
         token_hash=hashlib.sha256(raw.encode()).hexdigest(),
         prefix=raw[:10],
-        expires_at=timezone.now() + timedelta(days=days) if days else None,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     actor = Actor(user=user, site=membership.site, role=membership.role)
     audit_record(
@@ -89,3 +99,71 @@ def token_create(*, username: str, site_code: str | None = None, days: int | Non
         changes={"prefix": [None, token.prefix], "expires_at": [None, token.expires_at]},
     )
     return raw
+
+
+@transaction.atomic
+def token_revoke(*, actor: Actor | None, token: ApiToken, reason: str) -> ApiToken:
+    """Revoke one token: its owner may, a site admin may for any token of their site; `actor` None is the operator
+    at the command line. A token already revoked stays as it was."""
+    locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if actor is not None and locked.user_id != actor.user.pk:
+        actor.require(Permission.USER_MANAGE)
+        if locked.site_id != actor.site.pk:
+            raise NotFound("token")
+    if locked.revoked_at is not None:
+        return locked
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        site=locked.site,
+        action="token.revoke",
+        object_type="api_token",
+        object_id=locked.pk,
+        changes={"prefix": [locked.prefix, locked.prefix], "revoked_at": [None, locked.revoked_at]},
+        reason=reason,
+    )
+    return locked
+
+
+def user_tokens_revoke(*, user: User, reason: str) -> int:
+    """Revoke every live token of `user` (a password change, an MFA reset, a deactivation); return how many.
+    Runs inside the caller's transaction, each revocation audited on its token's site."""
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    count = 0
+    for token in live:
+        token_revoke(actor=None, token=token, reason=reason)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def password_changed(*, user: User) -> int:
+    """After a user changed their own password: their API tokens end with the old password; return how many."""
+    return user_tokens_revoke(user=user, reason="the owner changed their password")
+
+
+@transaction.atomic
+def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
+    """A site admin deactivates a user of their site: they can no longer sign in, their sessions end and their
+    API tokens are revoked."""
+    actor.require(Permission.USER_MANAGE)
+    if not Membership.objects.filter(user=user, site=actor.site).exists():
+        raise NotFound("user")
+    if not reason.strip():
+        raise InvalidInput([("reason", "say why the user is deactivated")])
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+        locked.sessions_valid_after_now()
+        audit_record(
+            actor=actor,
+            action="user.deactivate",
+            object_type="user",
+            object_id=locked.pk,
+            changes={"is_active": [True, False]},
+            reason=reason.strip(),
+        )
+    user_tokens_revoke(user=locked, reason="the user was deactivated")
+    return locked

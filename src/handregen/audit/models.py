@@ -12,8 +12,9 @@ from handregen.records import AppendOnlyModel
 class AuditEvent(AppendOnlyModel):
     """One write (or one refused attempt), with before/after values, chained by hash per site.
 
-    `hash` covers this event's content and the previous event's hash in the same chain, so a changed,
-    removed, inserted or reordered row breaks the chain (see `audit.chain`).
+    `hash` seals this event's content and the previous event's hash in the same chain with a key held outside
+    the database (`key_id` names it), so a changed, removed, inserted or reordered row breaks the chain and
+    cannot be re-sealed without the key (see `audit.chain`, `audit.keys`).
     """
 
     seq = models.BigAutoField(primary_key=True)
@@ -33,6 +34,7 @@ class AuditEvent(AppendOnlyModel):
     reason = models.TextField(blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32, blank=True)  # "" for the events sealed before the chains were keyed
 
     class Meta:
         indexes = [
@@ -44,7 +46,11 @@ class AuditEvent(AppendOnlyModel):
 
 
 class AccessEvent(AppendOnlyModel):
-    """A read of a patient's record: who, when, which patient, which kind of data; never the values."""
+    """A read of a patient's record: who, when, which patient, which kind of data; never the values.
+
+    Reads are chained like the audit events, one chain per site (`reads:site:<id>`), so that a deleted or
+    rewritten read breaks it. Reads logged before the chaining have an empty `chain`.
+    """
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -52,3 +58,10 @@ class AccessEvent(AppendOnlyModel):
     patient_id = models.UUIDField(db_index=True)
     category = models.CharField(max_length=32)  # e.g. demographics, episode, timeline
     channel = models.CharField(max_length=16)  # web | api | fhir | export
+    chain = models.CharField(max_length=80, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["chain", "id"], name="audit_access_chain_id")]

@@ -13,7 +13,9 @@ from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
-from handregen.audit.chain import GENESIS, event_digest
+from handregen.audit.anchor import anchor_after_commit
+from handregen.audit.chain import GENESIS, event_digest, sealer
+from handregen.audit.keys import key_ring
 from handregen.audit.models import AccessEvent, AuditEvent
 from handregen.records import audited_bulk_insert
 
@@ -40,8 +42,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def event_content(event: AuditEvent) -> dict[str, Any]:
-    """The fields the chain hash covers (everything but seq and the hashes)."""
-    return {
+    """The fields the chain hash covers (everything but seq and the hashes; the key's id once keyed)."""
+    content = {
         "chain": event.chain,
         "occurred_at": event.occurred_at.isoformat(),
         "actor_id": event.actor_id,
@@ -57,6 +59,27 @@ def event_content(event: AuditEvent) -> dict[str, Any]:
         "changes": event.changes,
         "reason": event.reason,
     }
+    if event.key_id:
+        content["key_id"] = event.key_id
+    return content
+
+
+def access_content(event: AccessEvent) -> dict[str, Any]:
+    """The fields a read's chain hash covers."""
+    return {
+        "chain": event.chain,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_id": event.actor_id,
+        "site_id": str(event.site_id),
+        "patient_id": str(event.patient_id),
+        "category": event.category,
+        "channel": event.channel,
+        "key_id": event.key_id,
+    }
+
+
+def reads_chain(site: Any) -> str:
+    return f"reads:site:{site.pk}"
 
 
 def _lock_chain(chain: str) -> None:
@@ -90,6 +113,7 @@ def audit_record(
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     site = site if site is not None else (actor.site if actor else None)
     chain = f"site:{site.pk}" if site is not None else "global"
+    ring = key_ring()
     _lock_chain(chain)
     last = AuditEvent.objects.filter(chain=chain).order_by("-seq").values_list("hash", flat=True).first()
     event = AuditEvent(
@@ -108,9 +132,11 @@ def audit_record(
         changes=_jsonable(dict(changes or {})),
         reason=reason,
         prev_hash=last or GENESIS,
+        key_id=ring.current_id,
     )
-    event.hash = event_digest(event_content(event), event.prev_hash)
+    event.hash = event_digest(event_content(event), event.prev_hash, ring.current)
     event.save()
+    anchor_after_commit(chain, event.hash)
     return event
 
 
@@ -141,13 +167,31 @@ def audit_refusal(
 
 
 def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str, site: Any = None) -> None:
-    """Log that `actor` read `category` data of a patient (never the values read).
+    """Log that `actor` read `category` data of a patient (never the values read), on the site's read chain.
 
     `site` is the patient's site when it is not the actor's (a break-glass read), so that site sees the read.
     """
-    AccessEvent.objects.create(
-        actor=actor.user, site=site or actor.site, patient_id=patient_id, category=category, channel=channel
+    site = site or actor.site
+    event = AccessEvent(
+        actor=actor.user, site=site, patient_id=patient_id, category=category, channel=channel,
+        occurred_at=timezone.now(),
     )
+    with transaction.atomic():
+        _seal_reads([event], site)
+        event.save()
+
+
+def _seal_reads(events: Sequence[AccessEvent], site: Any) -> None:
+    """Chain and seal new reads of `site`, in order, after the chain's newest; runs inside the writing transaction."""
+    chain = reads_chain(site)
+    ring = key_ring()
+    seal = sealer(ring.current)
+    _lock_chain(chain)
+    prev = AccessEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    for event in events:
+        event.chain, event.prev_hash, event.key_id = chain, prev, ring.current_id
+        event.hash = prev = seal(access_content(event), prev)
+    anchor_after_commit(chain, prev)
 
 
 def audited_bulk_create(
@@ -173,7 +217,11 @@ def audited_bulk_create(
     if not connection.in_atomic_block:
         raise RuntimeError("audited_bulk_create must run inside a transaction")
     model = type(objects[0])
+    if model is AccessEvent:
+        _seal_reads(objects, site)
     chain = f"site:{site.pk}" if site is not None else "global"
+    ring = key_ring()
+    seal, key_id = sealer(ring.current), ring.current_id
     _lock_chain(chain)
     prev = AuditEvent.objects.filter(chain=chain).order_by("-seq").values_list("hash", flat=True).first() or GENESIS
     now = timezone.now()
@@ -198,12 +246,14 @@ def audited_bulk_create(
             changes=_jsonable(dict(described.get("changes", {}))),
             reason=described.get("reason", ""),
             prev_hash=prev,
+            key_id=key_id,
         )
-        event.hash = event_digest(event_content(event), prev)
+        event.hash = seal(event_content(event), prev)
         prev = event.hash
         events.append(event)
     _insert_rows(model, objects, batch_size, keep_dates=keep_dates)
     _insert_rows(AuditEvent, events, batch_size)
+    anchor_after_commit(chain, prev)
     return list(objects)
 
 

@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
-from handregen.accounts.models import Membership, Site, User
-from handregen.accounts.reauth import reauthenticate, second_factor_check
-from handregen.accounts.roles import Permission, Role, role_has
+from handregen.accounts.models import Site
+from handregen.accounts.reauth import VERIFIER_REFUSED, Verification, reauthenticate, verifier_confirm, with_failures
+from handregen.accounts.roles import Permission, Role
+from handregen.accounts.signing_throttle import failed_credentials_record
 from handregen.audit.services import audit_record, audit_refusal
 from handregen.cellproducts.identifiers import ProductCode, format_product_code
 from handregen.cellproducts.models import (
@@ -119,6 +120,7 @@ def product_refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable
                     found: CellProduct | None = product_find(actor=actor, product=ref)
                 except NotFound:
                     found = None
+                failed_credentials_record(refusal, actor=actor)  # the detail first, then the step refused
                 audit_refusal(
                     actor=actor,
                     action=action,
@@ -507,19 +509,17 @@ def release_measures(product: CellProduct, now: datetime) -> dict[str, Any]:
     return measures
 
 
-def _verifier(*, actor: Actor, username: str, password: str) -> tuple[User | None, str, list[str]]:
-    """The verifying user and their role at the actor's site, or the reasons they cannot verify."""
+def _verifier(*, actor: Actor, username: str, password: str, otp_code: str) -> tuple[Verification | None, list[str]]:
+    """The second person's verification, or the reasons there is none: one generic reason whatever was wrong
+    with the verifier's credentials (A7), so that the answer never confirms a password."""
     if not username.strip():
-        return None, "", ["A second person must verify the release: give the verifier's username and password."]
-    user = User.objects.filter(username=username.strip()).first()
-    if user is None or not user.is_active or not password or not user.check_password(password):
-        return None, "", ["The verifier's username or password is not right."]
-    if user.pk == actor.user.pk:
-        return None, "", ["The verifier must be a second person, not the one who releases the product."]
-    membership = Membership.objects.filter(user=user, site=actor.site).first()
-    if membership is None or not role_has(membership.role, Permission.PRODUCT_VERIFY):
-        return None, "", [f"{user.get_full_name() or user.username} may not verify product releases at this site."]
-    return user, membership.role, []
+        return None, ["A second person must verify the release: give the verifier's username and password."]
+    if username.strip() == actor.user.username:
+        return None, ["The verifier must be a second person, not the one who releases the product."]
+    verification = verifier_confirm(
+        actor=actor, username=username, password=password, otp_code=otp_code, permission=Permission.PRODUCT_VERIFY
+    )
+    return verification, [VERIFIER_REFUSED] if verification.failure else []
 
 
 @product_refusals_audited("episode.release")
@@ -568,9 +568,11 @@ def product_release(
     )
     results = evaluate_release(episode.protocol.definition.release_criteria, release_measures(locked, now))
     failed = release_refusals(results)
-    verifier, verifier_role, verifier_reasons = _verifier(
-        actor=actor, username=verifier_username, password=verifier_password
+    verification, verifier_reasons = _verifier(
+        actor=actor, username=verifier_username, password=verifier_password, otp_code=verifier_otp_code
     )
+    verifier = verification.user if verification else None
+    verifier_role = verification.role if verification else ""
     justification = exceptional_justification.strip()
     exceptional = bool(failed) and bool(justification)
     if failed and not justification:
@@ -586,9 +588,9 @@ def product_release(
     reasons += verifier_reasons
     reasons += step_refusals(actor=actor, episode=episode, action="release")
     if reasons:
-        raise GuardRefused(reasons)
+        failure = verification.failure if verification else None
+        raise with_failures(GuardRefused(reasons), *([failure] if failure else []))
     assert verifier is not None
-    second_factor_check(user=verifier, otp_code=verifier_otp_code, field="verifier_otp_code")
 
     ReleaseDecision.objects.create(
         site=actor.site,

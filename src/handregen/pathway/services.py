@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
+from handregen.accounts.signing_throttle import failed_credentials_record
 from handregen.audit.services import audit_record, audit_refusal
 from handregen.errors import GuardRefused, InvalidInput, NotFound, ReauthenticationRefused
 from handregen.pathway.models import INDICATIONS, SIDES, Episode, Protocol
@@ -88,6 +89,7 @@ def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             except (GuardRefused, ReauthenticationRefused) as refusal:  # a failed signer check is audited too
                 actor = kwargs["actor"]
                 episode = kwargs.get("episode")
+                failed_credentials_record(refusal, actor=actor)  # type: ignore[arg-type]
                 audit_refusal(
                     actor=actor,  # type: ignore[arg-type]
                     action=f"episode.{action}",

@@ -15,6 +15,7 @@ from handregen.accounts.actor import Actor
 from handregen.accounts.models import User
 from handregen.accounts.reauth import reauthenticate
 from handregen.accounts.roles import Permission
+from handregen.accounts.signing_throttle import failed_credentials_record
 from handregen.audit.services import audit_record, audit_refusal
 from handregen.errors import GuardRefused, InvalidInput, NotFound, ReauthenticationRefused
 from handregen.signatures.kinds import KINDS, Kind, kind_of, record_digest
@@ -205,6 +206,7 @@ def record_sign(
                 raise GuardRefused([f"You have already signed this version of the {kind.words} ({meaning})."])
             return signature_sign(actor=actor, record=record, meaning=meaning, password=password, otp_code=otp_code)
     except (GuardRefused, ReauthenticationRefused) as refusal:
+        failed_credentials_record(refusal, actor=actor)  # the detail first, then the step refused
         audit_refusal(
             actor=actor, action="signature.sign", object_type=record_type, object_id=record_id, reasons=refusal.reasons
         )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from handregen.web import mfa_views, views
+from handregen.web import mfa_views, token_views, views
 
 app_name = "web"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/password/", views.password_change, name="password-change"),
+    path("account/tokens/", token_views.tokens_page, name="tokens"),
     path("account/two-factor/setup/", mfa_views.mfa_setup, name="mfa-setup"),
     path("account/two-factor/", mfa_views.mfa_verify_page, name="mfa-verify"),
 ]

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.roles import Permission
+from handregen.accounts.services import password_changed
 from handregen.audit.selectors import break_glass_report
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
@@ -255,6 +256,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)  # keep this session; other sessions of the user end
-        messages.success(request, "Your password was changed.")
+        revoked = password_changed(user=user)
+        messages.success(request, "Your password was changed." + (
+            f" Your {revoked} API token(s) were revoked with the old password." if revoked else ""))
         return redirect("web:home")
     return render(request, "web/password_change.html", {"form": form})

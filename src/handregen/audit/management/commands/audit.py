@@ -1,15 +1,18 @@
-"""`handregen audit verify|head|report|break-glass`: check the hash chains, export their heads, list the trail."""
+"""`handregen audit verify|head|rotate-key|report|break-glass`: check the chains (against the anchor file), export
+their heads, rotate the key, list the trail."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from handregen.accounts.models import Site
+from handregen.audit.keys import key_rotate
 from handregen.audit.selectors import audit_rows, break_glass_rows
 from handregen.audit.verify import verify_all
 
@@ -19,7 +22,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
-        sub.add_parser("verify", help="Verify the hash chains; exit 1 at the first broken link.")
+        verify = sub.add_parser("verify", help="Verify the audit and read chains; exit 1 at the first broken link.")
+        verify.add_argument(
+            "--anchor", help="the anchor file (var/audit-anchor.log, or its copy kept off the machine): every head "
+            "anchored there must still be in its chain"
+        )
+        sub.add_parser("rotate-key", help="Start sealing with a new key in the key file (old keys stay to verify).")
         sub.add_parser("head", help="Print each chain's head hash for off-box anchoring.")
         glass = sub.add_parser("break-glass", help="List the break-glass openings of one site's patients.")
         glass.add_argument("--site", required=True, help="site code, e.g. demo")
@@ -36,17 +44,28 @@ class Command(BaseCommand):
         if options["verb"] == "report":
             self._report(options)
             return
-        reports = verify_all()
+        if options["verb"] == "rotate-key":
+            new_id = key_rotate()
+            self.stdout.write(f"New events are sealed with key {new_id}; keep a copy of the key file off the machine.")
+            return
+        anchor = options.get("anchor")
+        if anchor and not Path(anchor).is_file():
+            raise CommandError(f"no anchor file {anchor}")
+        reports = verify_all(anchor_file=anchor)
         if options["verb"] == "head":
             for r in reports:
                 self.stdout.write(f"{r.chain} {r.events} {r.head}")
             return
         broken = [r for r in reports if not r.ok]
         for r in reports:
-            state = "ok" if r.ok else f"BROKEN at event {r.broken_at}: {r.problem}"
-            self.stdout.write(f"{r.chain}: {r.events} events, {state}")
+            where = f" at event {r.broken_at}" if r.broken_at is not None else ""
+            state = "ok" if r.ok else f"BROKEN{where}: {r.problem}"
+            older = f" ({r.unkeyed} from before keying)" if r.unkeyed else ""
+            self.stdout.write(f"{r.chain}: {r.events} events{older}, {state}")
         if broken:
-            raise CommandError(f"audit chain broken at event {broken[0].broken_at} ({broken[0].chain})")
+            first = broken[0]
+            where = f" at event {first.broken_at}" if first.broken_at is not None else ""
+            raise CommandError(f"audit chain broken{where} ({first.chain}): {first.problem}")
 
     def _break_glass(self, site_code: str) -> None:
         site = Site.objects.filter(code=site_code).first()

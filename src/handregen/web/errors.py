@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from handregen.errors import Forbidden
 
 log = logging.getLogger("handregen.errors")
 
@@ -24,7 +30,10 @@ class CorrelationIdMiddleware:
         response["X-Correlation-ID"] = request.correlation_id  # type: ignore[attr-defined]
         return response
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Forbidden):
+            # A role refused by a service: the 403 page on the web, as the API answers 403 (issue 19, finding 7).
+            return forbidden(request, PermissionDenied(_plain(str(exception))))
         # The exception's type and the route only: messages and URLs may carry patient data.
         route = getattr(getattr(request, "resolver_match", None), "route", "?")
         log.error(
@@ -36,7 +45,50 @@ class CorrelationIdMiddleware:
         return None
 
 
+def _plain(message: str) -> str:
+    """A refusal without the permission's code in brackets ("... may not do this (product_release).")."""
+    return re.sub(r" \([a-z_]+\)(?=\.?$)", "", message)
+
+
+def _problem(status: int, title: str, detail: str) -> HttpResponse:
+    """A problem+json answer for API and FHIR addresses, which a program reads (RFC 9457)."""
+    body = {"type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}", "title": title, "status": status,
+            "detail": detail}
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def _for_a_program(request: HttpRequest) -> bool:
+    return request.path.startswith(("/api/", "/fhir/"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 page: plain words and a way back; never the list of addresses DEBUG would show."""
+    if _for_a_program(request):
+        return _problem(404, "Not found", "There is nothing at this address.")
+    return render(request, "web/404.html", status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page: what the role may not do, in the refusal's own words when it has them."""
+    detail = str(exception) if exception is not None and str(exception) else ""
+    if _for_a_program(request):
+        return _problem(403, "Forbidden", detail or "Your role may not do this.")
+    return render(request, "web/403.html", {"detail": detail}, status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _for_a_program(request):
+        return _problem(400, "Bad request", "The request could not be read.")
+    return render(request, "web/400.html", status=400)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The 500 page: a generic message and the correlation id, nothing from the failed request."""
-    body = render_to_string("web/500.html", {"correlation_id": getattr(request, "correlation_id", "-")})
+    correlation_id = getattr(request, "correlation_id", "-")
+    if _for_a_program(request):
+        return _problem(500, "Server error", f"Something went wrong; reference {correlation_id}.")
+    try:
+        body = render_to_string("web/500.html", {"correlation_id": correlation_id})
+    except Exception:  # the page itself must not fail (a broken static manifest, say): words without styling
+        body = f"<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1><p>{correlation_id}</p>"
     return HttpResponse(body, status=500)

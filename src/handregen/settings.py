@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its own Swagger UI files, served by us (the CDN copy is blocked by our content security policy)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "handregen.web.errors.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "handregen.web.static.StaticFilesMiddleware",
+    "handregen.web.input_guard.ApiInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -196,7 +198,9 @@ LOGGING = {
     # Request logs carry URLs and bodies; keep them at WARNING so no PHI reaches the log by default.
     # django.request would log the failing URL and a traceback with local values; our middleware logs the
     # exception type, the route pattern and a correlation id instead.
-    "loggers": {"django.request": {"level": "CRITICAL"}, "django.server": {"level": "WARNING"}},
+    # django.server (the development server's request lines) would log every 4xx/5xx with its query string, which
+    # can carry a patient's name: silenced, as the CorrelationIdMiddleware logs the route name and status instead.
+    "loggers": {"django.request": {"level": "CRITICAL"}, "django.server": {"level": "CRITICAL"}},
 }
 
 if PRODUCTION:

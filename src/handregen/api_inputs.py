@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
+from handregen.input_rules import date_range_problem
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
@@ -31,15 +33,13 @@ def _datetime_text(value: Any) -> Any:
     raise ValueError("must be a date and time written YYYY-MM-DDThh:mm (ISO 8601)")
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_date_text)]
-# A time is stored in UTC: one near year 1 or 9999 with a far offset overflows on the way (a 500 before).
-_YEARS = range(1900, 3000)
-
-
-def _storable(value: dt.datetime) -> dt.datetime:
-    if value.year not in _YEARS:
-        raise ValueError(f"must be a time between the years {_YEARS.start} and {_YEARS.stop - 1}")
+def _in_years(value: dt.date) -> dt.date:
+    # Dates and times alike: outside these years date arithmetic and the conversion to UTC overflow (a 500 before).
+    problem = date_range_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text), AfterValidator(_storable)]
+IsoDate = Annotated[dt.date, BeforeValidator(_date_text), AfterValidator(_in_years)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime_text), AfterValidator(_in_years)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from handregen.settings_env import env_bool, env_int, env_list, env_str
+from handregen.settings_env import env_bool, env_int, env_list, env_str, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -20,13 +20,15 @@ VAR_DIR = Path(env_str("HANDREGEN_VAR_DIR", str(PROJECT_DIR / "var")))
 FHIR_BULK_IN_PROCESS = env_bool("HANDREGEN_FHIR_BULK_IN_PROCESS", default=True)
 
 PRODUCTION = env_str("HANDREGEN_ENV", "development") == "production"
-DEBUG = env_bool("HANDREGEN_DEBUG", default=not PRODUCTION)
+# DEBUG only when asked for (HANDREGEN_DEBUG=1): its 404 page lists every URL and its 500 page shows local values,
+# patient data among them (issue 19, finding 5).
+DEBUG = env_bool("HANDREGEN_DEBUG", default=False)
 if PRODUCTION:
     SECRET_KEY = env_str("HANDREGEN_SECRET_KEY", required=True, min_length=50)
 else:
-    # Development only: a fixed key is fine because nothing real is signed with it.
-    SECRET_KEY = env_str("HANDREGEN_SECRET_KEY", "dev-insecure-key-for-local-use-only-never-in-production-0000")
-ALLOWED_HOSTS = env_list("HANDREGEN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+    # The demo and development: a random key kept in var/ (like the demo password), unless one is given.
+    SECRET_KEY = env_str("HANDREGEN_SECRET_KEY", "") or local_secret_key(VAR_DIR / "secret-key")
+ALLOWED_HOSTS = env_list("HANDREGEN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -35,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its own Swagger UI files, served by us (the CDN copy is blocked by our content security policy)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -59,8 +62,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it compresses the final body; Django's GZip adds random bytes against BREACH-style guessing.
+    "django.middleware.gzip.GZipMiddleware",
     "handregen.web.errors.CorrelationIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "handregen.web.static.StaticFilesMiddleware",
+    "handregen.web.input_guard.ApiInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -156,11 +163,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = PROJECT_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("HANDREGEN_STATIC_ROOT", str(PROJECT_DIR / "staticfiles")))
+# Static files are served by WhiteNoise (no separate web server). Collected (`handregen serve` and production
+# collect them), they get hashed names, gzip and brotli copies and a year's cache lifetime; not collected (tests,
+# a fresh checkout), they are served from the apps' folders under their plain names.
+STATIC_HASHED = env_bool("HANDREGEN_STATIC_HASHED", default=PRODUCTION)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_HASHED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
+WHITENOISE_USE_FINDERS = not STATIC_HASHED
 
 # Staff sessions end after 15 idle minutes (the session age, renewed by activity at most once a minute; see
 # web.security.SessionLifetimeMiddleware) and 12 hours in all.
@@ -196,12 +212,12 @@ LOGGING = {
     # Request logs carry URLs and bodies; keep them at WARNING so no PHI reaches the log by default.
     # django.request would log the failing URL and a traceback with local values; our middleware logs the
     # exception type, the route pattern and a correlation id instead.
-    "loggers": {"django.request": {"level": "CRITICAL"}, "django.server": {"level": "WARNING"}},
+    # django.server (the development server's request lines) would log every 4xx/5xx with its query string, which
+    # can carry a patient's name: silenced, as the CorrelationIdMiddleware logs the route name and status instead.
+    "loggers": {"django.request": {"level": "CRITICAL"}, "django.server": {"level": "CRITICAL"}},
 }
 
 if PRODUCTION:
-    # Static files from STATIC_ROOT (run `handregen collectstatic`); in development runserver serves them.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

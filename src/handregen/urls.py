@@ -1,6 +1,7 @@
 """URL map: the staff web app, the REST API and a health check."""
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path
 
 from handregen.api import api
@@ -10,6 +11,16 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the icon (its hashed name when collected)."""
+    response = HttpResponseRedirect(static("web/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+handler400 = "handregen.web.errors.bad_request"
+handler403 = "handregen.web.errors.forbidden"
+handler404 = "handregen.web.errors.not_found"
 handler500 = "handregen.web.errors.server_error"
 
 urlpatterns = [
@@ -17,6 +28,7 @@ urlpatterns = [
     path("fhir/R4/", include("handregen.interop.fhir.urls")),
     path("analytics/", include("handregen.analytics.urls")),
     path("health", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("handregen.outcomes.portal_urls")),  # patients' questionnaire links (no sign-in)
     path("", include("handregen.aftercare.urls")),
     path("", include("handregen.outcomes.urls")),

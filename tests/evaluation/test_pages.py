@@ -99,11 +99,14 @@ def test_deciding_candidacy_on_the_page(make_episode, physician, persona):
     assert Episode.objects.get(pk=episode.pk).stage == "eligible"
 
 
-def test_a_nurse_sees_the_refusal_instead_of_deciding(make_episode, physician, persona):
+def test_a_nurse_is_refused_with_403_instead_of_deciding(make_episode, physician, persona):
     episode = to_consulted(make_episode(), physician)
     answers = {f"c_{c.code}": "yes" if c.kind == "inclusion" else "no" for c in episode.protocol.definition.criteria}
     page = staff_client(persona, "nurse").post(f"/episodes/{episode.pk}/candidacy/", answers | {"decision": "eligible"})
-    assert page.status_code == 200 and "may not do this" in page.content.decode()
+    # A wrong-role action is a 403 page on the web, as in the API (issue 19, finding 7), in plain words.
+    assert page.status_code == 403 and "may not do this" in page.content.decode()
+    assert "candidacy_decide" not in page.content.decode()
+    assert Episode.objects.get(pk=episode.pk).stage == "consulted"
 
 
 def test_another_sites_episode_is_404(make_episode, persona):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from handregen.aftercare.monitoring import RANGES, SITE_STATES
+from handregen.web.form_rules import CheckedForm
 
 OBSERVATIONS = 2  # after the procedure and before discharge; the API takes any number
 _SITE_CHOICES = [("", "—"), *SITE_STATES.items()]
@@ -24,7 +25,7 @@ def _number(label: str, name: str) -> forms.Field:
     return forms.FloatField(label=text, min_value=low, max_value=high, required=False)
 
 
-class PostCareForm(forms.Form):
+class PostCareForm(CheckedForm):
     """Two monitoring observations, the discharge time and the instructions given."""
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -64,6 +65,6 @@ class PostCareForm(forms.Form):
                 for n in range(1, OBSERVATIONS + 1)]
 
 
-class RepeatCycleForm(forms.Form):
+class RepeatCycleForm(CheckedForm):
     reason = forms.CharField(label="Why a further treatment cycle?", max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))

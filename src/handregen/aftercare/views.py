@@ -58,8 +58,6 @@ def post_care(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             reasons = exc.reasons
         except InvalidInput as exc:
             _form_errors(form, exc)
-        except Forbidden as exc:
-            reasons = [str(exc)]
         else:
             messages.success(request, "Discharged; the follow-up time points are scheduled.")
             return redirect("outcomes:episode-follow-ups", episode.pk)

@@ -25,13 +25,16 @@ def flow_steps(
     injected: set[Any],
     follow_ups: pd.DataFrame,
     assessed: set[tuple[Any, str]],
-    withdrawals: dict[Any, str],
+    withdrawals: set[Any],
     timepoints: list[str],
     today: date,
 ) -> list[FlowStep]:
     """Counts per step from frames: episodes (episode_id, stage_now), latest candidacy decisions
     (episode_id, decision), injected episode ids, first-cycle follow-ups, (episode_id, timepoint) pairs
-    assessed, and withdrawal reasons by episode id."""
+    assessed, and the ids of withdrawn episodes.
+
+    A withdrawal counts as "withdrew", never with its reason: the reason is free text a clinician wrote (it can
+    name the patient) and this flow is shown to de-identified roles (issue 19, finding 2)."""
     all_ids = set(episodes["episode_id"])
     latest = dict(zip(decisions["episode_id"], decisions["decision"], strict=True)) if len(decisions) else {}
     evaluated = {e for e in all_ids if e in latest}
@@ -42,7 +45,7 @@ def flow_steps(
         counts: Counter[str] = Counter()
         for e in ids:
             if e in withdrawals:
-                counts[f"withdrew: {withdrawals[e]}"] += 1
+                counts["withdrew"] += 1
             else:
                 counts[
                     {"ineligible": "not eligible", "deferred": "deferred, to re-evaluate"}.get(

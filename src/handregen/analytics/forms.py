@@ -6,6 +6,7 @@ from django import forms
 
 from handregen.analytics.dataset import CohortFilters
 from handregen.pathway.models import INDICATIONS
+from handregen.web.form_rules import CheckedForm
 
 ANY = [("", "any")]
 INSTRUMENTS = [
@@ -18,7 +19,7 @@ INSTRUMENTS = [
 ]
 
 
-class CohortForm(forms.Form):
+class CohortForm(CheckedForm):
     instrument = forms.ChoiceField(label="Measure", choices=INSTRUMENTS, initial="nrs")
     missing = forms.ChoiceField(
         label="Patients not assessed",

@@ -188,12 +188,12 @@ def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> lis
         columns=["episode_id", "timepoint"],
     )
     assessed = set(zip(uuids(seen["episode_id"]), seen["timepoint"], strict=True))
-    withdrawals = {
-        e: r
-        for e, r in AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(
-            "episode_id", "reason"
+    # Only which episodes were withdrawn: the reasons are free text and never reach a de-identified role.
+    withdrawals = set(
+        AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(
+            "episode_id", flat=True
         )
-    }
+    )
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
     return flow_steps(

@@ -9,6 +9,7 @@ from django import forms
 
 from handregen.cellproducts.regulatory import METHODS, METHODS_FOR_SOURCE, REGULATORY_CLASSES
 from handregen.signatures.forms import SignerFields
+from handregen.web.form_rules import CheckedForm
 
 SCAN_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "data-scan": "1"}
 
@@ -17,7 +18,7 @@ class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
 
-class ScanForm(forms.Form):
+class ScanForm(CheckedForm):
     code = forms.CharField(
         label="Product identifier (scan the label or type it with its check character)",
         max_length=100,
@@ -25,7 +26,7 @@ class ScanForm(forms.Form):
     )
 
 
-class ProcessingForm(forms.Form):
+class ProcessingForm(CheckedForm):
     method = forms.ChoiceField(label="Processing method", choices=[])
     device = forms.CharField(label="Device", max_length=120, required=False)
     device_lot = forms.CharField(label="Device lot number", max_length=60, required=False)
@@ -96,6 +97,6 @@ class ReleaseForm(SignerFields):
     )
 
 
-class DiscardForm(forms.Form):
+class DiscardForm(CheckedForm):
     reason = forms.CharField(label="Why is the product discarded?", max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))

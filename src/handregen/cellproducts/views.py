@@ -103,8 +103,8 @@ def receive(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     found = _product(request, product_id)
     try:
         services.product_receive(actor=_actor(request), product=found)
-    except (GuardRefused, Forbidden) as exc:
-        for reason in getattr(exc, "reasons", [str(exc)]):
+    except GuardRefused as exc:
+        for reason in exc.reasons:
             messages.error(request, reason)
     else:
         messages.success(request, f"Product {found.code} received in the lab.")
@@ -130,8 +130,8 @@ def processing(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
             services.processing_record(actor=actor, product=found, **data)
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "Processing recorded.")
             return redirect("cellproducts:product", found.pk)
@@ -150,8 +150,8 @@ def release(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
             services.product_release(actor=actor, product=found, **form.cleaned_data)
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"Product {found.code} released.")
             return redirect("cellproducts:product", found.pk)
@@ -171,8 +171,8 @@ def discard(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
             services.product_discard(actor=actor, product=found, reason=form.cleaned_data["reason"])
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"Product {found.code} discarded.")
             return redirect("cellproducts:product", found.pk)

@@ -6,6 +6,7 @@ from django import forms
 
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.signatures.forms import SignerFields
+from handregen.web.form_rules import CheckedForm
 
 
 class ConsentForm(SignerFields):
@@ -41,7 +42,7 @@ class CountersignForm(SignerFields):
     """The physician signs the consent again (after an unlock voided the earlier signature)."""
 
 
-class WithdrawConsentForm(forms.Form):
+class WithdrawConsentForm(CheckedForm):
     reason = forms.CharField(
         label="How and why the patient withdrew consent", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -18,7 +18,7 @@ from handregen.consent.forms import ConsentForm, CountersignForm, WithdrawConsen
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.text import document_html
-from handregen.errors import Forbidden, GuardRefused, InvalidInput
+from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.pathway.models import Episode
 from handregen.signatures.selectors import local_with_offset, signature_views
@@ -76,8 +76,8 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         except InvalidInput as exc:
             for field, message in exc.errors:
                 form.add_error(field if field in form.fields else None, message)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "Consent recorded and signed. Print the signed consent for the patient.")
             return redirect("consent:consent", episode.pk)
@@ -117,8 +117,8 @@ def sign(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         except InvalidInput as exc:
             for field, message in exc.errors:
                 messages.error(request, f"Not signed: {field.replace('_', ' ')}: {message}.")
-        except (GuardRefused, Forbidden) as exc:
-            for reason in getattr(exc, "reasons", [str(exc)]):
+        except GuardRefused as exc:
+            for reason in exc.reasons:
                 messages.error(request, f"Not signed: {reason}")
         else:
             messages.success(request, "You signed the consent.")
@@ -136,8 +136,8 @@ def withdraw(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         except InvalidInput as exc:
             for field, message in exc.errors:
                 form.add_error(field if field in form.fields else None, message)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "The withdrawal of consent was recorded; harvest and injection are blocked.")
             return redirect("consent:consent", episode.pk)

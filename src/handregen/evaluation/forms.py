@@ -10,6 +10,7 @@ from handregen.evaluation import codes
 from handregen.evaluation.eligibility import Derived
 from handregen.pathway.protocol import Protocol
 from handregen.signatures.forms import SignerFields
+from handregen.web.form_rules import CheckedForm
 
 KIND_WORDS = {"inclusion": "Inclusion", "hard_exclusion": "Hard exclusion", "soft_flag": "Soft flag"}
 
@@ -26,7 +27,7 @@ def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [("", "—"), *choices]
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(CheckedForm):
     seen_on = forms.DateField(label="Date seen", widget=DateInput)
     complaint = forms.CharField(
         label="Complaint (in the patient's words)", max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
@@ -75,7 +76,7 @@ class ConsultationForm(forms.Form):
         return data
 
 
-class PriorTreatmentForm(forms.Form):
+class PriorTreatmentForm(CheckedForm):
     kind = forms.ChoiceField(label="Treatment", choices=_blank(codes.PRIOR_TREATMENTS), required=False)
     date = forms.DateField(label="Date (needed for injections and surgery)", required=False, widget=DateInput)
     joint = forms.CharField(label="Joint (e.g. CMC1)", max_length=16, required=False)
@@ -83,13 +84,13 @@ class PriorTreatmentForm(forms.Form):
     notes = forms.CharField(label="Notes", max_length=1000, required=False)
 
 
-class MedicationForm(forms.Form):
+class MedicationForm(CheckedForm):
     name = forms.CharField(label="Medicine", max_length=120, required=False)
     drug_class = forms.ChoiceField(label="Class", choices=_blank(codes.DRUG_CLASSES), required=False)
     dose = forms.CharField(label="Dose", max_length=120, required=False)
 
 
-class ImagingForm(forms.Form):
+class ImagingForm(CheckedForm):
     modality = forms.ChoiceField(label="Modality", choices=_blank(codes.MODALITIES), required=False)
     date = forms.DateField(label="Date of the study", required=False, widget=DateInput)
     joint = forms.CharField(label="Joint (e.g. CMC1)", max_length=16, required=False)

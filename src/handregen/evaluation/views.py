@@ -89,8 +89,8 @@ def consultation(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             )
         except InvalidInput as exc:
             place_errors(exc, form, formsets)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "Consultation recorded.")
             return redirect("evaluation:candidacy", episode.pk)
@@ -135,8 +135,8 @@ def candidacy(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             for field, message in exc.errors:
                 name = "c_" + field.split(".", 1)[1] if field.startswith("criteria.") else field
                 form.add_error(name if name in form.fields else None, message)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"Candidacy decided: {form.cleaned_data['decision']}.")
             return redirect("web:episode", episode.pk)

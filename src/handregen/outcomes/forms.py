@@ -9,6 +9,7 @@ from django import forms
 from handregen.outcomes.instruments import Instrument
 from handregen.outcomes.models import PINCH_TYPES
 from handregen.outcomes.wording import item_texts
+from handregen.web.form_rules import CheckedForm
 
 SIDE_CHOICES = [("right", "right"), ("left", "left")]
 
@@ -22,7 +23,7 @@ def _choices(instrument: Instrument) -> list[tuple[int, str]] | None:
     return None
 
 
-class InstrumentForm(forms.Form):
+class InstrumentForm(CheckedForm):
     """Answers to one instrument; every item is optional (scoring decides what is enough)."""
 
     def __init__(self, *args: Any, instrument: Instrument, staff: bool = True, **kwargs: Any):
@@ -65,7 +66,7 @@ class InstrumentForm(forms.Form):
         return [self[name] for name in self.fields if name not in ids]
 
 
-class AmendmentForm(forms.Form):
+class AmendmentForm(CheckedForm):
     amendment_reason = forms.CharField(
         label="Reason for the correction", max_length=2000, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -73,6 +74,6 @@ class AmendmentForm(forms.Form):
     )
 
 
-class MarkDoneForm(forms.Form):
+class MarkDoneForm(CheckedForm):
     reason = forms.CharField(label="Why is this follow-up done without every instrument?", max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))

@@ -83,8 +83,8 @@ def follow_up(request: HttpRequest, follow_up_id: uuid.UUID) -> HttpResponse:
                 followup_mark_done(actor=actor, follow_up=fu, reason=done_form.cleaned_data["reason"])
                 messages.success(request, f"The {fu.label} follow-up is marked done.")
                 return redirect("outcomes:follow-up", fu.pk)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         except InvalidInput as exc:
             reasons = [m for _, m in exc.errors]
         fu.refresh_from_db()
@@ -132,8 +132,8 @@ def _entry(
                     actor=actor, follow_up=fu, instrument=instrument, answers=form.answers(), side=extra["side"],
                     pinch_type=extra["pinch_type"] or "", device=extra["device"] or "",
                     amendment_reason=amendment.cleaned_data["amendment_reason"])
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         except InvalidInput as exc:
             for field, message in exc.errors:
                 name = field.split(".", 1)[1] if field.startswith("answers.") else field

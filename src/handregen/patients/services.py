@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record, changes_between
 from handregen.errors import GuardRefused, InvalidInput, NotFound
+from handregen.input_rules import control_character_problem
 from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, BreakGlassGrant, Patient
 from handregen.patients.wristband import new_wristband_code
 
@@ -42,6 +44,15 @@ def _validate(fields: dict[str, Any]) -> None:
         errors.append(("sex", f"must be one of {', '.join(sorted(_SEXES))}"))
     if "dominant_hand" in fields and fields["dominant_hand"] not in _HANDS:
         errors.append(("dominant_hand", f"must be one of {', '.join(sorted(_HANDS))}"))
+    for name, value in fields.items():
+        problem = control_character_problem(value) if isinstance(value, str) else None
+        if problem:
+            errors.append((name, problem))
+    if fields.get("email"):
+        try:
+            validate_email(fields["email"])
+        except ValidationError:
+            errors.append(("email", "is not an e-mail address (name@example.org)"))
     birth = fields.get("birth_date")
     if isinstance(birth, date):
         today = timezone.localdate()

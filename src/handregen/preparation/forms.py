@@ -6,8 +6,10 @@ from typing import Any
 
 from django import forms
 
+from handregen.web.form_rules import CheckedForm
 
-class ChecklistForm(forms.Form):
+
+class ChecklistForm(CheckedForm):
     notes = forms.CharField(
         label="Notes (e.g. the prescriber's decision on a hold)",
         required=False,
@@ -25,7 +27,7 @@ class ChecklistForm(forms.Form):
         return {name[5:]: bool(value) for name, value in self.cleaned_data.items() if name.startswith("item_")}
 
 
-class InstructionsDateForm(forms.Form):
+class InstructionsDateForm(CheckedForm):
     procedure_date = forms.DateField(
         label="Procedure date (to print the stop dates)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

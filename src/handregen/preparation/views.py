@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from handregen.errors import Forbidden, GuardRefused, InvalidInput
+from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.preparation import selectors, services
 from handregen.preparation.forms import ChecklistForm, InstructionsDateForm
@@ -29,8 +29,8 @@ def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         except InvalidInput as exc:
             for field, message in exc.errors:
                 form.add_error(None, f"{field}: {message}")
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "Checklist complete: the patient is prepared.")
             return redirect("web:episode", episode.pk)

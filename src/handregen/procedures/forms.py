@@ -12,9 +12,10 @@ from handregen.cellproducts.models import Donor
 from handregen.cellproducts.regulatory import ANAESTHESIA, ORIGINS, SOURCES
 from handregen.pathway.models import SIDES, Episode
 from handregen.procedures.models import GUIDANCE, HARVEST_SITES
+from handregen.web.form_rules import CheckedForm
 
 
-class HarvestForm(forms.Form):
+class HarvestForm(CheckedForm):
     source = forms.ChoiceField(label="Source", choices=list(SOURCES.items()))
     origin = forms.ChoiceField(label="Origin", choices=list(ORIGINS.items()))
     donor = forms.ChoiceField(label="Donor (allogeneic only)", required=False, choices=[])
@@ -36,7 +37,7 @@ class HarvestForm(forms.Form):
         ]
 
 
-class InjectionForm(forms.Form):
+class InjectionForm(CheckedForm):
     product_code = forms.CharField(
         label="Scan the product label",
         max_length=100,

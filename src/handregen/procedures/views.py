@@ -46,8 +46,8 @@ def harvest(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             record = services.harvest_record(actor=actor, episode=episode, **data)
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"Harvest recorded; product {record.product.code}. Print its label now.")
             return redirect("cellproducts:product", record.product_id)
@@ -64,8 +64,8 @@ def injection(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             record = services.injection_record(actor=actor, episode=episode, **form.cleaned_data)
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"Verified and recorded: product {record.product.code} injected.")
             return redirect("web:episode", episode.pk)

@@ -13,6 +13,7 @@ from handregen.safety.terms import (
     SERIOUSNESS_CRITERIA,
     TERMS,
 )
+from handregen.web.form_rules import CheckedForm
 
 _OPTIONAL_RELATEDNESS = [("", "— not assessed —"), *RELATEDNESS.items()]
 
@@ -21,7 +22,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class AdverseEventForm(forms.Form):
+class AdverseEventForm(CheckedForm):
     term = forms.ChoiceField(label="Event", choices=list(TERMS.items()))
     other_text = forms.CharField(label="Name of the event (when other)", max_length=200, required=False)
     onset_date = forms.DateField(label="Onset date", widget=DateInput)
@@ -47,7 +48,7 @@ class AdverseEventForm(forms.Form):
                                   required=False)
 
 
-class ReinterventionForm(forms.Form):
+class ReinterventionForm(CheckedForm):
     performed_on = forms.DateField(label="Date", widget=DateInput)
     type = forms.ChoiceField(label="Procedure", choices=list(REINTERVENTION_TYPES.items()))
     joint = forms.CharField(label="Joint", max_length=16, required=False, help_text="Default: the treated joint")

@@ -57,8 +57,8 @@ def event_new(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             event = adverse_event_record(actor=actor, episode=episode, **data)
         except InvalidInput as exc:
             _errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             note = " The responsible physician has been alerted." if event.serious else ""
             messages.success(request, f"Adverse event recorded: {event.term_label}.{note}")
@@ -77,8 +77,8 @@ def reintervention_new(request: HttpRequest, episode_id: uuid.UUID) -> HttpRespo
             reintervention_record(actor=actor, episode=episode, **form.cleaned_data)
         except InvalidInput as exc:
             _errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "Re-intervention recorded.")
             return redirect("safety:episode-events", episode.pk)
@@ -105,8 +105,8 @@ def alert(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         try:
             alert_acknowledge(actor=actor, alert=found)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, "Marked as reviewed.")
             return redirect("safety:alerts")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from handregen.web.form_rules import CheckedForm
 
-class SignerFields(forms.Form):
+
+class SignerFields(CheckedForm):
     # Not required here: a missing password reaches the service, which refuses it and records the refusal.
     password = forms.CharField(
         label="Your password (you sign this)",

@@ -6,13 +6,14 @@ from django import forms
 
 from handregen.pathway.models import INDICATIONS, SIDES
 from handregen.patients.models import HAND_CHOICES, SEX_CHOICES
+from handregen.web.form_rules import CheckedForm
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PatientForm(forms.Form):
+class PatientForm(CheckedForm):
     mrn = forms.CharField(label="MRN (hospital number)", max_length=40)
     given_name = forms.CharField(label="Given name", max_length=100)
     family_name = forms.CharField(label="Family name", max_length=100)
@@ -25,7 +26,7 @@ class PatientForm(forms.Form):
     postal_code = forms.CharField(label="Postal code", max_length=16, required=False)
 
 
-class EpisodeForm(forms.Form):
+class EpisodeForm(CheckedForm):
     indication = forms.ChoiceField(label="Indication", choices=INDICATIONS)
     side = forms.ChoiceField(label="Side", choices=SIDES)
     target_joints = forms.CharField(
@@ -39,15 +40,15 @@ class EpisodeForm(forms.Form):
         return [j.strip().upper() for j in self.cleaned_data["target_joints"].split(",") if j.strip()]
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(CheckedForm):
     reason = forms.CharField(label="Reason for withdrawal", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
-class SearchForm(forms.Form):
+class SearchForm(CheckedForm):
     q = forms.CharField(label="Name or MRN", max_length=100, required=False)
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(CheckedForm):
     reason = forms.CharField(
         label="Why do you need this patient's record now?",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from handregen.accounts.mfa import confirmed_totp, mfa_verify, totp_confirm, totp_enrolment
+from handregen.web.form_rules import CheckedForm
 
 
-class CodeForm(forms.Form):
+class CodeForm(CheckedForm):
     code = forms.CharField(
         label="Code",
         max_length=20,

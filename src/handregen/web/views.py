@@ -111,8 +111,8 @@ def patient_new(request: HttpRequest) -> HttpResponse:
             patient = patient_register(actor=actor, **form.cleaned_data)
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"Registered {patient.display_name}.")
             return redirect("web:patient", patient.pk)
@@ -148,8 +148,6 @@ def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
             episode = episode_open(actor=actor, patient=found, **form.cleaned_data)
         except InvalidInput as exc:
             _add_errors(form, exc)
-        except Forbidden as exc:
-            form.add_error(None, str(exc))
         else:
             return redirect("web:episode", episode.pk)
     return render(

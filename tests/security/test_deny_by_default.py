@@ -25,6 +25,7 @@ ALLOW_LIST: dict[str, str] = {
     "web:logout": "signing out needs no session (POST only; it ends whatever session there is)",
     "health": "load-balancer health check; answers {'status': 'ok'} and nothing else",
     "fhir:metadata": "FHIR CapabilityStatement; must be readable before authenticating (FHIR R4 spec)",
+    "fhir:not-found": "any other path under /fhir/R4/: a 404 OperationOutcome, no data",
     "portal:page": "the patient's questionnaire portal; the session holds the link, a wrong one is a 404",
     "portal:land": "the patient's questionnaire link lands here with its token; a wrong token is a 404",
     "api:openapi-json": "the OpenAPI document: operation shapes, no data",
@@ -34,10 +35,9 @@ ALLOW_LIST: dict[str, str] = {
 
 # Staff pages and FHIR routes → sample kwargs for `reverse`. UUIDs are random: the point is the door, not the object.
 SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
-    "fhir:patient-search": {},
+    "fhir:search": {"resource_type": "Observation"},
     "fhir:patient-everything": {"patient_id": U},
-    "fhir:patient-read": {"patient_id": U},
-    "fhir:search-by-patient": {"resource_type": "Observation"},
+    "fhir:read": {"resource_type": "Patient", "resource_id": U},
     "fhir:export": {},
     "fhir:patient-export": {},
     "fhir:export-status": {"job_id": U},
@@ -96,6 +96,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "web:logout": {},
     "health": {},
     "fhir:metadata": {},
+    "fhir:not-found": {"rest": "Nothing/here/at/all"},
     "portal:page": {},
     "portal:land": {"token": "x" * 43},
     "api:openapi-json": {},

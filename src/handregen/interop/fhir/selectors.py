@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from handregen.accounts.actor import Actor
@@ -59,8 +60,9 @@ def _uuids(texts: Sequence[Any]) -> list[uuid.UUID]:
 
 
 def _log(actor: Actor, patient_ids: Sequence[Any], category: str) -> None:
-    for patient_id in dict.fromkeys(patient_ids):
-        access_record(actor=actor, patient_id=patient_id, category=category, channel="fhir")
+    with transaction.atomic():  # one commit for a page of patients, not one each
+        for patient_id in dict.fromkeys(patient_ids):
+            access_record(actor=actor, patient_id=patient_id, category=category, channel="fhir")
 
 
 def _candidates(actor: Actor, plan: SearchPlan) -> QuerySet[Patient]:
@@ -104,6 +106,8 @@ def search_resources(*, actor: Actor, plan: SearchPlan) -> SearchResult:
     if plan.resource_type == "Questionnaire":
         matched = plan.sorted([q for q in questionnaires() if plan.matches(q)])
         return SearchResult([] if plan.summary_count else matched[plan.offset : plan.offset + plan.count], len(matched))
+    if plan.resource_type == "Patient" and not plan.criteria and not plan.sort:
+        return _patient_page(actor, plan)  # nothing to match: page in the database, build only the page
     found: list[tuple[Patient, dict[str, Any]]] = []
     for batch in _batches(_candidates(actor, plan)):
         found.extend((p, r) for p, r in resources_of(plan.resource_type, batch) if plan.matches(r))
@@ -114,6 +118,15 @@ def search_resources(*, actor: Actor, plan: SearchPlan) -> SearchResult:
     included = _included(actor, plan, page, owners)
     _log(actor, [p.pk for p in owners], plan.resource_type.lower())
     return SearchResult(page, len(ordered), included)
+
+
+def _patient_page(actor: Actor, plan: SearchPlan) -> SearchResult:
+    patients = _candidates(actor, plan)
+    owners = [] if plan.summary_count else list(patients[plan.offset : plan.offset + plan.count])
+    page = patient_resources(owners)
+    included = _included(actor, plan, page, owners)
+    _log(actor, [p.pk for p in owners], "patient")
+    return SearchResult(page, patients.count(), included)
 
 
 def _included(

@@ -181,7 +181,8 @@ def test_include_and_revinclude_bring_the_patient_and_their_records(api, treated
 def test_unknown_parameters_are_refused_when_strict_and_noted_when_lenient(api, make_patient):
     make_patient()
     client = api()
-    strict = client.client.get("/fhir/R4/Observation?colour=red", headers={**client.headers, "Prefer": "handling=strict"})
+    strict_header = {**client.headers, "Prefer": "handling=strict"}
+    strict = client.client.get("/fhir/R4/Observation?colour=red", headers=strict_header)
     assert strict.status_code == 400 and strict.json()["resourceType"] == "OperationOutcome"
     lenient = client.client.get("/fhir/R4/Patient?colour=red", headers={**client.headers, "Prefer": "handling=lenient"})
     body = lenient.json()

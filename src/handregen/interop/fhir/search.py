@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from handregen.interop.fhir.search_params import (
@@ -84,7 +84,8 @@ class SearchPlan:
         for name, descending in reversed(self.sort):
             param = params[name]
             dated = [(r, _first_date(param, r)) for r in resources]
-            present = sorted((x for x in dated if x[1] is not None), key=lambda x: x[1], reverse=descending)
+            present = [(r, when) for r, when in dated if when is not None]
+            present.sort(key=lambda x: x[1], reverse=descending)  # stable: earlier keys keep their order
             resources = [r for r, _ in present] + [r for r, when in dated if when is None]
         return resources
 
@@ -210,6 +211,3 @@ def referenced_ids(resources: Iterable[dict[str, Any]], pairs: Iterable[tuple[st
                     found.add(ident)
     return found
 
-
-def now() -> datetime:
-    return datetime.now(UTC)

@@ -31,7 +31,7 @@ def test_patients_are_found_by_identifier_and_by_name(api, make_patient):
     by_mrn = client.get("/fhir/R4/Patient", identifier="F-2").json()
     assert by_mrn["total"] == 1 and by_mrn["entry"][0]["resource"]["id"] == str(patient.pk)
     assert client.get("/fhir/R4/Patient", name="turi").json()["total"] == 1
-    assert client.get("/fhir/R4/Patient", birthdate="1950").status_code == 400
+    assert client.get("/fhir/R4/Patient", birthdate="in 1950").status_code == 400  # not a FHIR date
 
 
 def test_everything_bundles_the_patient_and_their_conditions(api, make_episode):

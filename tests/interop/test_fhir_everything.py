@@ -3,10 +3,16 @@ resources by `<Type>?patient=`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from pydantic import BaseModel
 
 from handregen.interop.fhir.builders import BY_PATIENT
+from handregen.interop.fhir.codes import CAUSALITY_CS, EXT_PRODUCT_USED, UCUM
+from handregen.interop.fhir.search_params import SEARCH_PARAMS
 
 EXPECTED_TYPES = {
     "Patient",
@@ -46,8 +52,10 @@ def test_everything_has_harvest_and_injection_procedures(api, treated):
     codes = {c["code"] for p in procedures for c in p["code"]["coding"]}
     assert "intra_articular_cell_injection" in codes
     assert any(code.startswith("harvest_") for code in codes)
-    injection = next(p for p in procedures if "usedReference" in p)
-    assert injection["usedReference"][0]["reference"].startswith("BiologicallyDerivedProduct/")
+    injection = next(p for p in procedures if "extension" in p)
+    (used,) = [e for e in injection["extension"] if e["url"] == EXT_PRODUCT_USED]
+    assert used["valueReference"]["reference"].startswith("BiologicallyDerivedProduct/")
+    assert "usedReference" not in injection  # R4 allows only Device, Medication or Substance there
 
 
 def test_everything_has_score_grip_pain_and_staging_observations(api, treated):
@@ -82,8 +90,51 @@ def test_search_by_patient_returns_the_same_resources_per_type(api, treated):
     client = api()
     everything = _everything(api, episode)
     for resource_type in BY_PATIENT:
-        body = client.get(f"/fhir/R4/{resource_type}", patient=f"Patient/{episode.patient_id}").json()
+        by = "patient" if "patient" in SEARCH_PARAMS[resource_type] else "subject"  # AdverseEvent: subject only
+        body = client.get(f"/fhir/R4/{resource_type}", **{by: f"Patient/{episode.patient_id}"}).json()
         Bundle.model_validate(body)
-        found = [e["resource"] for e in body.get("entry", [])]
+        found = [e["resource"] for e in body.get("entry", []) if e["search"]["mode"] == "match"]
         assert found == [r for r in everything if r["resourceType"] == resource_type], resource_type
         assert body["total"] == len(found)
+
+
+def _reference_targets(element: Any, where: str) -> Iterator[tuple[str, str, list[str]]]:
+    """(path, referenced type, types the R4B model allows there) for every Reference in a validated model."""
+    fields = type(element).model_fields
+    for name in fields:
+        value = getattr(element, name, None)
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, BaseModel):
+                continue
+            allowed = (fields[name].json_schema_extra or {}).get("enum_reference_types")
+            reference = getattr(item, "reference", None) if type(item).__name__ == "Reference" else None
+            if reference and allowed:
+                yield f"{where}.{name}", reference.split("/")[-2], list(allowed)
+            yield from _reference_targets(item, f"{where}.{name}")
+
+
+def test_every_reference_points_to_a_type_r4_allows_there(api, treated):
+    wrong = []
+    checked = 0
+    for resource in _everything(api, treated()):
+        model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        for path, target, allowed in _reference_targets(model, resource["resourceType"]):
+            checked += 1
+            if target not in allowed and "Resource" not in allowed:
+                wrong.append(f"{path} → {target} (allowed: {', '.join(allowed)})")
+    assert checked > 20 and wrong == []
+
+
+def test_hl7_codes_for_seriousness_causality_and_score_units(api, treated):
+    resources = _everything(api, treated())
+    (event,) = [r for r in resources if r["resourceType"] == "AdverseEvent"]
+    seriousness = event["seriousness"]["coding"][0]
+    assert seriousness["system"] == "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+    assert seriousness["code"] == "Non-serious"
+    assessment = event["suspectEntity"][0]["causality"][0]["assessment"]["coding"]
+    assert {"system": CAUSALITY_CS, "code": "Probably-Likely", "display": "Probably/Likely"} in assessment
+    assert event["suspectEntity"][0]["instance"]["reference"].startswith("Procedure/")
+    scores = [r for r in resources if r["resourceType"] == "Observation" and "valueQuantity" in r]
+    units = {(o["valueQuantity"]["system"], o["valueQuantity"]["code"]) for o in scores}
+    assert units == {(UCUM, "{score}"), (UCUM, "kg")}
+    assert all("lastUpdated" in r["meta"] and "versionId" in r["meta"] for r in resources)

@@ -34,15 +34,17 @@ class _Undo(Exception):
 
 
 def normalised(folder: Path) -> dict[str, list[bytes]]:
-    """Each NDJSON file's lines without meta.lastUpdated, sorted by id."""
+    """Each NDJSON file's lines without meta.lastUpdated and meta.versionId (this server's own write history, new
+    on import), sorted by id."""
     files = {}
     for file in sorted(folder.glob("*.ndjson")):
         lines = []
         for line in file.read_bytes().splitlines():
             resource = orjson.loads(line)
             meta = resource.get("meta")
-            if meta and "lastUpdated" in meta:
-                del meta["lastUpdated"]
+            if meta:
+                meta.pop("lastUpdated", None)
+                meta.pop("versionId", None)
                 if not meta:
                     del resource["meta"]
                 line = orjson.dumps(resource)

@@ -26,6 +26,7 @@ ALLOW_LIST: dict[str, str] = {
     "health": "load-balancer health check; answers {'status': 'ok'} and nothing else",
     "favicon": "the browser's icon: a redirect to a static file",
     "fhir:metadata": "FHIR CapabilityStatement; must be readable before authenticating (FHIR R4 spec)",
+    "fhir:not-found": "any other path under /fhir/R4/: a 404 OperationOutcome, no data",
     "portal:page": "the patient's questionnaire portal; the session holds the link, a wrong one is a 404",
     "portal:land": "the patient's questionnaire link lands here with its token; a wrong token is a 404",
     "api:openapi-json": "the OpenAPI document: operation shapes, no data",
@@ -35,10 +36,9 @@ ALLOW_LIST: dict[str, str] = {
 
 # Staff pages and FHIR routes → sample kwargs for `reverse`. UUIDs are random: the point is the door, not the object.
 SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
-    "fhir:patient-search": {},
+    "fhir:search": {"resource_type": "Observation"},
     "fhir:patient-everything": {"patient_id": U},
-    "fhir:patient-read": {"patient_id": U},
-    "fhir:search-by-patient": {"resource_type": "Observation"},
+    "fhir:read": {"resource_type": "Patient", "resource_id": U},
     "fhir:export": {},
     "fhir:patient-export": {},
     "fhir:export-status": {"job_id": U},
@@ -99,6 +99,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "health": {},
     "favicon": {},
     "fhir:metadata": {},
+    "fhir:not-found": {"rest": "Nothing/here/at/all"},
     "portal:page": {},
     "portal:land": {"token": "x" * 43},
     "api:openapi-json": {},

@@ -46,7 +46,8 @@ def _requests(world: World, signed_in: Any, api: Any) -> list[tuple[str, Any]]:
         ("API patient", lambda: token.get(f"/api/v1/patients/{world.patient.pk}")),
         ("API episode", lambda: token.get(f"/api/v1/episodes/{world.episode.pk}")),
         ("API patient search", lambda: token.get("/api/v1/patients", q=world.canary)),
-        ("FHIR patient", lambda: fhir.get(reverse("fhir:patient-read", kwargs={"patient_id": world.patient.pk}),
+        ("FHIR patient", lambda: fhir.get(reverse("fhir:read", kwargs={"resource_type": "Patient",
+                                                                       "resource_id": world.patient.pk}),
                                           headers=token.headers)),
     ]
 

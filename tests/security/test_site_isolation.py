@@ -116,26 +116,46 @@ def test_api_object_endpoints_answer_404_to_another_site(north: World, api: Any)
 
 
 def test_fhir_reads_answer_404_or_nothing_to_another_site(north: World, api: Any) -> None:
+    """Every FHIR read of North's resources (every type) answers 404 to Demo; every search (by patient, by id,
+    unscoped, with `_include`/`_revinclude`) answers nothing of North's."""
     headers = api("physician", "demo").headers
     from django.test import Client
 
+    from handregen.interop.fhir.builders import patient_resource
+    from handregen.interop.fhir.search_params import SEARCH_PARAMS
+
     client = Client()
+    assert north.followed_episode  # records of most types for North's patient
     pid = north.patient.pk
+    resources = [patient_resource(north.patient), *(r for build in BY_PATIENT.values() for r in build(north.patient))]
+    assert len({r["resourceType"] for r in resources}) >= 6
     before = _snapshot(north)
     wrong = []
-    for name in ("fhir:patient-read", "fhir:patient-everything"):
-        response = client.get(reverse(name, kwargs={"patient_id": pid}), headers=headers)
+    reads = [reverse("fhir:read", kwargs={"resource_type": r["resourceType"], "resource_id": r["id"]})
+             for r in resources]
+    reads.append(reverse("fhir:patient-everything", kwargs={"patient_id": pid}))
+    for url in reads:
+        response = client.get(url, headers=headers)
         if response.status_code != 404 or _leaks(north, response.content):
-            wrong.append(f"{name} → {response.status_code}")
+            wrong.append(f"{url} → {response.status_code}")
     # Searches answer an empty bundle for another site's patient (FHIR search semantics), never its data.
-    searches = [(reverse("fhir:search-by-patient", kwargs={"resource_type": t}), {"patient": f"Patient/{pid}"})
-                for t in sorted(BY_PATIENT)]
-    searches += [(reverse("fhir:patient-search"), {"name": north.canary}),
-                 (reverse("fhir:patient-search"), {"identifier": north.patient.mrn})]
-    for url, query in searches:
+    searches: list[tuple[str, dict[str, str]]] = []
+    for t in sorted(set(SEARCH_PARAMS) - {"Questionnaire"}):
+        url = reverse("fhir:search", kwargs={"resource_type": t})
+        searches += [(url, {name: f"Patient/{pid}"}) for name in ("patient", "subject") if name in SEARCH_PARAMS[t]]
+        searches += [(url, {"_id": r["id"]}) for r in resources if r["resourceType"] == t]
+    patient_url = reverse("fhir:search", kwargs={"resource_type": "Patient"})
+    searches += [(patient_url, {"name": north.canary}), (patient_url, {"identifier": north.patient.mrn}),
+                 (patient_url, {"name": north.canary, "_revinclude": "Observation:patient"})]
+    unscoped = [(reverse("fhir:search", kwargs={"resource_type": t}), {"_include": f"{t}:patient"})
+                for t in ("Observation", "QuestionnaireResponse", "Procedure")]
+    unscoped.append((patient_url, {"_revinclude": "QuestionnaireResponse:patient", "_count": "1000"}))
+    for url, query in searches + unscoped:
         response = client.get(url, query, headers=headers)
-        total = response.json().get("total") if response.status_code == 200 else None
-        if response.status_code not in (200, 404) or total not in (0, None) or _leaks(north, response.content):
+        body = response.json() if response.status_code == 200 else {}
+        total, entries = body.get("total"), json.dumps(body.get("entry", []))
+        empty = total == 0 or (url, query) in unscoped
+        if response.status_code != 200 or not empty or _leaks(north, entries.encode()) or str(pid) in entries:
             wrong.append(f"{url} {query} → {response.status_code} total={total}")
     assert not wrong, "\n".join(wrong)
     assert _snapshot(north) == before

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
+from django.db.models import Max
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.resource import Resource
 
+from handregen.audit.models import AuditEvent
 from handregen.interop.fhir.codes import (
     BODY_SITE_SIDE,
     CONDITION_CODES,
@@ -36,13 +39,56 @@ def validated(model: type[Resource], data: dict[str, Any]) -> dict[str, Any]:
     return CHECKER.checked(data)
 
 
-def patient_resource(patient: Patient) -> dict[str, Any]:
+# The audit object types of the records FHIR resources are built from (`last_changed` reads their events).
+AUDITED_RECORDS = (
+    "patient", "episode", "consultation", "harvest", "injection", "cell_product", "questionnaire_response",
+    "imaging_study", "adverse_event", "consent", "follow_up",
+    # the migration import's names for the same records
+    "cellproduct", "questionnaireresponse", "imagingstudy", "adverseevent", "followup",
+)
+
+
+def last_changed(record_ids: Iterable[Any]) -> dict[str, datetime]:
+    """The time of the latest audit event of each record (by id as text): the last time it was written.
+
+    Records have no common "updated at" column, but every write is audited in the same transaction."""
+    keys = sorted({str(i) for i in record_ids})
+    if not keys:
+        return {}
+    rows = (
+        AuditEvent.objects.filter(object_type__in=AUDITED_RECORDS, object_id__in=keys)
+        .values("object_id")
+        .annotate(at=Max("occurred_at"))
+        .values_list("object_id", "at")
+    )
+    return dict(rows)
+
+
+def meta(version: Any, *times: datetime | None, tag: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """`meta` with `versionId` (the record's version counter) and `lastUpdated` (the latest of `times`)."""
+    known = [t for t in times if t is not None]
+    return {
+        "versionId": str(version),
+        "lastUpdated": max(known).isoformat() if known else None,
+        "tag": tag or None,
+    }
+
+
+def patient_resources(patients: Sequence[Patient]) -> list[dict[str, Any]]:
+    """Patient resources of a batch, with `lastUpdated` from the audit trail (one query for the batch)."""
+    changed = last_changed(p.pk for p in patients)
+    return [patient_resource(p, changed.get(str(p.pk))) for p in patients]
+
+
+def patient_resource(patient: Patient, updated: datetime | None = None) -> dict[str, Any]:
+    """`updated`: the last write of the record (see `last_changed`); its creation time when not given."""
+    synthetic = [handregen_code("tag", "synthetic", "Synthetic data")] if patient.is_synthetic else None
     return validated(
         FhirPatient,
         {
             "resourceType": "Patient",
             "id": str(patient.pk),
-            "meta": {"tag": [handregen_code("tag", "synthetic", "Synthetic data")]} if patient.is_synthetic else None,
+            "meta": meta(patient.version, patient.created_at, updated, tag=synthetic),
             "extension": [
                 {"url": EXT_DOMINANT_HAND, "valueCode": patient.dominant_hand},
                 *([{"url": EXT_OCCUPATION, "valueString": patient.occupation}] if patient.occupation else []),
@@ -74,13 +120,14 @@ def patient_resource(patient: Patient) -> dict[str, Any]:
     )
 
 
-def condition_resource(episode: Episode) -> dict[str, Any]:
+def condition_resource(episode: Episode, updated: datetime | None = None) -> dict[str, Any]:
     closed = episode.stage in {"completed", "withdrawn", "ineligible"}
     return validated(
         Condition,
         {
             "resourceType": "Condition",
             "id": str(episode.pk),
+            "meta": meta(episode.version, episode.created_at, episode.stage_changed_at, updated),
             "clinicalStatus": {
                 "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
             },
@@ -130,12 +177,14 @@ PatientResources = Callable[[Patient], list[dict[str, Any]]]
 
 def conditions_for(patients: Sequence[Patient]) -> Grouped:
     grouped: Grouped = defaultdict(list)
-    for e in (
+    episodes = list(
         Episode.objects.filter(patient__in=patients)
         .select_related("protocol")
         .order_by("patient_id", "created_at", "id")
-    ):
-        grouped[e.patient_id].append(condition_resource(e))
+    )
+    changed = last_changed(e.pk for e in episodes)
+    for e in episodes:
+        grouped[e.patient_id].append(condition_resource(e, changed.get(str(e.pk))))
     return grouped
 
 

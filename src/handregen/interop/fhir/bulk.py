@@ -26,7 +26,7 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
-from handregen.interop.fhir.builders import BY_TYPE, patient_resource
+from handregen.interop.fhir.builders import BY_TYPE, patient_resources
 from handregen.patients.models import Patient
 
 BATCH = 200
@@ -129,7 +129,7 @@ def _write_types(
 
         for batch in _batches(_site_patients(site_id), batch_size):
             if "Patient" in counts:
-                write("Patient", [patient_resource(p) for p in batch])
+                write("Patient", patient_resources(batch))
             for resource_type, build in builders:
                 grouped = build(batch)
                 write(resource_type, [r for p in batch for r in grouped.get(p.pk, [])])

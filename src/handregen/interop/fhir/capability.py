@@ -6,7 +6,8 @@ from typing import Any
 
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
-from handregen.interop.fhir.builders import BY_PATIENT, validated
+from handregen.interop.fhir.builders import validated
+from handregen.interop.fhir.search_params import INCLUDES, SEARCH_PARAMS
 
 EXPORT_NOTE = (
     "Bulk Data kick-off with `Prefer: respond-async` (202 and a status URL in Content-Location). The export "
@@ -17,15 +18,26 @@ EXPORT_NOTE = (
 )
 
 
-def capability_statement() -> dict[str, Any]:
-    by_patient = [
-        {"type": t, "interaction": [{"code": "search-type"}], "searchParam": [{"name": "patient", "type": "reference"}]}
-        for t in sorted(BY_PATIENT)
-    ]
-    patient = {
-        "type": "Patient",
+def _resource(resource_type: str) -> dict[str, Any]:
+    """One type's entry, from the search registry: what `views.type_search` and `selectors` handle."""
+    params = SEARCH_PARAMS[resource_type]
+    return {
+        "type": resource_type,
         "interaction": [{"code": "read"}, {"code": "search-type"}],
-        "searchParam": [{"name": "identifier", "type": "token"}, {"name": "name", "type": "string"}],
+        "versioning": "versioned",
+        "readHistory": False,
+        "searchParam": [
+            {"name": p.name, "definition": p.definition, "type": p.type, "documentation": p.documentation}
+            for p in params.values()
+        ],
+        "searchInclude": [f"{s}:{n}" for (s, n) in INCLUDES if s == resource_type] or None,
+        "searchRevInclude": [f"{s}:{n}" for (s, n), target in INCLUDES.items() if target == resource_type] or None,
+    }
+
+
+def capability_statement() -> dict[str, Any]:
+    patient = {
+        **_resource("Patient"),
         "operation": [
             {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
             {
@@ -35,25 +47,32 @@ def capability_statement() -> dict[str, Any]:
             },
         ],
     }
+    others = [_resource(t) for t in sorted(SEARCH_PARAMS) if t != "Patient"]
     return validated(
         CapabilityStatement,
         {
             "resourceType": "CapabilityStatement",
             "status": "active",
-            "date": "2026-11-28",
+            "date": "2026-12-05",
             "publisher": "handregen",
             "kind": "instance",
             "software": {"name": "handregen"},
             "implementation": {
-                "description": "handregen FHIR R4 read API (read-only; bearer token), Bulk Data $export (asynchronous)"
+                "description": "handregen FHIR R4 API (read and search; bearer token), Bulk Data $export (asynchronous)"
             },
             "fhirVersion": "4.0.1",
             "format": ["json"],
             "rest": [
                 {
                     "mode": "server",
+                    "documentation": (
+                        "Searches page with _count and _offset (next/previous links) and give a true total "
+                        "(omitted with _total=none); _sort on the date parameters; _summary=count; "
+                        "Prefer: handling=strict refuses unknown parameters, lenient (the default) ignores them "
+                        "and says so in an OperationOutcome entry. See docs/fhir.md."
+                    ),
                     "security": {"description": "Bearer token from `handregen token create`."},
-                    "resource": [patient, *by_patient],
+                    "resource": [patient, *others],
                     "operation": [
                         {
                             "name": "export",

@@ -20,16 +20,23 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQR
 
-from handregen.interop.fhir.builders import validated
+from handregen.interop.fhir.builders import last_changed, meta, validated
 from handregen.interop.fhir.codes import (
     BODY_SITE_SIDE,
+    CAUSALITY,
+    CAUSALITY_CS,
+    EXT_CAUSALITY,
     EXT_CYCLE,
+    EXT_PRODUCT_USED,
     EXT_SIDE,
     EXT_TIMEPOINT,
     EXT_VARIANT,
     HANDREGEN_CS,
     LOINC,
     PRODUCT_SYSTEM,
+    QUESTIONNAIRE_BASE,
+    SCORE_UNIT,
+    SERIOUSNESS_CS,
     UCUM,
     handregen_code,
 )
@@ -64,13 +71,16 @@ def encounters_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.evaluation.models import Consultation
 
     resources: Grouped = defaultdict(list)
-    for c in Consultation.objects.filter(patient__in=patients).order_by("patient_id", "seen_on", "id"):
+    consultations = list(Consultation.objects.filter(patient__in=patients).order_by("patient_id", "seen_on", "id"))
+    changed = last_changed(c.pk for c in consultations)
+    for c in consultations:
         resources[c.patient_id].append(
             validated(
                 Encounter,
                 {
                     "resourceType": "Encounter",
                     "id": str(c.pk),
+                    "meta": meta(c.version, c.recorded_at, changed.get(str(c.pk))),
                     "status": "finished",
                     "class": {
                         "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
@@ -91,17 +101,21 @@ def procedures_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.procedures.models import Harvest, Injection
 
     resources: Grouped = defaultdict(list)
-    for h in (
+    harvests = list(
         Harvest.objects.filter(patient__in=patients)
         .select_related("product")
         .order_by("patient_id", "started_at", "id")
-    ):
+    )
+    injections = list(Injection.objects.filter(patient__in=patients).order_by("patient_id", "performed_at", "id"))
+    changed = last_changed([*(h.pk for h in harvests), *(i.pk for i in injections)])
+    for h in harvests:
         resources[h.patient_id].append(
             validated(
                 Procedure,
                 {
                     "resourceType": "Procedure",
                     "id": str(h.pk),
+                    "meta": meta(h.version, h.created_at, changed.get(str(h.pk))),
                     "status": "completed",
                     "code": {
                         "coding": [handregen_code("procedure", f"harvest_{h.source}", f"Harvest of {h.source}")],
@@ -115,13 +129,20 @@ def procedures_for(patients: Sequence[Patient]) -> Grouped:
                 },
             )
         )
-    for i in Injection.objects.filter(patient__in=patients).order_by("patient_id", "performed_at", "id"):
+    for i in injections:
         resources[i.patient_id].append(
             validated(
                 Procedure,
                 {
                     "resourceType": "Procedure",
                     "id": str(i.pk),
+                    "meta": meta(i.version, i.created_at, changed.get(str(i.pk))),
+                    "extension": [
+                        {
+                            "url": EXT_PRODUCT_USED,
+                            "valueReference": {"reference": f"BiologicallyDerivedProduct/{i.product_id}"},
+                        }
+                    ],
                     "status": "completed",
                     "code": {
                         "coding": [
@@ -136,7 +157,7 @@ def procedures_for(patients: Sequence[Patient]) -> Grouped:
                     "performedDateTime": i.performed_at.isoformat(),
                     "bodySite": [{"coding": [BODY_SITE_SIDE[i.side]], "text": f"{i.side} {i.joint}"}],
                     "reasonReference": [{"reference": f"Condition/{i.episode_id}"}],
-                    "usedReference": [{"reference": f"BiologicallyDerivedProduct/{i.product_id}"}],
+                    "usedCode": [{"text": "Cell product (see the cell-product-used extension)"}],
                     "note": [{"text": f"{i.guidance} guidance; {i.volume_ml} mL"}],
                 },
             )
@@ -148,11 +169,13 @@ def products_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.cellproducts.models import CellProduct
 
     resources: Grouped = defaultdict(list)
-    for p in (
+    products = list(
         CellProduct.objects.filter(patient__in=patients)
         .select_related("processing")
         .order_by("patient_id", "collected_at", "id")
-    ):
+    )
+    changed = last_changed(p.pk for p in products)
+    for p in products:
         processing = getattr(p, "processing", None)
         resources[p.patient_id].append(
             validated(
@@ -160,6 +183,7 @@ def products_for(patients: Sequence[Patient]) -> Grouped:
                 {
                     "resourceType": "BiologicallyDerivedProduct",
                     "id": str(p.pk),
+                    "meta": meta(p.version, p.created_at, changed.get(str(p.pk))),
                     "identifier": [{"system": PRODUCT_SYSTEM, "value": p.code}],
                     "productCategory": "cells",
                     "productCode": {
@@ -188,15 +212,19 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.evaluation.models import ImagingStudy
 
     resources: Grouped = defaultdict(list)
-    scores = _responses(patients).filter(scorable=True)
-    for r in scores.values(*_RESPONSE_FIELDS, "total", "subscales", "scoring_version"):
+    scores = list(
+        _responses(patients).filter(scorable=True).values(*_RESPONSE_FIELDS, "total", "subscales", "scoring_version")
+    )
+    studies = list(ImagingStudy.objects.filter(patient__in=patients).order_by("patient_id", "study_date", "id"))
+    changed = last_changed([*(r["id"] for r in scores), *(s.pk for s in studies)])
+    for r in scores:
         instrument = r["instrument"]
         coding = [NRS_LOINC] if instrument == "nrs" else []
         coding.append(handregen_code("score", instrument))
         components = [
             {
                 "code": {"coding": [handregen_code("subscale", f"{instrument}.{name}")]},
-                "valueQuantity": {"value": value},
+                "valueQuantity": _quantity(instrument, value),
             }
             for name, value in (r["subscales"] or {}).items()
             if value is not None
@@ -207,6 +235,7 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                 {
                     "resourceType": "Observation",
                     "id": str(r["id"]),
+                    "meta": _response_meta(r, changed),
                     "status": "final",
                     "category": [
                         {
@@ -228,7 +257,7 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                 },
             )
         )
-    for study in ImagingStudy.objects.filter(patient__in=patients).order_by("patient_id", "study_date", "id"):
+    for study in studies:
         staging = ([("eaton_littler", study.eaton_littler_stage)] if study.eaton_littler_stage else []) + (
             [("kellgren_lawrence", str(study.kl_grade))] if study.kl_grade is not None else []
         )
@@ -239,6 +268,7 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                     {
                         "resourceType": "Observation",
                         "id": f"{study.pk}-{system.replace('_', '-')}",
+                        "meta": meta(study.version, study.recorded_at, changed.get(str(study.pk))),
                         "status": "final",
                         "category": [
                             {
@@ -261,16 +291,21 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
 
 
 def _quantity(instrument: str, value: float | None) -> dict[str, Any]:
-    """A score is a plain number; grip and pinch are kilograms (UCUM)."""
+    """A score is a dimensionless `{score}`; grip and pinch are kilograms (UCUM)."""
     if instrument in MEASURED_KG:
         return {"value": value, "unit": "kg", "system": UCUM, "code": "kg"}
-    return {"value": value}
+    return {"value": value, **SCORE_UNIT}
+
+
+def _response_meta(r: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    return meta(r["version"], r["entered_at"], r["amended_at"], changed.get(str(r["id"])))
 
 
 # The columns of a questionnaire response that both Observation and QuestionnaireResponse read (as dicts from
 # `.values()`: building model instances costs more than the FHIR mapping itself in a bulk export).
 _RESPONSE_FIELDS = (
-    "id", "patient_id", "instrument", "entered_at", "side", "variant", "follow_up__timepoint", "follow_up__cycle"
+    "id", "patient_id", "instrument", "instrument_version", "entered_at", "amended_at", "version", "side", "variant",
+    "follow_up__timepoint", "follow_up__cycle",
 )
 
 
@@ -299,7 +334,9 @@ def follow_up_extensions(r: dict[str, Any]) -> list[dict[str, Any]]:
 
 def questionnaire_responses_for(patients: Sequence[Patient]) -> Grouped:
     resources: Grouped = defaultdict(list)
-    for r in _responses(patients).values(*_RESPONSE_FIELDS, "answers"):
+    responses = list(_responses(patients).values(*_RESPONSE_FIELDS, "answers"))
+    changed = last_changed(r["id"] for r in responses)
+    for r in responses:
         items = [
             {"linkId": item, "answer": [_answer(value)]}
             for item, value in (r["answers"] or {}).items()
@@ -311,9 +348,10 @@ def questionnaire_responses_for(patients: Sequence[Patient]) -> Grouped:
                 {
                     "resourceType": "QuestionnaireResponse",
                     "id": str(r["id"]),
+                    "meta": _response_meta(r, changed),
                     "status": "completed",
                     "extension": follow_up_extensions(r),
-                    "questionnaire": f"https://handregen.org/fhir/Questionnaire/{r['instrument']}",
+                    "questionnaire": f"{QUESTIONNAIRE_BASE}/{r['instrument']}|{r['instrument_version']}",
                     "subject": _subject(r["patient_id"]),
                     "authored": r["entered_at"].isoformat(),
                     "item": items or None,
@@ -335,13 +373,25 @@ def adverse_events_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.safety.models import AdverseEvent
 
     resources: Grouped = defaultdict(list)
-    for e in AdverseEvent.objects.filter(patient__in=patients).order_by("patient_id", "onset_date", "id"):
+    events = list(AdverseEvent.objects.filter(patient__in=patients).order_by("patient_id", "onset_date", "id"))
+    changed = last_changed(e.pk for e in events)
+    suspects = _suspect_procedures({e.episode_id for e in events})
+    for e in events:
+        suspect = suspects.get((e.episode_id, e.cycle)) or suspects.get((e.episode_id, None))
+        causality = {
+            "coding": [
+                {"system": CAUSALITY_CS, "code": CAUSALITY[e.relatedness][0], "display": CAUSALITY[e.relatedness][1]},
+                handregen_code("who-umc", e.relatedness),
+            ]
+        }
         resources[e.patient_id].append(
             validated(
                 FhirAdverseEvent,
                 {
                     "resourceType": "AdverseEvent",
                     "id": str(e.pk),
+                    "meta": meta(e.version, e.reported_at, changed.get(str(e.pk))),
+                    "extension": None if suspect else [{"url": EXT_CAUSALITY, "valueCodeableConcept": causality}],
                     "actuality": "actual",
                     "event": {
                         "coding": [handregen_code("adverse-event", e.term, e.get_term_display())],
@@ -352,8 +402,9 @@ def adverse_events_for(patients: Sequence[Patient]) -> Grouped:
                     "seriousness": {
                         "coding": [
                             {
-                                "system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness",
-                                "code": "serious" if e.serious else "non-serious",
+                                "system": SERIOUSNESS_CS,
+                                "code": "Serious" if e.serious else "Non-serious",
+                                "display": "Serious" if e.serious else "Non-serious",
                             }
                         ]
                     },
@@ -374,33 +425,54 @@ def adverse_events_for(patients: Sequence[Patient]) -> Grouped:
                             }
                         ]
                     },
+                    # The treated condition is medical history; the suspect is the procedure (R4 allows no Condition).
+                    "subjectMedicalHistory": [{"reference": f"Condition/{e.episode_id}"}],
                     "suspectEntity": [
-                        {
-                            "instance": {"reference": f"Condition/{e.episode_id}"},
-                            "causality": [{"assessment": {"coding": [handregen_code("who-umc", e.relatedness)]}}],
-                        }
-                    ],
+                        {"instance": {"reference": f"Procedure/{suspect}"}, "causality": [{"assessment": causality}]}
+                    ]
+                    if suspect
+                    else None,
                 },
             )
         )
     return resources
 
 
+def _suspect_procedures(episode_ids: set[Any]) -> dict[tuple[Any, Any], Any]:
+    """The procedure an adverse event of (episode, cycle) is suspected of: that cycle's injection, else its harvest;
+    (episode, None) holds the episode's latest procedure for an event whose cycle has none."""
+    from handregen.procedures.models import Harvest, Injection
+
+    found: dict[tuple[Any, Any], Any] = {}
+    for model, when in ((Harvest, "started_at"), (Injection, "performed_at")):  # injections override harvests
+        for pk, episode_id, cycle in (
+            model.objects.filter(episode_id__in=episode_ids)
+            .order_by(when, "id")
+            .values_list("id", "episode_id", "cycle")
+        ):
+            found[(episode_id, cycle)] = pk
+            found[(episode_id, None)] = pk
+    return found
+
+
 def consents_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.consent.models import Consent
 
     resources: Grouped = defaultdict(list)
-    for c in (
+    consents = list(
         Consent.objects.filter(patient__in=patients)
         .select_related("document")
         .order_by("patient_id", "recorded_at", "id")
-    ):
+    )
+    changed = last_changed(c.pk for c in consents)
+    for c in consents:
         resources[c.patient_id].append(
             validated(
                 FhirConsent,
                 {
                     "resourceType": "Consent",
                     "id": str(c.pk),
+                    "meta": meta(c.version, c.recorded_at, c.withdrawn_at, c.superseded_at, changed.get(str(c.pk))),
                     "status": "active" if c.status == "active" else "inactive",
                     "scope": {
                         "coding": [
@@ -423,9 +495,12 @@ def care_plans_for(patients: Sequence[Patient]) -> Grouped:
     from handregen.outcomes.models import FollowUp
 
     plans: dict[tuple[Any, Any, int], list[Any]] = {}
-    follow_ups_all = FollowUp.objects.filter(patient__in=patients, superseded_at__isnull=True).order_by(
-        "patient_id", F("due_on").asc(nulls_first=True), "days", "timepoint"
+    follow_ups_all = list(
+        FollowUp.objects.filter(patient__in=patients, superseded_at__isnull=True).order_by(
+            "patient_id", F("due_on").asc(nulls_first=True), "days", "timepoint"
+        )
     )
+    changed = last_changed(f.pk for f in follow_ups_all)
     for f in follow_ups_all:
         plans.setdefault((f.patient_id, f.episode_id, f.cycle), []).append(f)
     resources: Grouped = defaultdict(list)
@@ -449,6 +524,13 @@ def care_plans_for(patients: Sequence[Patient]) -> Grouped:
                 {
                     "resourceType": "CarePlan",
                     "id": f"{episode_id}-cycle-{cycle}",
+                    # One version per change of any of its follow-ups: the sum of their counters and their number.
+                    "meta": meta(
+                        sum(f.version for f in follow_ups) + len(follow_ups),
+                        *(f.created_at for f in follow_ups),
+                        *(f.completed_at for f in follow_ups),
+                        *(changed.get(str(f.pk)) for f in follow_ups),
+                    ),
                     "status": "active",
                     "intent": "plan",
                     "title": f"Follow-up schedule, treatment cycle {cycle}",

@@ -44,3 +44,25 @@ def handregen_code(kind: str, code: str, display: str | None = None) -> dict[str
     if display:
         coding["display"] = display
     return coding
+
+# Procedure: the cell product injected. R4 allows Procedure.usedReference to point only to Device, Medication or
+# Substance, and BiologicallyDerivedProduct has no element pointing to a procedure, so the link is this extension.
+EXT_PRODUCT_USED = f"{HANDREGEN_SD}/cell-product-used"  # valueReference: BiologicallyDerivedProduct
+# AdverseEvent: the WHO-UMC causality when no procedure of the episode can be the suspect entity.
+EXT_CAUSALITY = f"{HANDREGEN_SD}/causality"  # valueCodeableConcept
+
+SERIOUSNESS_CS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+CAUSALITY_CS = "http://terminology.hl7.org/CodeSystem/adverse-event-causality-assess"
+# WHO-UMC relatedness (safety.terms.RELATEDNESS) -> HL7's causality assessment codes (the same WHO-UMC scale).
+CAUSALITY = {
+    "certain": ("Certain", "Certain"),
+    "probable": ("Probably-Likely", "Probably/Likely"),
+    "possible": ("Possible", "Possible"),
+    "unlikely": ("Unlikely", "Unlikely"),
+    "conditional": ("Conditional-Classified", "Conditional/Classified"),
+    "unassessable": ("Unassessable-Unclassifiable", "Unassessable/Unclassifiable"),
+}
+# The unit of a score (UCUM annotation: a dimensionless count with a label).
+SCORE_UNIT = {"unit": "{score}", "system": UCUM, "code": "{score}"}
+# Questionnaire canonical URLs: <QUESTIONNAIRE_BASE>/<instrument>, versioned by the instrument file's version.
+QUESTIONNAIRE_BASE = "https://handregen.org/fhir/Questionnaire"

@@ -230,7 +230,7 @@ def _import_response(actor: Actor, resource: Any, patients: dict[str, Patient], 
         patient = Patient.objects.filter(site=actor.site, pk__in=_uuid_or_none(reference[8:])).first()
     if patient is None:
         raise EntryError(f"subject {reference or '(none)'} is not a Patient of this import or of this site")
-    instrument = (resource.questionnaire or "").rstrip("/").rsplit("/", 1)[-1]
+    instrument = (resource.questionnaire or "").split("|", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     if not instrument:
         raise EntryError("needs questionnaire (…/Questionnaire/<instrument>)")
     timepoint = _extension(resource, EXT_TIMEPOINT)

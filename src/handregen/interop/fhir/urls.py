@@ -4,6 +4,9 @@ from handregen.interop.fhir import bulk_views, views
 
 app_name = "fhir"
 
+TYPE = r"(?P<resource_type>[A-Z][A-Za-z]+)"
+ID = r"(?P<resource_id>[A-Za-z0-9\-\.]{1,64})"
+
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("$export", bulk_views.system_export, name="export"),
@@ -14,8 +17,8 @@ urlpatterns = [
         bulk_views.export_file,
         name="export-file",
     ),
-    path("Patient", views.patient_search, name="patient-search"),
     path("Patient/<str:patient_id>/$everything", views.patient_everything, name="patient-everything"),
-    path("Patient/<str:patient_id>", views.patient_read, name="patient-read"),
-    re_path(r"^(?P<resource_type>[A-Z][A-Za-z]+)$", views.search_by_patient, name="search-by-patient"),
+    re_path(rf"^{TYPE}/{ID}$", views.resource_read, name="read"),
+    re_path(rf"^{TYPE}$", views.type_search, name="search"),
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
 ]

@@ -1,42 +1,77 @@
-"""The FHIR R4 read API at /fhir/R4/: bearer-token auth, site scoping, application/fhir+json."""
+"""The FHIR R4 API at /fhir/R4/: bearer-token auth, site scoping, application/fhir+json, an OperationOutcome for
+every error. Thin: requests are parsed here, reads go through `selectors`, searches are planned by `search`."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.accounts.selectors import actor_for_token
-from handregen.audit.services import access_record
-from handregen.interop.fhir.builders import BY_PATIENT, patient_resource
+from handregen.errors import NotFound
+from handregen.interop.fhir import selectors
 from handregen.interop.fhir.capability import capability_statement
-from handregen.patients.models import Patient
+from handregen.interop.fhir.search import FORMATS, SearchRefused, plan_search
+from handregen.interop.fhir.search_values import date_range
 
 FHIR_JSON = "application/fhir+json"
+ACCEPTED = ("*/*", "application/*", "application/json", FHIR_JSON, "application/json+fhir")
+View = Callable[..., HttpResponseBase]
 
 
 def fhir_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type=FHIR_JSON)
 
 
-def outcome(status: int, code: str, text: str) -> HttpResponse:
+def outcome(status: int, code: str, text: str, severity: str = "error") -> HttpResponse:
     return fhir_response(
-        {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": code, "diagnostics": text}]},
+        {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "code": code, "diagnostics": text}]},
         status,
     )
 
 
-def fhir_actor(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Require a bearer token of a role that may read patients' records; deny by default."""
+def _acceptable(request: HttpRequest) -> bool:
+    fmt = request.GET.get("_format")
+    if fmt is not None:
+        return fmt in FORMATS
+    accept = request.headers.get("Accept", "")
+    return not accept.strip() or any(kind.split(";")[0].strip() in ACCEPTED for kind in accept.split(","))
+
+
+def fhir_endpoint(*methods: str, auth: bool = True) -> Callable[[View], View]:
+    """Method (405), Accept and `_format` (406), bearer token (401) and role (403) checks, each answered with an
+    OperationOutcome. No CSRF check: the endpoints take a bearer token, never a session cookie."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method not in methods:
+                response = outcome(405, "not-supported", f"{request.method} is not supported here.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if not _acceptable(request):
+                return outcome(406, "not-supported", "This server answers application/fhir+json only.")
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(fhir_actor(wrapper) if auth else wrapper)
+
+    return decorate
+
+
+def fhir_actor(view: View) -> View:
+    """Require a bearer token of a role that may read patients' records (401/403 otherwise); deny by default.
+    CSRF does not apply: the token is sent by the client, never by a browser on its own."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -50,90 +85,98 @@ def fhir_actor(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespo
             return outcome(403, "forbidden", "This role may not read patients' records.")
         return view(request, actor, *args, **kwargs)
 
-    return wrapper
+    return csrf_exempt(wrapper)
 
 
-def _patient(actor: Actor, patient_id: str) -> Patient | None:
-    try:
-        uuid.UUID(patient_id)
-    except ValueError:
-        return None
-    return Patient.objects.select_related("site").filter(pk=patient_id, site=actor.site).first()
+def base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("fhir:metadata")).removesuffix("metadata")
 
 
-def bundle(entries: list[dict[str, Any]], kind: str = "searchset") -> dict[str, Any]:
-    body: dict[str, Any] = {
+def bundle(
+    request: HttpRequest, entries: list[dict[str, Any]], kind: str = "searchset", **extra: Any
+) -> dict[str, Any]:
+    base = base_url(request)
+    return {
         "resourceType": "Bundle",
         "type": kind,
         "timestamp": timezone.now().isoformat(),
-        "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in entries],
+        **extra,
+        "entry": [{"fullUrl": f"{base}{r['resourceType']}/{r['id']}", "resource": r} for r in entries] or None,
     }
-    if kind == "searchset":
-        body["total"] = len(entries)
-    return body
 
 
-@require_GET
+@fhir_endpoint("GET", auth=False)
 def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(capability_statement())
 
 
-@require_GET
-@fhir_actor
-def patient_read(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
-    patient = _patient(actor, patient_id)
-    if patient is None:
-        return outcome(404, "not-found", "No such Patient here.")
-    access_record(actor=actor, patient_id=patient.pk, category="demographics", channel="fhir")
-    return fhir_response(patient_resource(patient))
+@fhir_endpoint("GET")
+def resource_read(request: HttpRequest, actor: Actor, resource_type: str, resource_id: str) -> HttpResponse:
+    if resource_type not in selectors.SERVED:
+        return outcome(404, "not-supported", f"{resource_type} is not a resource type served here.")
+    resource = selectors.resource_read(actor=actor, resource_type=resource_type, resource_id=resource_id)
+    if resource is None:
+        return outcome(404, "not-found", f"No {resource_type} with this id here.")
+    etag = f'W/"{resource["meta"]["versionId"]}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    response = fhir_response(resource)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(date_range(resource["meta"]["lastUpdated"])[0].timestamp())
+    return response
 
 
-@require_GET
-@fhir_actor
-def patient_search(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """Patient?identifier=[system|]value and Patient?name=text (site-scoped)."""
-    unknown = sorted(set(request.GET) - {"identifier", "name", "_count"})
-    if unknown:
-        return outcome(400, "not-supported", f"Unsupported search parameter(s): {', '.join(unknown)}")
-    patients = Patient.objects.select_related("site").filter(site=actor.site)
-    identifier = request.GET.get("identifier")
-    if identifier:
-        value = identifier.split("|", 1)[-1]
-        patients = patients.filter(mrn=value) | patients.filter(wristband_code=value)
-    name = request.GET.get("name")
-    if name:
-        patients = patients.filter(family_name__icontains=name) | patients.filter(given_name__icontains=name)
-    found = list(patients.order_by("family_name", "given_name")[:200])
-    for p in found:
-        access_record(actor=actor, patient_id=p.pk, category="demographics", channel="fhir")
-    return fhir_response(bundle([patient_resource(p) for p in found]))
+def _page_link(request: HttpRequest, relation: str, resource_type: str, offset: int, count: int) -> dict[str, str]:
+    query = [(k, v) for k, values in request.GET.lists() for v in values if k not in ("_offset", "_count")]
+    query += [("_count", str(count)), ("_offset", str(offset))]
+    return {"relation": relation, "url": f"{base_url(request)}{resource_type}?{urlencode(query)}"}
 
 
-@require_GET
-@fhir_actor
+@fhir_endpoint("GET")
+def type_search(request: HttpRequest, actor: Actor, resource_type: str) -> HttpResponse:
+    """`<Type>?params`: the search parameters of `search_params.SEARCH_PARAMS`, paged with `_count`/`_offset`."""
+    if resource_type not in selectors.SERVED:
+        return outcome(404, "not-supported", f"{resource_type} is not a resource type served here.")
+    strict = "handling=strict" in request.headers.get("Prefer", "").replace(" ", "")
+    try:
+        plan = plan_search(resource_type, [(k, v) for k, vs in request.GET.lists() for v in vs], strict=strict)
+    except SearchRefused as refused:
+        return outcome(400, "invalid" if "strict" not in str(refused) else "not-supported", str(refused))
+    result = selectors.search_resources(actor=actor, plan=plan)
+    links = [_page_link(request, "self", resource_type, plan.offset, plan.count)]
+    if not plan.summary_count and plan.offset + plan.count < result.total:
+        links.append(_page_link(request, "next", resource_type, plan.offset + plan.count, plan.count))
+    if not plan.summary_count and plan.offset > 0:
+        links.append(_page_link(request, "previous", resource_type, max(0, plan.offset - plan.count), plan.count))
+    body = bundle(request, result.matches + result.included, total=result.total if plan.total else None, link=links)
+    for entry in body["entry"] or []:
+        entry["search"] = {"mode": "match"}
+    for entry in (body["entry"] or [])[len(result.matches) :]:
+        entry["search"] = {"mode": "include"}
+    if plan.ignored:
+        note = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {"severity": "warning", "code": "not-supported", "diagnostics": f"Ignored (not handled): {name}"}
+                for name in plan.ignored
+            ],
+        }
+        body["entry"] = [*(body["entry"] or []), {"resource": note, "search": {"mode": "outcome"}}]
+    return fhir_response({k: v for k, v in body.items() if v is not None})
+
+
+@fhir_endpoint("GET")
 def patient_everything(request: HttpRequest, actor: Actor, patient_id: str) -> HttpResponse:
-    patient = _patient(actor, patient_id)
-    if patient is None:
+    try:
+        resources = selectors.patient_everything(actor=actor, patient_id=patient_id)
+    except NotFound:
         return outcome(404, "not-found", "No such Patient here.")
-    access_record(actor=actor, patient_id=patient.pk, category="everything", channel="fhir")
-    resources = [patient_resource(patient)]
-    for build in BY_PATIENT.values():
-        resources += build(patient)
-    return fhir_response(bundle(resources, kind="searchset"))
+    body = bundle(request, resources)
+    body["total"] = len(resources)
+    return fhir_response(body)
 
 
-@require_GET
-@fhir_actor
-def search_by_patient(request: HttpRequest, actor: Actor, resource_type: str) -> HttpResponse:
-    """<Type>?patient=<id> for every type handregen emits."""
-    build = BY_PATIENT.get(resource_type)
-    if build is None:
-        return outcome(404, "not-supported", f"{resource_type} is not served here.")
-    reference = request.GET.get("patient", "")
-    if not reference:
-        return outcome(400, "required", "Search by patient=<id>.")
-    patient = _patient(actor, reference.removeprefix("Patient/"))
-    if patient is None:
-        return fhir_response(bundle([]))
-    access_record(actor=actor, patient_id=patient.pk, category=resource_type.lower(), channel="fhir")
-    return fhir_response(bundle(build(patient)))
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /fhir/R4/: an OperationOutcome, never the site's HTML page."""
+    return outcome(404, "not-found", f"Nothing is served at /fhir/R4/{rest}.")

@@ -26,6 +26,7 @@ from handregen.consent.models import Consent, ConsentDocument
 from handregen.evaluation.models import Consultation, ImagingStudy
 from handregen.interop.fhir.clinical import AE_OUTCOME
 from handregen.interop.fhir.codes import (
+    EXT_CAUSALITY,
     EXT_CYCLE,
     EXT_DOMINANT_HAND,
     EXT_OCCUPATION,
@@ -37,7 +38,7 @@ from handregen.interop.fhir.codes import (
     PRODUCT_SYSTEM,
     WRISTBAND_SYSTEM,
 )
-from handregen.interop.fhir.migration.survey import HARVEST_NOTE, Survey, reference_id
+from handregen.interop.fhir.migration.survey import HARVEST_NOTE, Survey, product_used, reference_id
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
 from handregen.pathway.models import Episode, Protocol
 from handregen.patients.models import Patient
@@ -297,7 +298,7 @@ def procedure_rows(ctx: Context, r: dict[str, Any]) -> Rows:
     patient = _ref(r["subject"], "Patient", "subject")
     if "performedPeriod" in r:
         return [_harvest(ctx, r, episode, patient)]
-    product = reference_id(r["usedReference"][0], "BiologicallyDerivedProduct") or ""
+    product = product_used(r)
     note = INJECTION_NOTE.match(r["note"][0]["text"]) if r.get("note") else None
     if note is None:
         raise Unbuildable("note: must read '<guidance> guidance; <volume> mL'")
@@ -411,7 +412,7 @@ def response_rows(ctx: Context, r: dict[str, Any]) -> Rows:
     if not candidates:
         raise Unbuildable(f"extension: no CarePlan activity {timepoint} of cycle {cycle} for the subject")
     episode, follow_up = candidates[-1]
-    instrument = r.get("questionnaire", "").rstrip("/").rsplit("/", 1)[-1]
+    instrument = r.get("questionnaire", "").split("|", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     if instrument not in ctx.instruments:
         raise Unbuildable(f"questionnaire: {instrument or '(none)'} is not an instrument handregen scores")
     version, label_set = ctx.instruments[instrument]
@@ -448,14 +449,24 @@ def _answer(answer: dict[str, Any]) -> Any:
     return None
 
 
+def _extension_value(r: dict[str, Any]) -> dict[str, Any]:
+    for extension in r.get("extension", []):
+        if extension.get("url") == EXT_CAUSALITY:
+            return dict(extension.get("valueCodeableConcept", {}))
+    return {}
+
+
 def adverse_event_rows(ctx: Context, r: dict[str, Any]) -> Rows:
     event = r["event"]
     coding = event["coding"][0]
     grade = GRADE_TEXT.match(r.get("severity", {}).get("text", ""))
     if grade is None:
         raise Unbuildable("severity.text: must read 'CTCAE grade <1-5>'")
-    suspect = r["suspectEntity"][0]
-    episode = reference_id(suspect["instance"], "Condition") or ""
+    suspects = r.get("suspectEntity") or [{}]
+    history = [reference_id(h, "Condition") for h in r.get("subjectMedicalHistory", [])]
+    # Older exports named the episode's Condition as the suspect entity (which R4 does not allow).
+    episode = next((h for h in history if h), None) or reference_id(suspects[0].get("instance"), "Condition") or ""
+    causality = suspects[0]["causality"][0]["assessment"] if "causality" in suspects[0] else _extension_value(r)
     onset = date.fromisoformat(r["date"][:10])
     injections = ctx.survey.episode_injections.get(episode, [])
     outcome = r.get("outcome", {}).get("coding", [{}])[0].get("code", "unknown")
@@ -470,8 +481,8 @@ def adverse_event_rows(ctx: Context, r: dict[str, Any]) -> Rows:
             other_text=event.get("text", "") if event.get("text") != coding.get("display") else "",
             onset_date=onset,
             grade=int(grade["grade"]),
-            serious=r["seriousness"]["coding"][0]["code"] == "serious",
-            relatedness=_code(suspect["causality"][0]["assessment"]["coding"], "who-umc", "suspectEntity.causality"),
+            serious=r["seriousness"]["coding"][0]["code"].lower() == "serious",
+            relatedness=_code(causality.get("coding", []), "who-umc", "suspectEntity.causality"),
             outcome=OUTCOME_OF_FHIR.get(outcome, "unknown"),
             reported_by=ctx.user,
             reported_at=ctx.now,

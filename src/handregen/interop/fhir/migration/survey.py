@@ -22,7 +22,7 @@ import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from handregen.interop.fhir.codes import MRN_SYSTEM, PRODUCT_SYSTEM, WRISTBAND_SYSTEM
+from handregen.interop.fhir.codes import EXT_PRODUCT_USED, MRN_SYSTEM, PRODUCT_SYSTEM, WRISTBAND_SYSTEM
 from handregen.interop.fhir.validation import CHECKER
 
 # Resource types in the order they are written: every record after the records it points to.
@@ -57,6 +57,16 @@ def reference_id(value: Any, resource_type: str) -> str | None:
     text = value.get("reference", "") if isinstance(value, dict) else ""
     prefix = f"{resource_type}/"
     return text[len(prefix) :] if text.startswith(prefix) else None
+
+
+def product_used(procedure: dict[str, Any]) -> str:
+    """The BiologicallyDerivedProduct id an injection used: the `cell-product-used` extension (older exports:
+    `usedReference`, which R4 does not allow for a product)."""
+    for extension in procedure.get("extension", []):
+        if extension.get("url") == EXT_PRODUCT_USED:
+            return reference_id(extension.get("valueReference"), "BiologicallyDerivedProduct") or ""
+    used = procedure.get("usedReference") or [{}]
+    return reference_id(used[0], "BiologicallyDerivedProduct") or ""
 
 
 def files_of(path: Path) -> dict[str, Path]:
@@ -303,7 +313,7 @@ def _procedure(found: Survey, r: dict[str, Any]) -> None:
             raise ValueError("the harvest note must read 'volume <mL> mL; product <DIN>'")
         found.din_episode[match["din"]] = episode
         return
-    product = reference_id(r["usedReference"][0], "BiologicallyDerivedProduct") or ""
+    product = product_used(r)
     found.injected[product] = r["performedDateTime"]
     found.episode_injections[episode].append(r["performedDateTime"][:10])
 
@@ -321,7 +331,7 @@ def _response(found: Survey, r: dict[str, Any]) -> None:
         str(ext["follow-up-timepoint"]["valueCode"]),
     )
     found.answered[key] = max(found.answered.get(key, ""), r.get("authored", ""))
-    found.instruments.add(r.get("questionnaire", "").rstrip("/").rsplit("/", 1)[-1])
+    found.instruments.add(r.get("questionnaire", "").split("|", 1)[0].rstrip("/").rsplit("/", 1)[-1])
 
 
 def _consent(found: Survey, r: dict[str, Any]) -> None:

@@ -16,8 +16,6 @@ from handregen.settings_env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(env_str("HANDREGEN_VAR_DIR", str(PROJECT_DIR / "var")))
-# FHIR $export runs in a thread of the server process; False: only `handregen export-jobs` runs it (decision 0007).
-FHIR_BULK_IN_PROCESS = env_bool("HANDREGEN_FHIR_BULK_IN_PROCESS", default=True)
 
 PRODUCTION = env_str("HANDREGEN_ENV", "development") == "production"
 DEBUG = env_bool("HANDREGEN_DEBUG", default=not PRODUCTION)
@@ -39,6 +37,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "handregen.accounts",
     "handregen.audit",
     "handregen.patients",
@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "handregen.signatures",
     "handregen.analytics",
     "handregen.interop",
+    "handregen.jobs",
     "handregen.web",
 ]
 
@@ -143,10 +144,35 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = PROJECT_DIR / "staticfiles"
+# "files" holds what the app writes for people to download (FHIR bulk export files): every app server must see
+# the same store, so several servers point HANDREGEN_FILES_DIR at one shared folder or set another backend
+# (HANDREGEN_FILES_BACKEND, e.g. django-storages' S3 storage with its own settings); see docs/deployment.md.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "files": {
+        "BACKEND": env_str("HANDREGEN_FILES_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": env_str("HANDREGEN_FILES_DIR", str(VAR_DIR / "files"))},
+    },
 }
+
+# Background jobs (decision 0008): django-tasks with its database backend, run by `handregen worker`. A job is
+# enqueued in the transaction of the request that asks for it, so it exists exactly when that request committed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A worker writes a heartbeat every few seconds; a running job whose worker has been silent for this long is
+# taken as interrupted (crash, SIGKILL, power cut) and queued again, at most HANDREGEN_JOB_MAX_ATTEMPTS times in
+# all, then marked failed with a reason.
+HANDREGEN_WORKER_BEAT_SECONDS = env_int("HANDREGEN_WORKER_BEAT_SECONDS", 5)
+HANDREGEN_WORKER_LOST_AFTER_SECONDS = env_int("HANDREGEN_WORKER_LOST_AFTER_SECONDS", 60)
+HANDREGEN_JOB_MAX_ATTEMPTS = env_int("HANDREGEN_JOB_MAX_ATTEMPTS", 3)
+# Scheduled work, declared in code (handregen.jobs.schedule): how often each periodic job runs, in seconds.
+HANDREGEN_REMIND_EVERY_SECONDS = env_int("HANDREGEN_REMIND_EVERY_SECONDS", 3600)
+HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS = env_int("HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS", 900)
+# FHIR bulk export: files are deleted this many hours after the export finished; a user may have this many
+# exports running at once and start this many in an hour (more is a 429).
+HANDREGEN_BULK_RETENTION_HOURS = env_int("HANDREGEN_BULK_RETENTION_HOURS", 24)
+HANDREGEN_BULK_MAX_RUNNING_PER_USER = env_int("HANDREGEN_BULK_MAX_RUNNING_PER_USER", 1)
+HANDREGEN_BULK_MAX_PER_HOUR = env_int("HANDREGEN_BULK_MAX_PER_HOUR", 6)
 
 # Staff sessions end after 15 idle minutes (the session age, renewed by activity at most once a minute; see
 # web.security.SessionLifetimeMiddleware) and 12 hours in all.

@@ -58,7 +58,7 @@ def exported(demo_site, persona, tmp_path) -> Path:
     out = tmp_path / "first"
     with pytest.raises(_Undo), transaction.atomic():
         synth_registry(site=demo_site, count=PATIENTS, seed=SEED)
-        export_ndjson(actor=persona("physician"), out=out)
+        export_ndjson(actor=persona("data_steward"), out=out)
         raise _Undo
     assert not Patient.objects.filter(site=demo_site).exists()
     return out
@@ -66,7 +66,7 @@ def exported(demo_site, persona, tmp_path) -> Path:
 
 def test_export_import_export_gives_the_same_ndjson_for_every_type(exported, persona, tmp_path):
     registry_import(actor=persona("site_admin"), path=exported)
-    export_ndjson(actor=persona("physician"), out=tmp_path / "second")
+    export_ndjson(actor=persona("data_steward"), out=tmp_path / "second")
 
     before, after = normalised(exported), normalised(tmp_path / "second")
     assert sorted(before) == sorted(
@@ -165,12 +165,12 @@ def test_a_patient_treated_through_the_services_comes_back_the_same(treated, per
     first = tmp_path / "first"
     with pytest.raises(_Undo), transaction.atomic():
         treated()
-        export_ndjson(actor=persona("physician"), out=first)
+        export_ndjson(actor=persona("data_steward"), out=first)
         raise _Undo
     assert not Patient.objects.filter(site=demo_site).exists()
 
     registry_import(actor=persona("site_admin"), path=first)
-    export_ndjson(actor=persona("physician"), out=tmp_path / "second")
+    export_ndjson(actor=persona("data_steward"), out=tmp_path / "second")
 
     before, after = normalised(first), normalised(tmp_path / "second")
     assert set(before) == EXPECTED_TYPES

@@ -54,7 +54,7 @@ def normalised(folder: Path) -> dict[str, list[bytes]]:
 @pytest.fixture
 def exported(demo_site, persona, tmp_path) -> Path:
     """A synthetic registry exported to a folder, then rolled back: the site is empty again."""
-    persona("site_admin"), persona("physician")  # staff who outlive the rollback
+    persona("site_admin"), persona("physician"), persona("data_steward")  # staff who outlive the rollback
     out = tmp_path / "first"
     with pytest.raises(_Undo), transaction.atomic():
         synth_registry(site=demo_site, count=PATIENTS, seed=SEED)
@@ -161,7 +161,7 @@ def test_a_reference_to_a_patient_neither_exported_nor_here_refuses_the_import(e
 
 def test_a_patient_treated_through_the_services_comes_back_the_same(treated, persona, tmp_path, demo_site):
     """The journey's records (real services, a released and injected product, a w2 response, an adverse event)."""
-    persona("site_admin"), persona("physician")
+    persona("site_admin"), persona("physician"), persona("data_steward")
     first = tmp_path / "first"
     with pytest.raises(_Undo), transaction.atomic():
         treated()

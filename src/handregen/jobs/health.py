@@ -37,7 +37,10 @@ def health() -> tuple[int, dict[str, Any]]:
             cursor.fetchone()
     except Exception:
         return 503, {"status": "failing", "database": "not answering"}
-    queue = queue_state()
+    try:
+        queue = queue_state()
+    except Exception:
+        return 503, {"status": "failing", "database": "ok", "queue": "not readable (are the migrations applied?)"}
     stuck = queue["workers"] == 0 and queue["oldest_waiting_seconds"] > lost_after().total_seconds()
     body = {"status": "degraded" if stuck else "ok", "database": "ok", "queue": queue}
     if stuck:

@@ -186,6 +186,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 EMAIL_BACKEND = env_str("HANDREGEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# SMTP relay for the SMTP backend (docs/deployment.md); the password comes from the environment only.
+EMAIL_HOST = env_str("HANDREGEN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("HANDREGEN_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("HANDREGEN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("HANDREGEN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("HANDREGEN_EMAIL_STARTTLS", default=True)
+EMAIL_TIMEOUT = 30
 
 # Clinic-level parameters that are not protocol data.
 HANDREGEN_DEFAULT_PROTOCOL = env_str("HANDREGEN_DEFAULT_PROTOCOL", "hand-oa-autologous")

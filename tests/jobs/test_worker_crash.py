@@ -129,3 +129,30 @@ def test_a_job_lost_on_its_last_attempt_fails_visibly_and_is_not_run_again(tmp_p
     _, worker_ids, reason = _job(database, job_id)
     assert worker_ids == '["first"]' and "stopped before it ended, 1 time(s)" in reason
     assert marker.read_text().count("started") == 1
+
+
+def test_a_worker_started_beside_the_server_stops_when_its_parent_does(tmp_path, migrated):
+    """`make run` starts `handregen worker --exit-with <make's pid>`: the worker must not outlive it."""
+    var = tmp_path / "var"
+    var.mkdir()
+    shutil.copy(migrated, var / "handregen.sqlite3")
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "handregen.cli", "worker", "--exit-with", str(parent.pid)],
+        env=_env(var), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: _beats(var / "handregen.sqlite3") == 1, 60), "the worker never beat"
+        assert worker.poll() is None
+        parent.kill()
+        parent.wait()
+        assert _wait_for(lambda: worker.poll() is not None, 30), "the worker outlived its parent"
+    finally:
+        parent.kill()
+        _stop(worker)
+    assert worker.returncode == 0 and _beats(var / "handregen.sqlite3") == 0  # a clean stop leaves no heartbeat
+
+
+def _beats(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT COUNT(*) FROM jobs_workerbeat").fetchone()[0]

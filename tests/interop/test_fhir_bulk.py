@@ -350,6 +350,7 @@ def test_an_export_that_fails_on_the_server_gives_a_500_operation_outcome(api, m
     assert status.status_code == 500 and status.json()["resourceType"] == "OperationOutcome"
     assert "failed on the server" in status.json()["issue"][0]["diagnostics"]
     assert not BulkExportJob.objects.exists()
+    assert AuditEvent.objects.get(action="export.fhir_failed").object_id == path.rsplit("/", 1)[1]
 
 
 def test_an_export_whose_requester_lost_the_permission_fails_saying_why(api, make_patient, files_dir, persona):

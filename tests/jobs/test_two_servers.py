@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -95,8 +96,8 @@ def test_two_servers_and_two_workers_share_jobs_and_files(tmp_path, make_patient
             command = [sys.executable, "-m", "handregen.cli", "worker", "--interval", "0.1", "--worker-id", f"w{n}"]
             processes.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL))
         one, other = (f"http://127.0.0.1:{port}" for port in ports)
-        _wait_until_up(one)
-        _wait_until_up(other)
+        with ThreadPoolExecutor(2) as pool:  # both servers load the app at once
+            list(pool.map(_wait_until_up, [one, other]))
 
         status_paths = []
         for _ in range(EXPORTS):

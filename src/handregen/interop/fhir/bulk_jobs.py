@@ -254,6 +254,14 @@ def _failed(request: BulkExportRequest, reason: str) -> None:
     try:
         with transaction.atomic():
             BulkExportFailure.objects.create(request=request, failed_at=timezone.now(), reason=reason[:500])
+            audit_record(
+                actor=None,
+                site=request.site,
+                action="export.fhir_failed",
+                object_type="bulk_export",
+                object_id=request.pk,
+                changes={"reason": reason[:500]},
+            )
     except IntegrityError:
         pass
 

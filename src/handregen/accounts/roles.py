@@ -130,7 +130,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.DATA_STEWARD: RoleSpec(
         "Exports the site's records in the standard FHIR format for a registry or another system (each export is "
         "limited, kept for a short time and recorded); does not work with patients.",
-        frozenset({P.BULK_EXPORT, P.COHORT_VIEW_DEIDENTIFIED}),
+        frozenset({P.BULK_EXPORT}),
     ),
 }
 

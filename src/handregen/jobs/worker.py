@@ -110,7 +110,7 @@ def worker_run(
 
 def ready_jobs_run(worker_id: str = "inline") -> int:
     """Run the ready jobs in this process and transaction, one by one, as a worker would; return how many.
-    For tests and `handregen worker --once` inside a transaction (it never closes the connection)."""
+    For tests: unlike the worker loop it never closes the database connection (a test's transaction stays)."""
     worker = Worker(
         queue_names=[QUEUE], interval=0, batch=True, backend_name="default", startup_delay=False,
         max_tasks=None, worker_id=worker_id, excluded_queue_names=[],

@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(BIN)/handregen migrate --verbosity 0
 	$(BIN)/handregen demo
 	@echo "Serving on http://127.0.0.1:8000 — sign in with a login above."
+	# A background worker beside the server (exports, reminders, cleanup); it stops when make does.
+	$(BIN)/handregen worker --exit-with $$PPID &
 	$(BIN)/handregen serve
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).

@@ -25,6 +25,7 @@ DEMO_STAFF = [
     ("labtech", "lab_technician", "Dev", "Patel"),
     ("researcher", "researcher", "Eva", "Novak"),
     ("siteadmin", "site_admin", "Finn", "Byrne"),
+    ("steward", "data_steward", "Dana", "Reyes"),
 ]
 
 DEMO_PATIENTS = [

@@ -16,8 +16,6 @@ from handregen.settings_env import env_bool, env_int, env_list, env_str, local_s
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(env_str("HANDREGEN_VAR_DIR", str(PROJECT_DIR / "var")))
-# FHIR $export runs in a thread of the server process; False: only `handregen export-jobs` runs it (decision 0007).
-FHIR_BULK_IN_PROCESS = env_bool("HANDREGEN_FHIR_BULK_IN_PROCESS", default=True)
 
 PRODUCTION = env_str("HANDREGEN_ENV", "development") == "production"
 # DEBUG only when asked for (HANDREGEN_DEBUG=1): its 404 page lists every URL and its 500 page shows local values,
@@ -42,6 +40,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "handregen.accounts",
     "handregen.audit",
     "handregen.patients",
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "handregen.analytics",
     "handregen.interop",
     "handregen.operations",
+    "handregen.jobs",
     "handregen.web",
 ]
 
@@ -168,6 +169,9 @@ STATIC_ROOT = Path(env_str("HANDREGEN_STATIC_ROOT", str(PROJECT_DIR / "staticfil
 # collect them), they get hashed names, gzip and brotli copies and a year's cache lifetime; not collected (tests,
 # a fresh checkout), they are served from the apps' folders under their plain names.
 STATIC_HASHED = env_bool("HANDREGEN_STATIC_HASHED", default=PRODUCTION)
+# "files" holds what the app writes for people to download (FHIR bulk export files): every app server must see
+# the same store, so several servers point HANDREGEN_FILES_DIR at one shared folder or set another backend
+# (HANDREGEN_FILES_BACKEND, e.g. django-storages' S3 storage with its own settings); see docs/deployment.md.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -175,8 +179,30 @@ STORAGES = {
         if STATIC_HASHED
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    "files": {
+        "BACKEND": env_str("HANDREGEN_FILES_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": env_str("HANDREGEN_FILES_DIR", str(VAR_DIR / "files"))},
+    },
 }
 WHITENOISE_USE_FINDERS = not STATIC_HASHED
+
+# Background jobs (decision 0008): django-tasks with its database backend, run by `handregen worker`. A job is
+# enqueued in the transaction of the request that asks for it, so it exists exactly when that request committed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A worker writes a heartbeat every few seconds; a running job whose worker has been silent for this long is
+# taken as interrupted (crash, SIGKILL, power cut) and queued again, at most HANDREGEN_JOB_MAX_ATTEMPTS times in
+# all, then marked failed with a reason.
+HANDREGEN_WORKER_BEAT_SECONDS = env_int("HANDREGEN_WORKER_BEAT_SECONDS", 5)
+HANDREGEN_WORKER_LOST_AFTER_SECONDS = env_int("HANDREGEN_WORKER_LOST_AFTER_SECONDS", 60)
+HANDREGEN_JOB_MAX_ATTEMPTS = env_int("HANDREGEN_JOB_MAX_ATTEMPTS", 3)
+# Scheduled work, declared in code (handregen.jobs.schedule): how often each periodic job runs, in seconds.
+HANDREGEN_REMIND_EVERY_SECONDS = env_int("HANDREGEN_REMIND_EVERY_SECONDS", 3600)
+HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS = env_int("HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS", 900)
+# FHIR bulk export: files are deleted this many hours after the export finished; a user may have this many
+# exports running at once and start this many in an hour (more is a 429).
+HANDREGEN_BULK_RETENTION_HOURS = env_int("HANDREGEN_BULK_RETENTION_HOURS", 24)
+HANDREGEN_BULK_MAX_RUNNING_PER_USER = env_int("HANDREGEN_BULK_MAX_RUNNING_PER_USER", 1)
+HANDREGEN_BULK_MAX_PER_HOUR = env_int("HANDREGEN_BULK_MAX_PER_HOUR", 6)
 
 # Staff sessions end after 15 idle minutes (the session age, renewed by activity at most once a minute; see
 # web.security.SessionLifetimeMiddleware) and 12 hours in all.
@@ -190,6 +216,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 EMAIL_BACKEND = env_str("HANDREGEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# SMTP relay for the SMTP backend (docs/deployment.md); the password comes from the environment only.
+EMAIL_HOST = env_str("HANDREGEN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("HANDREGEN_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("HANDREGEN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("HANDREGEN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("HANDREGEN_EMAIL_STARTTLS", default=True)
+EMAIL_TIMEOUT = 30
 
 # Clinic-level parameters that are not protocol data.
 HANDREGEN_DEFAULT_PROTOCOL = env_str("HANDREGEN_DEFAULT_PROTOCOL", "hand-oa-autologous")

@@ -5,10 +5,13 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from handregen.api import api
+from handregen.jobs.health import health as health_state
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
+    """For the load balancer and monitoring: 200 when the database answers and the job queue is worked, else 503."""
+    status, body = health_state()
+    return JsonResponse(body, status=status)
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:

@@ -154,9 +154,9 @@ def test_malformed_entries_give_one_error_line_each_and_no_traceback(tmp_path, p
     assert Patient.objects.filter(mrn="OK-1").exists()
 
 
-def test_importing_a_sites_own_export_changes_nothing(tmp_path, treated, team):
+def test_importing_a_sites_own_export_changes_nothing(tmp_path, treated, team, persona):
     treated()
-    username = team.physician.user.username
+    username = persona("data_steward").user.username
     call_command("export", "fhir", "--out", str(tmp_path), "--user", username)
     before = content_hash()
     out, _ = run_import(tmp_path, team.nurse.user.username)
@@ -183,10 +183,11 @@ def test_export_import_into_an_empty_site_and_export_again_gives_the_same_patien
 ):
     treated()
     make_patient(mrn="RT-2", family_name="Song", phone="+41 79 000 00 00", occupation="joiner")
-    call_command("export", "fhir", "--out", str(tmp_path / "first"), "--user", team.physician.user.username)
+    call_command("export", "fhir", "--out", str(tmp_path / "first"), "--user", persona("data_steward").user.username)
     north = persona("physician", "north")
     assert not Patient.objects.filter(site=north.site).exists()
     out, _ = run_import(tmp_path / "first" / "Patient.ndjson", north.user.username)
     assert "Patient: 2 created" in out
-    call_command("export", "fhir", "--out", str(tmp_path / "second"), "--user", north.user.username)
+    north_steward = persona("data_steward", "north").user.username
+    call_command("export", "fhir", "--out", str(tmp_path / "second"), "--user", north_steward)
     assert _normalised_patients(tmp_path / "second") == _normalised_patients(tmp_path / "first")

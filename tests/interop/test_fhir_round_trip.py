@@ -56,11 +56,11 @@ def normalised(folder: Path) -> dict[str, list[bytes]]:
 @pytest.fixture
 def exported(demo_site, persona, tmp_path) -> Path:
     """A synthetic registry exported to a folder, then rolled back: the site is empty again."""
-    persona("site_admin"), persona("physician")  # staff who outlive the rollback
+    persona("site_admin"), persona("physician"), persona("data_steward")  # staff who outlive the rollback
     out = tmp_path / "first"
     with pytest.raises(_Undo), transaction.atomic():
         synth_registry(site=demo_site, count=PATIENTS, seed=SEED)
-        export_ndjson(actor=persona("physician"), out=out)
+        export_ndjson(actor=persona("data_steward"), out=out)
         raise _Undo
     assert not Patient.objects.filter(site=demo_site).exists()
     return out
@@ -68,7 +68,7 @@ def exported(demo_site, persona, tmp_path) -> Path:
 
 def test_export_import_export_gives_the_same_ndjson_for_every_type(exported, persona, tmp_path):
     registry_import(actor=persona("site_admin"), path=exported)
-    export_ndjson(actor=persona("physician"), out=tmp_path / "second")
+    export_ndjson(actor=persona("data_steward"), out=tmp_path / "second")
 
     before, after = normalised(exported), normalised(tmp_path / "second")
     assert sorted(before) == sorted(
@@ -163,16 +163,16 @@ def test_a_reference_to_a_patient_neither_exported_nor_here_refuses_the_import(e
 
 def test_a_patient_treated_through_the_services_comes_back_the_same(treated, persona, tmp_path, demo_site):
     """The journey's records (real services, a released and injected product, a w2 response, an adverse event)."""
-    persona("site_admin"), persona("physician")
+    persona("site_admin"), persona("physician"), persona("data_steward")
     first = tmp_path / "first"
     with pytest.raises(_Undo), transaction.atomic():
         treated()
-        export_ndjson(actor=persona("physician"), out=first)
+        export_ndjson(actor=persona("data_steward"), out=first)
         raise _Undo
     assert not Patient.objects.filter(site=demo_site).exists()
 
     registry_import(actor=persona("site_admin"), path=first)
-    export_ndjson(actor=persona("physician"), out=tmp_path / "second")
+    export_ndjson(actor=persona("data_steward"), out=tmp_path / "second")
 
     before, after = normalised(first), normalised(tmp_path / "second")
     assert set(before) == EXPECTED_TYPES

@@ -126,7 +126,7 @@ def test_inside_a_transaction_the_export_stays_in_one_process_and_sees_the_rows(
                                                                                monkeypatch):
     treated()
     monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
-    actor = persona("physician")
+    actor = persona("data_steward")
     bulk.export_ndjson(actor=actor, out=tmp_path / "one", workers=1)
     manifest = bulk.export_ndjson(actor=actor, out=tmp_path / "two", workers=2)
     assert _files(tmp_path / "one") == _files(tmp_path / "two")

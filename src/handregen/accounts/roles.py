@@ -38,6 +38,10 @@ class Permission(StrEnum):
     REGISTRY_IMPORT = "registry_import"  # migration import of a whole registry at an empty site
     # Unlocking a locked record (signed consent, released product, closed adverse event) voids its signatures.
     UNLOCK_RECORDS = "unlock_records"
+    # FHIR bulk export of every patient of the site (identifiable data leaving the system): its own permission,
+    # not part of any clinical role; seeing and cancelling other users' exports is the site admin's.
+    BULK_EXPORT = "bulk_export"
+    BULK_EXPORT_OVERSEE = "bulk_export_oversee"
 
 
 class Role(StrEnum):
@@ -47,6 +51,7 @@ class Role(StrEnum):
     LAB_TECHNICIAN = "lab_technician"
     RESEARCHER = "researcher"
     SITE_ADMIN = "site_admin"
+    DATA_STEWARD = "data_steward"
 
 
 @dataclass(frozen=True)
@@ -118,8 +123,14 @@ ROLES: dict[Role, RoleSpec] = {
         "registry in, and unlocks locked records with a reason (kept apart from the clinical and lab roles who "
         "sign them).",
         frozenset({
-            P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS
+            P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS,
+            P.BULK_EXPORT, P.BULK_EXPORT_OVERSEE,
         }),
+    ),
+    Role.DATA_STEWARD: RoleSpec(
+        "Exports the site's records in the standard FHIR format for a registry or another system (each export is "
+        "limited, kept for a short time and recorded); does not work with patients.",
+        frozenset({P.BULK_EXPORT}),
     ),
 }
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 
-from handregen.records import AppendOnlyModel
+from handregen.records import REFERENCE, AppendOnlyModel
 
-EXPORT_LEVELS = [("system", "all of the site's patients ($export)"), ("patient", "Patient/$export")]
+EXPORT_LEVELS = [
+    ("system", "all of the site's patients ($export)"),
+    ("patient", "Patient/$export"),
+    ("group", "the site's group of patients (Group/[id]/$export)"),
+]
 
 
 class BulkExportRequest(AppendOnlyModel):
@@ -62,6 +67,45 @@ class BulkExportJob(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"bulk export {self.pk}"
+
+
+class BulkExportProgress(models.Model):
+    """How far a running export is (patients done of total), updated after each batch and read by the status URL
+    on whichever app server answers it. Operational state: it changes in place and says nothing about patients."""
+
+    record_kind: ClassVar[str] = REFERENCE
+    request = models.OneToOneField(BulkExportRequest, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"export {self.request_id}: {self.done} of {self.total}"
+
+
+class BulkExportCancellation(AppendOnlyModel):
+    """A `DELETE` on an export's status URL: the export stops at its next batch and its files go; the status URL
+    answers 404 from then on."""
+
+    request = models.OneToOneField(BulkExportRequest, on_delete=models.PROTECT, related_name="cancellation")
+    cancelled_at = models.DateTimeField()
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"cancelled bulk export {self.request_id}"
+
+
+class BulkExportRemoval(AppendOnlyModel):
+    """The files of an export were deleted from the file store: expired (retention), or the export cancelled."""
+
+    job_id = models.UUIDField(primary_key=True)  # the request's id (also the job's, when it finished)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    removed_at = models.DateTimeField()
+    why = models.CharField(max_length=16, choices=[("expired", "expired"), ("cancelled", "cancelled")])
+    files = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"files of bulk export {self.job_id} removed ({self.why})"
 
 
 class ImportBatch(AppendOnlyModel):

@@ -8,6 +8,10 @@ With `workers` > 1 (the CLI on a large site), forked processes each write a grou
 is still written by one process, in the same order); building and validating resources is CPU-bound, so this
 divides the time by up to the number of cores. The web kick-off stays in one process (its request's database
 connection must not be closed under it).
+
+`since` (the Bulk Data `_since`) keeps the patients with anything recorded about them at or after that time, as the
+audit trail shows it (every change of a record is an audit event naming its patient), and exports all of their
+resources: more than strictly changed, never less. `types` (`_type`) limits the files to those resource types.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +30,7 @@ from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
+from handregen.audit.models import AuditEvent
 from handregen.audit.services import audit_record
 from handregen.interop.fhir.builders import BY_TYPE, patient_resources
 from handregen.patients.models import Patient
@@ -40,12 +46,16 @@ GROUPS = [
 ]
 
 
-def site_patients(actor: Actor) -> Any:
-    return _site_patients(actor.site.pk)
+def site_patients(actor: Actor, since: datetime | None = None) -> Any:
+    return _site_patients(actor.site.pk, since)
 
 
-def _site_patients(site_id: Any) -> Any:
-    return Patient.objects.filter(site_id=site_id).select_related("site").order_by("mrn", "id")
+def _site_patients(site_id: Any, since: datetime | None = None) -> Any:
+    patients = Patient.objects.filter(site_id=site_id)
+    if since is not None:
+        changed = AuditEvent.objects.filter(site_id=site_id, occurred_at__gte=since, patient_id__isnull=False)
+        patients = patients.filter(pk__in=changed.values("patient_id"))
+    return patients.select_related("site").order_by("mrn", "id")
 
 
 def _batches(patients: Any, size: int) -> Iterator[Sequence[Patient]]:
@@ -68,6 +78,8 @@ def export_ndjson(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = BATCH,
     workers: int = 1,
+    since: datetime | None = None,
+    types: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Write `<Type>.ndjson` for every type with resources and `manifest.json` into `out`; return the manifest.
 
@@ -75,15 +87,16 @@ def export_ndjson(
     splits the resource types over the processes of `GROUPS` from `PARALLEL_FROM` patients, and only outside a
     transaction (a forked process would not see uncommitted rows, and the connections are closed before forking).
     """
-    actor.require(Permission.PATIENT_VIEW)
+    actor.require(Permission.BULK_EXPORT)
     out.mkdir(parents=True, exist_ok=True)
     started = timezone.now()
-    total = site_patients(actor).count()
+    chosen = [t for t in TYPES if types is None or t in types]
+    total = site_patients(actor, since).count()
     if workers > 1 and total >= PARALLEL_FROM and not transaction.get_connection().in_atomic_block:
-        counts = _write_in_workers(actor.site.pk, out, batch_size, total, progress)
+        counts = _write_in_workers(actor.site.pk, out, batch_size, total, progress, since, chosen)
     else:
-        counts = _write_types(actor.site.pk, out, TYPES, batch_size, total, progress)
-    counts = {t: counts[t] for t in TYPES}
+        counts = _write_types(actor.site.pk, out, chosen, batch_size, total, progress, since)
+    counts = {t: counts[t] for t in chosen}
     for resource_type, n in counts.items():
         if n == 0:
             (out / f"{resource_type}.ndjson").unlink()
@@ -102,7 +115,12 @@ def export_ndjson(
             action="export.fhir",
             object_type="site",
             object_id=actor.site.pk,
-            changes={"resources": {t: n for t, n in counts.items() if n}, "patients": total, "request": request},
+            changes={
+                "resources": {t: n for t, n in counts.items() if n},
+                "patients": total,
+                "request": request,
+                "since": since.isoformat() if since else None,
+            },
         )
     return manifest
 
@@ -114,6 +132,7 @@ def _write_types(
     batch_size: int,
     total: int,
     progress: Callable[[int, int], None] | None,
+    since: datetime | None = None,
 ) -> dict[str, int]:
     """Write `<Type>.ndjson` for each of `types` (all patient batches); return the count per type."""
     counts = dict.fromkeys(types, 0)
@@ -127,7 +146,7 @@ def _write_types(
                 files[resource_type].write(b"".join(orjson.dumps(r) + b"\n" for r in resources))
                 counts[resource_type] += len(resources)
 
-        for batch in _batches(_site_patients(site_id), batch_size):
+        for batch in _batches(_site_patients(site_id, since), batch_size):
             if "Patient" in counts:
                 write("Patient", patient_resources(batch))
             for resource_type, build in builders:
@@ -139,29 +158,38 @@ def _write_types(
     return counts
 
 
-def _worker(site_id: Any, out: Path, types: list[str], batch_size: int, done: Any, results: Any) -> None:
+def _worker(
+    site_id: Any, out: Path, types: list[str], batch_size: int, done: Any, results: Any, since: datetime | None
+) -> None:
     """One forked worker: its own database connection, its group of types; counts and progress to the parent."""
     try:
-        counts = _write_types(site_id, out, types, batch_size, 0, lambda n, _: setattr(done, "value", n))
+        counts = _write_types(site_id, out, types, batch_size, 0, lambda n, _: setattr(done, "value", n), since)
         results.put(counts)
     finally:
         connections.close_all()
 
 
 def _write_in_workers(
-    site_id: Any, out: Path, batch_size: int, total: int, progress: Callable[[int, int], None] | None
+    site_id: Any,
+    out: Path,
+    batch_size: int,
+    total: int,
+    progress: Callable[[int, int], None] | None,
+    since: datetime | None,
+    chosen: list[str],
 ) -> dict[str, int]:
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     connections.close_all()  # each process opens its own; a forked connection must not be shared
     workers = []
-    for types in GROUPS:
+    groups = [[t for t in group if t in chosen] for group in GROUPS]
+    for types in [g for g in groups if g]:
         done = context.Value("i", 0)
-        process = context.Process(target=_worker, args=(site_id, out, types, batch_size, done, results))
+        process = context.Process(target=_worker, args=(site_id, out, types, batch_size, done, results, since))
         process.start()
         workers.append((process, done))
     counts: dict[str, int] = {}
-    while len(counts) < len(TYPES):
+    while len(counts) < len(chosen):
         if progress:
             progress(min(done.value for _, done in workers), total)
         if any(p.exitcode not in (None, 0) for p, _ in workers):

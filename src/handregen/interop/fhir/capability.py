@@ -10,11 +10,13 @@ from handregen.interop.fhir.builders import validated
 from handregen.interop.fhir.search_params import INCLUDES, SEARCH_PARAMS
 
 EXPORT_NOTE = (
-    "Bulk Data kick-off with `Prefer: respond-async` (202 and a status URL in Content-Location). The export "
-    "runs asynchronously, after the kick-off has answered, into a per-job folder on the server; the status URL "
-    "answers 202 with X-Progress while it runs, 200 with the manifest when done, 500 with an OperationOutcome "
-    "if it failed. Output: application/fhir+ndjson, one file per resource type, "
-    "downloaded with the same bearer token (site-scoped). No _since or _type filters yet."
+    "Bulk Data kick-off ($export, Patient/$export, Group/site-<site code>/$export) with `Prefer: respond-async` "
+    "(202 and a status URL in Content-Location); parameters _since (an instant with a time zone) and _type. The "
+    "export runs asynchronously in a background worker; the status URL answers 202 with X-Progress while it runs, "
+    "200 with the manifest and Expires when done, 500 with an OperationOutcome if it failed; DELETE cancels it. "
+    "Output: application/fhir+ndjson, one file per resource type, downloaded with the same bearer token "
+    "(requiresAccessToken), deleted when they expire. Needs the bulk export permission (site administrator, data "
+    "steward); a job is seen by its requester and the site's administrators only; limits per user answer 429."
 )
 
 

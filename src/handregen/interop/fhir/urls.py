@@ -11,6 +11,7 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("$export", bulk_views.system_export, name="export"),
     path("Patient/$export", bulk_views.patient_export, name="patient-export"),
+    path("Group/<str:group>/$export", bulk_views.group_export, name="group-export"),
     path("bulk/<str:job_id>", bulk_views.export_status, name="export-status"),
     re_path(
         r"^bulk/(?P<job_id>[0-9a-f-]{36})/(?P<resource_type>[A-Za-z]+)\.ndjson$",

@@ -1,4 +1,5 @@
-"""`handregen remind`: e-mail due questionnaire invitations and reminders; run it from cron every hour.
+"""`handregen remind`: e-mail due questionnaire invitations and reminders, by hand; `handregen worker` runs the
+same on schedule (every HANDREGEN_REMIND_EVERY_SECONDS, declared in handregen.jobs.schedule), so no cron line.
 
 Safe to rerun: each invitation and reminder is sent once per follow-up (see outcomes.reminders). Prints one
 line per follow-up it looked at (ids and time-point codes only) and a summary. It also retries the e-mail of

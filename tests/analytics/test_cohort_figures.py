@@ -88,6 +88,35 @@ def test_omeract_oarsi_uses_nrs_and_quickdash_together():
     assert (omeract.n_responders, omeract.n_assessed) == (1, 2)
 
 
+def _omeract(nrs_pairs, quickdash_pairs):
+    scores, episodes, follow_ups = _frames(nrs_pairs, quickdash_pairs=quickdash_pairs)
+    if len(quickdash_pairs) < len(nrs_pairs):  # the missing function scores are absent rows, not NaN
+        scores = scores.dropna()
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    return next(r for r in figures.responders if r.rule == "omeract_oarsi")
+
+
+def test_omeract_oarsi_worked_examples_of_the_published_rule():
+    # Pham 2004 on 0-100 (pain = NRS x 10, function = QuickDASH); patient global not measured = not improved.
+    rate = _omeract(
+        [(6, 2.5), (5, 3.8), (5, 3.8), (5, 5), (3, 3)],
+        [(50, 45), (60, 48), (60, 60), (80, 40), (20, 20)],
+    )
+    # 1: pain -35 (58%) high -> yes. 2: pain -12 (24%) and function -12 (20%) both moderate -> yes.
+    # 3: pain moderate only, no global -> no. 4: function -40 (50%) high -> yes. 5: nothing moved -> no.
+    assert (rate.n_responders, rate.n_assessed, rate.n_undefined, rate.denominator) == (3, 5, 0, 5)
+    assert rate.threshold["thresholds"]["patient_global_not_measured"] == "not_improved"
+    assert rate.threshold["thresholds"]["high_percent"] == 50.0 and "Pham" in rate.threshold["thresholds"]["source"]
+
+
+def test_omeract_oarsi_is_undefined_only_where_the_function_score_is_missing_and_could_tip_it():
+    # Both have pain only; the first improved enough on pain alone (decided), the second needs function.
+    rate = _omeract([(6, 2.5), (5, 3.8), (5, 3.8)], [(50, 45)])
+    assert (rate.n_responders, rate.n_assessed, rate.n_undefined, rate.denominator) == (1, 3, 2, 1)
+
+
 def test_the_mcid_rule_carries_its_value_range_and_source():
     scores, episodes, follow_ups = _frames([(5, 5)], quickdash_pairs=[(60, 40)])
     figures = outcome_figures(

@@ -206,31 +206,35 @@ def _mean(values: pd.Series) -> float | None:
 
 
 def _omeract(scores: pd.DataFrame, timepoint: str, expected: pd.Index, n_expected: int, missing: str) -> RuleRate:
-    """OMERACT-OARSI with pain = NRS x 10 and function = QuickDASH (both 0-100, higher worse); no patient
-    global is collected, so the moderate criterion needs both pain and function."""
+    """OMERACT-OARSI with pain = NRS x 10 and function = QuickDASH (both 0-100, higher worse) at the same visit;
+    the patient global is not collected, so it follows the rule's stated choice (not improved by default)."""
     pain = _paired(scores, "nrs", "", timepoint, expected) * 10
     function = _paired(scores, "quickdash", "", timepoint, expected).reindex(pain.index)
     flags = omeract_oarsi_flags(pain, function)
     return _rate(
         "omeract_oarsi",
-        "OMERACT-OARSI responder (Pham 2004; pain = NRS x 10, function = QuickDASH)",
+        "OMERACT-OARSI responder (Pham 2004; pain = NRS x 10, function = QuickDASH at the same visit; "
+        "patient global not measured, counted as not improved)",
         flags,
         n_expected,
         missing,
-        {"thresholds": "Pham 2004, UNCONFIRMED values (clinical-facts 2.1)"},
+        {"thresholds": OMERACT_OARSI_PHAM_2004.as_dict(), "pain": "NRS x 10", "function": "QuickDASH"},
     )
 
 
 def omeract_oarsi_flags(
     pain: pd.DataFrame, function: pd.DataFrame, thresholds: OmeractOarsiThresholds = OMERACT_OARSI_PHAM_2004
 ) -> list[bool | None]:
-    """`outcomes.responders.omeract_oarsi_responder` over whole columns (baseline, follow_up; NaN = missing),
-    row by row the same decision: pandas' nullable booleans follow the same three-valued logic."""
+    """`outcomes.responders.omeract_oarsi_responder(..., patient_global_measured=False)` over whole columns
+    (baseline, follow_up; NaN = missing), row by row the same decision: pandas' nullable booleans follow the
+    same three-valued logic. A row is undefined (None) only when pain or function is missing and could tip it."""
     pain_high, pain_moderate = _omeract_domain(pain, thresholds)
     function_high, function_moderate = _omeract_domain(function, thresholds)
     high = pain_high | function_high  # Kleene OR: True if either is, unknown if either is unknown
     met = pain_moderate.fillna(False).astype(int) + function_moderate.fillna(False).astype(int)
-    unknown = pain_moderate.isna().astype(int) + function_moderate.isna().astype(int) + 1  # no patient global
+    unknown = pain_moderate.isna().astype(int) + function_moderate.isna().astype(int)
+    if thresholds.patient_global_not_measured == "unknown":
+        unknown = unknown + 1
     moderate = pd.Series(pd.NA, index=pain.index, dtype="boolean")
     moderate[met >= thresholds.moderate_domains] = True
     moderate[met + unknown < thresholds.moderate_domains] = False

@@ -53,7 +53,7 @@ def cohort_outcomes_table(
     data: the dashboard's table and the API's single cell share this path."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    scores = scores_frame(sites, subscales=bool(subscale), instruments=instruments)
+    scores = scores_frame(sites, subscales=bool(subscale), instruments=instruments_read(instruments))
     frames = episodes_frame(sites), follow_ups_frame(sites), scores
     return _outcome_rows(*frames, instruments, timepoints, filters, subscale, missing)
 
@@ -68,7 +68,7 @@ def cohort_dashboard(
     rows = _outcome_rows(
         episodes,
         follow_ups,
-        scores_frame(sites, subscales=False, instruments=[instrument]),
+        scores_frame(sites, subscales=False, instruments=instruments_read([instrument])),
         [instrument],
         timepoints,
         filters,
@@ -76,6 +76,12 @@ def cohort_dashboard(
         missing,
     )
     return rows, _flow(actor, episodes, follow_ups)
+
+
+def instruments_read(instruments: list[str]) -> list[str]:
+    """The instruments to load for figures of `instruments`: pain figures include OMERACT-OARSI, which needs the
+    function score (QuickDASH) of the same visit too."""
+    return list(dict.fromkeys([*instruments, *(["quickdash"] if "nrs" in instruments else [])]))
 
 
 def _outcome_rows(

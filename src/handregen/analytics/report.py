@@ -10,7 +10,7 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.analytics import selectors
 from handregen.analytics.charts import change_chart, survival_chart
-from handregen.analytics.dataset import CohortFilters
+from handregen.analytics.dataset import CohortFilters, episodes_frame, follow_ups_frame, scores_frame
 from handregen.analytics.flow import flow_svg
 from handregen.outcomes.responders import MCIDS
 from handregen.pathway.models import Protocol
@@ -22,6 +22,12 @@ def cohort_report_context(*, actor: Actor, filters: CohortFilters | None = None)
     filters = filters or CohortFilters()
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
+    sites = [actor.site.pk]
+    model_frames = (
+        episodes_frame(sites),
+        follow_ups_frame(sites),
+        scores_frame(sites, subscales=False, instruments=list(REPORT_INSTRUMENTS)),
+    )
     sections = []
     for instrument in REPORT_INSTRUMENTS:
         rows = [
@@ -43,6 +49,9 @@ def cohort_report_context(*, actor: Actor, filters: CohortFilters | None = None)
                 )
                 if any(p[1] is not None for p in points)
                 else "",
+                "model": selectors.trajectory_model(
+                    actor=actor, instrument=instrument, timepoints=timepoints, frames=model_frames
+                ),
             }
         )
     survival = selectors.reintervention_survival(actor=actor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.utils import timezone
 
@@ -60,22 +61,19 @@ def cohort_outcomes_table(
 
 def cohort_dashboard(
     *, actor: Actor, instrument: str, timepoints: list[str], filters: CohortFilters, missing: str
-) -> tuple[list[dict[str, Any]], list[Any]]:
-    """The dashboard's table for `instrument` and the site's patient flow, from one read of the frames both use."""
+) -> tuple[list[dict[str, Any]], list[Any], dict[str, Any]]:
+    """The dashboard's table for `instrument`, the site's patient flow and the instrument's mixed-effects model,
+    from one read of the frames all three use."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
     episodes, follow_ups = episodes_frame(sites), follow_ups_frame(sites)
-    rows = _outcome_rows(
-        episodes,
-        follow_ups,
-        scores_frame(sites, subscales=False, instruments=instruments_read([instrument])),
-        [instrument],
-        timepoints,
-        filters,
-        "",
-        missing,
+    scores = scores_frame(sites, subscales=False, instruments=instruments_read([instrument]))
+    rows = _outcome_rows(episodes, follow_ups, scores, [instrument], timepoints, filters, "", missing)
+    chosen = filter_episodes(episodes, filters)
+    model = trajectory_model(
+        actor=actor, instrument=instrument, timepoints=timepoints, frames=(chosen, follow_ups, scores)
     )
-    return rows, _flow(actor, episodes, follow_ups)
+    return rows, _flow(actor, episodes, follow_ups), model
 
 
 def instruments_read(instruments: list[str]) -> list[str]:
@@ -323,21 +321,80 @@ def _chart_range(low: float | None, high: float | None, values: list[float]) -> 
     return (low if low is not None else 0.0, high if high is not None else max(values, default=10.0) * 1.25)
 
 
-def trajectory_model(*, actor: Actor, instrument: str, timepoints: list[str]) -> dict[str, Any]:
-    """A mixed-effects model of the instrument's total over time (random intercept per patient), with the
-    baseline stage and the cell source as covariates, and its caveats."""
+# Above this many patients the dashboard and report fit the model on a fixed-seed sample (stated on the page).
+MODEL_MAX_PATIENTS = 3000
+
+
+def trajectory_model(
+    *,
+    actor: Actor,
+    instrument: str,
+    timepoints: list[str],
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+    max_patients: int = MODEL_MAX_PATIENTS,
+) -> dict[str, Any]:
+    """A mixed-effects model of the instrument's total over time with its caveats (see `trajectory_frame`):
+    time points as fixed effects, a random intercept and slope for time per patient, episodes nested in
+    patients; `frames` (episodes, follow-ups, scores) when the caller has read them already."""
     from handregen.analytics.stats import mixed_model_trajectory
 
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
-    sites = [actor.site.pk]
-    episodes = episodes_frame(sites)[["episode_id", "patient_id", "stage", "source"]]
-    scores = scores_frame(sites)
-    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == "")]
-    frame = chosen.merge(episodes, on="episode_id").rename(columns={"value": "score"})
-    frame = frame.dropna(subset=["stage", "source"])
+    if frames is None:
+        sites = [actor.site.pk]
+        frames = episodes_frame(sites), follow_ups_frame(sites), scores_frame(sites, subscales=False)
+    frame, sampled_from = trajectory_frame(*frames, instrument=instrument, max_patients=max_patients)
     terms = [f"C({c})" for c in ("stage", "source") if frame[c].nunique() > 1]
-    result = mixed_model_trajectory(frame, terms, timepoint_order=["baseline", *timepoints])
-    return result.as_dict()
+    result = mixed_model_trajectory(
+        frame, terms, timepoint_order=["baseline", *timepoints], time_col="years", episode_col="episode_id"
+    ).as_dict()
+    if sampled_from:
+        result["caveats"] = [
+            *result["caveats"],
+            f"Fitted on a random sample of {max_patients:,} of {sampled_from:,} patients (fixed seed) to keep the "
+            "page fast; the estimates carry that sampling error too.",
+        ]
+    result["instrument"] = instrument
+    for coefficient in result["coefficients"]:
+        coefficient["label"] = coefficient_label(coefficient["term"])
+    return result
+
+
+_TERM_WORDS = {"timepoint": "{} (vs baseline)", "stage": "stage {} (vs the lowest stage)", "source": "cell source {}"}
+_LEVEL_WORDS = {"bone_marrow": "bone marrow (vs adipose)", "adipose": "adipose", "w2": "2 weeks", "w6": "6 weeks",
+                "m3": "3 months", "m6": "6 months", "m12": "12 months", "m24": "24 months"}  # fmt: skip
+
+
+def coefficient_label(term: str) -> str:
+    """A model term in words: "C(timepoint)[T.m6]" -> "6 months (vs baseline)"; unknown terms stay as they are."""
+    if term == "Intercept":
+        return "Baseline mean (reference groups)"
+    for column, words in _TERM_WORDS.items():
+        prefix = f"C({column})[T."
+        if term.startswith(prefix) and term.endswith("]"):
+            level = term[len(prefix) : -1]
+            return words.format(_LEVEL_WORDS.get(level, level.replace("KL", "Kellgren-Lawrence ")))
+    return term
+
+
+def trajectory_frame(
+    episodes: pd.DataFrame, follow_ups: pd.DataFrame, scores: pd.DataFrame, *, instrument: str, max_patients: int
+) -> tuple[pd.DataFrame, int]:
+    """One row per total score of `instrument`: patient, episode, time point, years since the first injection
+    (the scheduled day of the time point; baseline = 0), stage and cell source. Above `max_patients` patients a
+    fixed-seed random sample of patients is kept; the second value is then the number sampled from, else 0."""
+    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == "")]
+    days = follow_ups.loc[follow_ups["superseded_at"].isna(), ["episode_id", "timepoint", "days"]]
+    days = days.drop_duplicates(["episode_id", "timepoint"])
+    frame = chosen.merge(episodes[["episode_id", "patient_id", "stage", "source"]], on="episode_id")
+    frame = frame.merge(days, on=["episode_id", "timepoint"], how="left").rename(columns={"value": "score"})
+    frame["years"] = pd.to_numeric(frame["days"], errors="coerce").fillna(0).clip(lower=0) / 365.25
+    frame.loc[frame["timepoint"] == "baseline", "years"] = 0.0
+    frame = frame.dropna(subset=["stage", "source"])
+    patients = pd.unique(frame["patient_id"])
+    if len(patients) <= max_patients:
+        return frame, 0
+    keep = set(np.random.default_rng(20261205).choice(patients, size=max_patients, replace=False).tolist())
+    return frame[frame["patient_id"].isin(keep)], len(patients)
 
 
 def episode_expectation_inputs(episode: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         data, filters = {"instrument": "nrs", "missing": "complete_case"}, CohortFilters()
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
-    rows, flow = selectors.cohort_dashboard(
+    rows, flow, model = selectors.cohort_dashboard(
         actor=actor, instrument=data["instrument"], timepoints=timepoints, filters=filters, missing=data["missing"]
     )
     mcid = MCIDS[data["instrument"]].value if data["instrument"] in MCIDS else None
@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "flow_svg": flow_svg(flow),
             "instrument": data["instrument"],
+            "model": model,
         },
     )
 

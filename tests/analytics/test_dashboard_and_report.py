@@ -21,7 +21,7 @@ def test_the_report_shows_each_mixed_model_or_says_why_it_was_not_fitted(persona
     from handregen.analytics.synthetic.writer import synth_registry
 
     synth_registry(site=demo_site, count=60, seed=13)
-    context = cohort_report_context(actor=persona("researcher"))
+    context = cohort_report_context(actor=persona("researcher"), include_synthetic=True)
     models = [section["model"] for section in context["sections"]]
     assert models[0]["fitted"] and "slope for years per patient" in models[0]["random_effects"]
     assert all(m["fitted"] or m["reason"] for m in models)

@@ -121,14 +121,18 @@ def _age(birth: date, on: date | None) -> int | None:
 
 
 def follow_ups_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
-    """First-cycle follow-ups: time point, window and whether completed or superseded."""
+    """First-cycle follow-ups: time point, window, the instruments scheduled, and whether completed or superseded."""
     from handregen.outcomes.models import FollowUp
 
     frame = pd.DataFrame.from_records(
         FollowUp.objects.filter(site_id__in=list(site_ids), cycle=1)
         .annotate(episode_key=as_text("episode_id"))
-        .values_list("episode_key", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at"),
-        columns=["episode_id", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at"],
+        .values_list(
+            "episode_key", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at", "instruments"
+        ),
+        columns=[
+            "episode_id", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at", "instruments"
+        ],
     )
     frame["episode_id"] = uuids(frame["episode_id"])
     return frame

@@ -88,6 +88,35 @@ def test_omeract_oarsi_uses_nrs_and_quickdash_together():
     assert (omeract.n_responders, omeract.n_assessed) == (1, 2)
 
 
+def _omeract(nrs_pairs, quickdash_pairs):
+    scores, episodes, follow_ups = _frames(nrs_pairs, quickdash_pairs=quickdash_pairs)
+    if len(quickdash_pairs) < len(nrs_pairs):  # the missing function scores are absent rows, not NaN
+        scores = scores.dropna()
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    return next(r for r in figures.responders if r.rule == "omeract_oarsi")
+
+
+def test_omeract_oarsi_worked_examples_of_the_published_rule():
+    # Pham 2004 on 0-100 (pain = NRS x 10, function = QuickDASH); patient global not measured = not improved.
+    rate = _omeract(
+        [(6, 2.5), (5, 3.8), (5, 3.8), (5, 5), (3, 3)],
+        [(50, 45), (60, 48), (60, 60), (80, 40), (20, 20)],
+    )
+    # 1: pain -35 (58%) high -> yes. 2: pain -12 (24%) and function -12 (20%) both moderate -> yes.
+    # 3: pain moderate only, no global -> no. 4: function -40 (50%) high -> yes. 5: nothing moved -> no.
+    assert (rate.n_responders, rate.n_assessed, rate.n_undefined, rate.denominator) == (3, 5, 0, 5)
+    assert rate.threshold["thresholds"]["patient_global_not_measured"] == "not_improved"
+    assert rate.threshold["thresholds"]["high_percent"] == 50.0 and "Pham" in rate.threshold["thresholds"]["source"]
+
+
+def test_omeract_oarsi_is_undefined_only_where_the_function_score_is_missing_and_could_tip_it():
+    # Both have pain only; the first improved enough on pain alone (decided), the second needs function.
+    rate = _omeract([(6, 2.5), (5, 3.8), (5, 3.8)], [(50, 45)])
+    assert (rate.n_responders, rate.n_assessed, rate.n_undefined, rate.denominator) == (1, 3, 2, 1)
+
+
 def test_the_mcid_rule_carries_its_value_range_and_source():
     scores, episodes, follow_ups = _frames([(5, 5)], quickdash_pairs=[(60, 40)])
     figures = outcome_figures(
@@ -99,10 +128,47 @@ def test_the_mcid_rule_carries_its_value_range_and_source():
     assert "Sorensen" in mcid.threshold["source"]
 
 
-def test_follow_ups_whose_window_has_not_opened_are_not_expected():
-    scores, episodes, follow_ups = _frames([(7, 4), (7, 4)])
-    follow_ups.loc[1, "due_from"] = date(2027, 1, 1)
+def test_not_assessed_counts_only_closed_windows_and_says_why():
+    # e0, e1 assessed; e2 window still open; e3 window not yet open; e4 seen later (missed visit); e5 never seen
+    # again (dropped out); e6 withdrew; e7 scored at m6 without a baseline score.
+    scores, episodes, follow_ups = _frames([(7, 4), (7, 6)], expected_extra=6)
+    scores = pd.concat([scores, pd.DataFrame([("e7", "m6", "nrs", "", 5.0)], columns=scores.columns)])
+    follow_ups["due_until"] = date(2026, 2, 1)
+    follow_ups.loc[2, ["due_from", "due_until"]] = [date(2026, 11, 1), date(2026, 12, 20)]
+    follow_ups.loc[3, ["due_from", "due_until"]] = [date(2027, 1, 1), date(2027, 2, 1)]
+    later = pd.DataFrame({"episode_id": ["e4"], "timepoint": ["m12"], "days": [365], "due_from": [date(2026, 7, 1)],
+                          "due_until": [date(2026, 8, 1)], "completed_at": [date(2026, 7, 5)],
+                          "superseded_at": [None]})  # fmt: skip
+    follow_ups = pd.concat([follow_ups, later], ignore_index=True)
+    episodes["stage_now"] = ["follow_up"] * 6 + ["withdrawn", "follow_up"]
     figures = outcome_figures(
         scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
     )
-    assert figures.n_expected == 1 and figures.n_assessed == 1
+    assert (figures.n_assessed, figures.n_expected, figures.n_window_open) == (2, 6, 1)
+    assert figures.not_assessed == {"missed visit": 1, "dropped out": 1, "withdrew": 1, "no baseline score": 1}
+    assert sum(figures.not_assessed.values()) == figures.n_not_assessed
+
+
+def test_a_measure_not_scheduled_at_a_time_point_expects_nobody():
+    scores, episodes, follow_ups = _frames([(7, 4), (7, 6)], quickdash_pairs=[(50, 30), (50, 45)], expected_extra=2)
+    follow_ups["instruments"] = [["nrs", "pgic"]] * 4  # like the 2-week visit: no QuickDASH
+    quickdash = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="quickdash", timepoint="m6", today=TODAY
+    )
+    assert (quickdash.n_expected, quickdash.scheduled) == (0, False)
+    pain = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    assert pain.n_expected == 4 and "omeract_oarsi" not in [r.rule for r in pain.responders]
+    assert any("not scheduled" in note for note in pain.notes)
+
+
+def test_complete_case_and_non_responder_rates_are_given_side_by_side():
+    scores, episodes, follow_ups = _frames([(7, 4)] * 3 + [(7, 6)] * 2, expected_extra=5)
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    two = next(r for r in figures.responders if r.rule == "nrs_2_points")
+    assert (two.rate_complete_case, two.denominator_complete_case) == (pytest.approx(3 / 5), 5)
+    assert (two.rate_non_responder, two.denominator_non_responder) == (pytest.approx(3 / 10), 10)
+    assert two.ci95_non_responder[0] <= 0.3 <= two.ci95_non_responder[1]

@@ -25,7 +25,7 @@ pair = st.tuples(score, score)
 def test_the_vectorised_omeract_oarsi_rule_decides_every_row_like_the_scalar_rule(rows):
     pain = pd.DataFrame([p for p, _ in rows], columns=["baseline", "follow_up"], dtype=float)
     function = pd.DataFrame([f for _, f in rows], columns=["baseline", "follow_up"], dtype=float)
-    expected = [omeract_oarsi_responder(pain=p, function=f).responder for p, f in rows]
+    expected = [omeract_oarsi_responder(pain=p, function=f, patient_global_measured=False).responder for p, f in rows]
     assert omeract_oarsi_flags(pain, function) == expected
 
 
@@ -61,3 +61,12 @@ def test_the_score_frame_holds_exactly_the_treated_hands_totals_and_subscales(de
     assert set(totals["subscale"]) == {""}
     assert math.isclose(totals["value"].sum(), frame.loc[frame["subscale"] == "", "value"].sum())
     assert len(totals) == (frame["subscale"] == "").sum()
+
+
+def test_model_terms_are_shown_in_words():
+    from handregen.analytics.selectors import coefficient_label
+
+    assert coefficient_label("C(timepoint)[T.m6]") == "6 months (vs baseline)"
+    assert coefficient_label("C(source)[T.bone_marrow]") == "cell source bone marrow (vs adipose)"
+    assert coefficient_label("C(stage)[T.KL3]") == "stage Kellgren-Lawrence 3 (vs the lowest stage)"
+    assert coefficient_label("Intercept").startswith("Baseline mean")

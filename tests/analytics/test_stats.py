@@ -467,3 +467,39 @@ def test_kaplan_meier_survival_monotone_and_bounded(obs):
         previous = s.survival
     for p in r.points:
         assert p.survival is None or 0.0 <= p.survival <= 1.0
+
+
+def _nested_cohort(seed: int = 7) -> pd.DataFrame:
+    # Patients with one or two episodes; score = 60 + patient (sd 8) + episode (sd 4) + (-12 + slope sd 4) * years
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(60):
+        patient, slope = rng.normal(0, 8), rng.normal(-12, 4)
+        for e in range(1 + (p % 3 == 0)):
+            episode = rng.normal(0, 4)
+            for label, months in MONTHS.items():
+                years = months / 12
+                score = 60 + patient + episode + slope * years + rng.normal(0, 2)
+                rows.append((p, f"{p}-{e}", label, years, score))
+    return pd.DataFrame(rows, columns=["patient_id", "episode_id", "timepoint", "years", "score"])
+
+
+def test_mixed_model_random_slope_and_episodes_nested_in_patients_recover_their_variances():
+    r = mixed_model_trajectory(
+        _nested_cohort(), timepoint_order=list(MONTHS), time_col="years", episode_col="episode_id"
+    )
+    assert r.fitted and r.reason is None
+    assert "slope for years" in r.random_effects and "episode within patient" in r.random_effects
+    assert "(1 + years | patient_id)" in r.model and "(1 | patient_id:episode_id)" in r.model
+    assert r.slope_variance is not None and 4 < r.slope_variance < 40  # true 16
+    assert r.episode_variance is not None and 4 < r.episode_variance < 40  # true 16
+    assert r.coefficient("C(timepoint)[T.12m]").estimate == pytest.approx(-12, abs=3)
+    assert_json(r)
+
+
+def test_mixed_model_with_one_episode_per_patient_says_episodes_and_patients_coincide():
+    single = _nested_cohort()
+    single = single[single["episode_id"].str.endswith("-0")]
+    r = mixed_model_trajectory(single, timepoint_order=list(MONTHS), time_col="years", episode_col="episode_id")
+    assert r.fitted and r.episode_variance is None
+    assert any("episodes and patients coincide" in c for c in r.caveats)

@@ -27,7 +27,7 @@ def test_with_no_past_patients_the_page_says_too_few_to_tell_and_the_consent_sto
     client = staff_client(persona)
     page = client.get(f"/episodes/{episode.pk}/consent/").content.decode()
     assert "What happened to similar past patients" in page
-    assert "Too few similar patients to tell: 0 past patient(s) match" in page
+    assert "Too few similar patients to tell: 0 past patient(s) share the condition, stage and pain" in page
     assert "Similar past patients (n)</th><td>0" in page
     assert client.post(f"/episodes/{episode.pk}/consent/", signed(physician) | {"expectation_token": shown_token(page)}
                        ).status_code == 302
@@ -37,16 +37,37 @@ def test_with_no_past_patients_the_page_says_too_few_to_tell_and_the_consent_sto
     assert stored["inputs"]["indication"] == "thumb_cmc_oa" and stored["inputs"]["baseline_nrs"] is not None
 
 
-def test_with_enough_past_patients_the_share_its_ci_and_n_are_shown_and_stored(demo_site, make_episode, physician,
-                                                                                persona):
+def as_real_patients(site):
+    """The synthetic registry's patients relabelled as real, so that they count as past patients (test only:
+    the application never clears the flag)."""
+    from django.db import connection
+
+    from handregen.patients.models import Patient
+
+    site_id = Patient._meta.get_field("site").get_db_prep_value(site.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Patient._meta.db_table} SET is_synthetic = %s WHERE site_id = %s", [False, site_id])
+
+
+def test_synthetic_past_patients_are_not_counted_for_a_real_patient(demo_site, make_episode, physician, persona):
     synth_registry(site=demo_site, count=120, seed=5)
+    episode = to_eligible(make_episode(), physician)
+    page = staff_client(persona).get(f"/episodes/{episode.pk}/consent/").content.decode()
+    assert "Too few similar patients to tell: 0 past patient(s)" in page
+
+
+def test_with_enough_past_patients_the_share_its_ci_and_n_are_shown_and_stored(demo_site, make_episode, physician,
+                                                                                persona, settings):
+    settings.HANDREGEN_EXPECTATION_MIN_SIMILAR = 8  # the clinic's threshold is a setting; a small registry here
+    synth_registry(site=demo_site, count=240, seed=5)
+    as_real_patients(demo_site)
     episode = to_eligible(make_episode(), physician)
     client = staff_client(persona)
     page = client.get(f"/episodes/{episode.pk}/consent/").content.decode()
     assert "95% confidence interval" in page and "does not predict what will happen to you" in page
     client.post(f"/episodes/{episode.pk}/consent/", signed(physician) | {"expectation_token": shown_token(page)})
     stored = Consent.objects.get(episode=episode).expectation_shown
-    assert stored["enough"] is True and stored["n_similar"] >= 20
+    assert stored["enough"] is True and stored["n_similar"] >= 8 and stored["min_n"] == 8
     assert f"Similar past patients (n)</th><td>{stored['n_similar']}" in page
     low, high = stored["ci95"]
     assert f"{low:.0%} to {high:.0%}" in page

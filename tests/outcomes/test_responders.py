@@ -209,3 +209,23 @@ def test_omeract_worsening_every_domain_is_never_a_responder(pain, function, pat
     worse = [(min(b, f), max(b, f)) for b, f in (pain, function, patient_global)]
     decision = omeract_oarsi_responder(pain=worse[0], function=worse[1], patient_global=worse[2])
     assert decision.responder is False
+
+
+def test_omeract_unmeasured_patient_global_counts_as_not_improved_by_default():
+    # Pain moderate (24%, 12 points), function unchanged: with no global, "two of three" cannot be met.
+    decision = omeract_oarsi_responder(pain=(50, 38), function=(60, 60), patient_global_measured=False)
+    assert decision.responder is False
+    assert "patient global: not measured; counted as not improved" in decision.reasons
+    both = omeract_oarsi_responder(pain=(50, 38), function=(60, 48), patient_global_measured=False)
+    assert both.responder is True  # pain and function both moderate
+
+
+def test_omeract_unmeasured_patient_global_policy_is_a_parameter():
+    unknown = OmeractOarsiThresholds(patient_global_not_measured="unknown")
+    decision = omeract_oarsi_responder(
+        pain=(50, 38), function=(60, 60), patient_global_measured=False, thresholds=unknown
+    )
+    assert decision.responder is None
+    assert "Pham" in unknown.source and unknown.as_dict()["patient_global_not_measured"] == "unknown"
+    with pytest.raises(ValueError):
+        OmeractOarsiThresholds(patient_global_not_measured="improved")

@@ -30,6 +30,9 @@ class OutcomeQuery(Schema):
     sex: Literal["female", "male", "other", "unknown"] | None = None
     injected_from: IsoDate | None = None
     injected_until: IsoDate | None = None
+    include_synthetic: bool = Field(
+        False, description="count synthetic (made-up) patients too; the answer says how many"
+    )
 
 
 class ExpectationQuery(Schema):
@@ -39,13 +42,16 @@ class ExpectationQuery(Schema):
     sex: Literal["female", "male", "other", "unknown"] | None = None
     baseline_nrs: float | None = Field(None, ge=0, le=10)
     timepoint: str = Field("m6", max_length=32)
+    include_synthetic: bool = Field(False, description="count synthetic (made-up) patients too (demonstrations)")
 
 
 @router.get("/outcomes", response=dict[str, Any], summary="Change from baseline and responder rates")
 def outcomes(request: HttpRequest, query: Query[OutcomeQuery]) -> dict[str, Any]:
     if query.instrument not in instrument_codes():
         raise InvalidInput([("instrument", f"unknown instrument; use one of {', '.join(instrument_codes())}")])
-    filters = CohortFilters(**query.dict(exclude={"instrument", "timepoint", "subscale", "missing"}))
+    filters = CohortFilters(
+        **query.dict(exclude={"instrument", "timepoint", "subscale", "missing", "include_synthetic"})
+    )
     try:
         return selectors.cohort_outcomes(
             actor=actor_of(request),
@@ -54,6 +60,7 @@ def outcomes(request: HttpRequest, query: Query[OutcomeQuery]) -> dict[str, Any]
             subscale=query.subscale,
             filters=filters,
             missing=query.missing,
+            include_synthetic=query.include_synthetic,
         )
     except ValueError as exc:
         raise InvalidInput([("subscale", str(exc))]) from exc
@@ -69,5 +76,6 @@ def expectation(request: HttpRequest, query: Query[ExpectationQuery]) -> dict[st
         sex=query.sex,
         baseline_nrs=query.baseline_nrs,
         timepoint=query.timepoint,
+        include_synthetic=query.include_synthetic,
     )
     return answer.as_dict()

@@ -25,6 +25,12 @@ from handregen.outcomes.responders import (
 )
 
 BASELINE = "baseline"
+RULE_LABELS = {
+    "nrs_2_points": "pain at least 2 points lower",
+    "nrs_30_percent": "pain at least 30% lower",
+    "omeract_oarsi": "OMERACT-OARSI responder",
+    "mcid": "improved by at least the minimal important difference",
+}
 SLACK = 1e-9
 
 
@@ -42,6 +48,16 @@ class RuleRate:
     missing: str
     assumption: str
     threshold: dict[str, Any] | None = None
+    # Both missing-data rules side by side, whichever `missing` chose for `rate`: complete case (assessed with a
+    # defined flag) and non-responder imputation (every expected patient; unassessed = not a responder).
+    rate_complete_case: float | None = None
+    ci95_complete_case: list[float] | None = None
+    denominator_complete_case: int = 0
+    rate_non_responder: float | None = None
+    ci95_non_responder: list[float] | None = None
+    denominator_non_responder: int = 0
+    ci_method: str = "Clopper-Pearson (exact binomial)"
+    label: str = ""  # the rule in words, for people
 
 
 @dataclass(frozen=True)
@@ -59,10 +75,31 @@ class OutcomeFigures:
     higher_is_worse: bool
     responders: list[RuleRate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why expected patients were not assessed (windows closed): dropped out, missed visit, withdrew, no baseline.
+    not_assessed: dict[str, int] = field(default_factory=dict)
+    n_window_open: int = 0  # due now, window still open, not yet assessed: not counted as expected
+    scheduled: bool = True  # the protocol schedules this measure at this time point
+    ci_method: str = "t distribution (mean change)"
+
+
+def scheduled_follow_ups(
+    follow_ups: pd.DataFrame, episodes: pd.DataFrame, timepoint: str, instrument: str
+) -> pd.DataFrame:
+    """The episodes' current follow-ups at `timepoint` whose schedule lists `instrument` (a frame without an
+    `instruments` column schedules every measure)."""
+    rows = follow_ups[
+        (follow_ups["timepoint"] == timepoint)
+        & follow_ups["superseded_at"].isna()
+        & follow_ups["episode_id"].isin(episodes["episode_id"])
+    ]
+    if "instruments" in rows:
+        listed = pd.Series([instrument in (names or ()) for names in rows["instruments"]], index=rows.index, dtype=bool)
+        rows = rows[listed]
+    return rows.drop_duplicates("episode_id")
 
 
 def expected_episodes(follow_ups: pd.DataFrame, episodes: pd.DataFrame, timepoint: str, today: date) -> pd.Index:
-    """Episodes whose window for `timepoint` has opened (so an assessment was due), not superseded."""
+    """Episodes whose window for `timepoint` has opened or that were seen (candidates for assessment)."""
     rows = follow_ups[
         (follow_ups["timepoint"] == timepoint)
         & follow_ups["superseded_at"].isna()
@@ -70,6 +107,58 @@ def expected_episodes(follow_ups: pd.DataFrame, episodes: pd.DataFrame, timepoin
     ]
     opened = rows["due_from"].notna() & (rows["due_from"] <= today)
     return pd.Index(rows.loc[opened | rows["completed_at"].notna(), "episode_id"].unique())
+
+
+def denominator_split(
+    scheduled: pd.DataFrame,
+    assessed: pd.Index,
+    follow_ups: pd.DataFrame,
+    episodes: pd.DataFrame,
+    scored_without_baseline: pd.Index,
+    today: date,
+) -> tuple[pd.Index, dict[str, int], int]:
+    """(expected episodes, why the expected but unassessed were not assessed, windows still open).
+
+    Expected = assessed (a baseline and a follow-up score), plus every scheduled follow-up whose window has
+    closed (due_until before `today`). Of the closed and unassessed: "withdrew" (episode withdrawn), "no baseline
+    score" (scored at the time point, baseline missing), "missed visit" (a later follow-up of the episode was
+    completed), else "dropped out" (not seen again). A window still open counts neither as expected nor as missing.
+    """
+    unassessed = scheduled[~scheduled["episode_id"].isin(assessed)]
+    closed = unassessed["due_until"].notna() & (pd.to_datetime(unassessed["due_until"]) < pd.Timestamp(today))
+    opened = unassessed["due_from"].notna() & (pd.to_datetime(unassessed["due_from"]) <= pd.Timestamp(today))
+    n_open = int((opened & ~closed).sum())
+    missing = unassessed[closed]
+    completed = follow_ups[follow_ups["completed_at"].notna() & follow_ups["superseded_at"].isna()]
+    last_seen = completed.groupby("episode_id")["days"].max().to_dict()
+    stage_now = episodes["stage_now"] if "stage_now" in episodes else pd.Series(None, index=episodes.index)
+    withdrawn = set(episodes.loc[stage_now == "withdrawn", "episode_id"])
+    no_baseline = set(scored_without_baseline)
+    reasons: dict[str, int] = {}
+    for episode_id, days in zip(missing["episode_id"], missing["days"], strict=True):
+        seen = last_seen.get(episode_id)
+        if episode_id in withdrawn:
+            reason = "withdrew"
+        elif episode_id in no_baseline:
+            reason = "no baseline score"
+        elif seen is not None and not pd.isna(seen) and days is not None and seen > days:
+            reason = "missed visit"
+        else:
+            reason = "dropped out"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    expected = pd.Index(assessed).union(pd.Index(missing["episode_id"].unique()))
+    return expected, reasons, n_open
+
+
+def _scored_without_baseline(
+    scores: pd.DataFrame, instrument: str, subscale: str, timepoint: str, candidates: pd.Index
+) -> pd.Index:
+    """Episodes with a score at `timepoint` but none at baseline (for this measure)."""
+    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == subscale)]
+    chosen = chosen[chosen["episode_id"].isin(candidates)]
+    at = set(chosen.loc[chosen["timepoint"] == timepoint, "episode_id"])
+    base = set(chosen.loc[chosen["timepoint"] == BASELINE, "episode_id"])
+    return pd.Index(sorted(at - base, key=str))
 
 
 def _paired(scores: pd.DataFrame, instrument: str, subscale: str, timepoint: str, expected: pd.Index) -> pd.DataFrame:
@@ -96,7 +185,19 @@ def _rate(
 ) -> RuleRate:
     result = responder_rate(flags, n_expected, missing=missing)  # type: ignore[arg-type]
     ci = [result.ci_low, result.ci_high] if result.ci_low is not None and result.ci_high is not None else None
+    both = {name: responder_rate(flags, n_expected, missing=name) for name in ("complete_case", "non_responder")}
+    side = {
+        f"{key}_{name}": value
+        for name, r in both.items()
+        for key, value in (
+            ("rate", r.rate),
+            ("ci95", [r.ci_low, r.ci_high] if r.ci_low is not None and r.ci_high is not None else None),
+            ("denominator", r.denominator),
+        )
+    }
     return RuleRate(
+        **side,  # type: ignore[arg-type]
+        label=RULE_LABELS.get(rule, rule),
         rule=rule,
         description=description,
         n_responders=result.n_responders,
@@ -131,8 +232,13 @@ def outcome_figures(
         if not match:
             raise ValueError(f"{instrument} has no subscale {subscale!r}")
         higher_is_worse = match[0].higher_is_worse
-    expected = expected_episodes(follow_ups, episodes, timepoint, today)
-    paired = _paired(scores, instrument, subscale, timepoint, expected)
+    scheduled = scheduled_follow_ups(follow_ups, episodes, timepoint, instrument)
+    candidates = pd.Index(scheduled["episode_id"].unique())
+    paired = _paired(scores, instrument, subscale, timepoint, candidates)
+    expected, not_assessed, n_open = denominator_split(
+        scheduled, paired.index, follow_ups, episodes, _scored_without_baseline(scores, instrument, subscale,
+                                                                                timepoint, candidates), today
+    )  # fmt: skip
     n_expected = len(expected)
     change = (paired["follow_up"] - paired["baseline"]).to_numpy(dtype=float)
     ci = mean_ci(change)
@@ -168,7 +274,13 @@ def outcome_figures(
                 {"percent": NRS_PERCENT},
             )
         )
-        rules.append(_omeract(scores, timepoint, expected, n_expected, missing))
+        function_scheduled = scheduled_follow_ups(follow_ups, episodes, timepoint, "quickdash")
+        if len(function_scheduled) or not len(scheduled):
+            rules.append(_omeract(scores, timepoint, expected, n_expected, missing))
+        else:
+            notes.append(
+                "OMERACT-OARSI needs the function score (QuickDASH), which is not scheduled at this time point."
+            )
     if instrument in MCIDS and not subscale:
         mcid = MCIDS[instrument]
         flags = (improvement >= mcid.value - SLACK).tolist()
@@ -198,6 +310,9 @@ def outcome_figures(
         higher_is_worse=higher_is_worse,
         responders=rules,
         notes=notes,
+        not_assessed=not_assessed,
+        n_window_open=n_open,
+        scheduled=bool(len(scheduled)) or not len(follow_ups),
     )
 
 
@@ -206,31 +321,35 @@ def _mean(values: pd.Series) -> float | None:
 
 
 def _omeract(scores: pd.DataFrame, timepoint: str, expected: pd.Index, n_expected: int, missing: str) -> RuleRate:
-    """OMERACT-OARSI with pain = NRS x 10 and function = QuickDASH (both 0-100, higher worse); no patient
-    global is collected, so the moderate criterion needs both pain and function."""
+    """OMERACT-OARSI with pain = NRS x 10 and function = QuickDASH (both 0-100, higher worse) at the same visit;
+    the patient global is not collected, so it follows the rule's stated choice (not improved by default)."""
     pain = _paired(scores, "nrs", "", timepoint, expected) * 10
     function = _paired(scores, "quickdash", "", timepoint, expected).reindex(pain.index)
     flags = omeract_oarsi_flags(pain, function)
     return _rate(
         "omeract_oarsi",
-        "OMERACT-OARSI responder (Pham 2004; pain = NRS x 10, function = QuickDASH)",
+        "OMERACT-OARSI responder (Pham 2004; pain = NRS x 10, function = QuickDASH at the same visit; "
+        "patient global not measured, counted as not improved)",
         flags,
         n_expected,
         missing,
-        {"thresholds": "Pham 2004, UNCONFIRMED values (clinical-facts 2.1)"},
+        {"thresholds": OMERACT_OARSI_PHAM_2004.as_dict(), "pain": "NRS x 10", "function": "QuickDASH"},
     )
 
 
 def omeract_oarsi_flags(
     pain: pd.DataFrame, function: pd.DataFrame, thresholds: OmeractOarsiThresholds = OMERACT_OARSI_PHAM_2004
 ) -> list[bool | None]:
-    """`outcomes.responders.omeract_oarsi_responder` over whole columns (baseline, follow_up; NaN = missing),
-    row by row the same decision: pandas' nullable booleans follow the same three-valued logic."""
+    """`outcomes.responders.omeract_oarsi_responder(..., patient_global_measured=False)` over whole columns
+    (baseline, follow_up; NaN = missing), row by row the same decision: pandas' nullable booleans follow the
+    same three-valued logic. A row is undefined (None) only when pain or function is missing and could tip it."""
     pain_high, pain_moderate = _omeract_domain(pain, thresholds)
     function_high, function_moderate = _omeract_domain(function, thresholds)
     high = pain_high | function_high  # Kleene OR: True if either is, unknown if either is unknown
     met = pain_moderate.fillna(False).astype(int) + function_moderate.fillna(False).astype(int)
-    unknown = pain_moderate.isna().astype(int) + function_moderate.isna().astype(int) + 1  # no patient global
+    unknown = pain_moderate.isna().astype(int) + function_moderate.isna().astype(int)
+    if thresholds.patient_global_not_measured == "unknown":
+        unknown = unknown + 1
     moderate = pd.Series(pd.NA, index=pain.index, dtype="boolean")
     moderate[met >= thresholds.moderate_domains] = True
     moderate[met + unknown < thresholds.moderate_domains] = False

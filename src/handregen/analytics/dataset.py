@@ -35,7 +35,9 @@ class CohortFilters:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(self).items() if v is not None}
 
 
-EPISODE_COLUMNS = ["episode_id", "patient_id", "site_id", "indication", "sex", "birth_date", "stage_now", "created_at"]
+EPISODE_COLUMNS = [
+    "episode_id", "patient_id", "site_id", "indication", "sex", "birth_date", "stage_now", "created_at", "is_synthetic",
+]  # fmt: skip
 
 
 def episodes_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
@@ -50,7 +52,15 @@ def episodes_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
         Episode.objects.filter(site_id__in=sites)
         .annotate(key=as_text("id"), patient_key=as_text("patient_id"), site_key=as_text("site_id"))
         .values_list(
-            "key", "patient_key", "site_key", "indication", "patient__sex", "patient__birth_date", "stage", "created_at"
+            "key",
+            "patient_key",
+            "site_key",
+            "indication",
+            "patient__sex",
+            "patient__birth_date",
+            "stage",
+            "created_at",
+            "patient__is_synthetic",
         ),
         columns=EPISODE_COLUMNS,
     )
@@ -111,14 +121,18 @@ def _age(birth: date, on: date | None) -> int | None:
 
 
 def follow_ups_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
-    """First-cycle follow-ups: time point, window and whether completed or superseded."""
+    """First-cycle follow-ups: time point, window, the instruments scheduled, and whether completed or superseded."""
     from handregen.outcomes.models import FollowUp
 
     frame = pd.DataFrame.from_records(
         FollowUp.objects.filter(site_id__in=list(site_ids), cycle=1)
         .annotate(episode_key=as_text("episode_id"))
-        .values_list("episode_key", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at"),
-        columns=["episode_id", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at"],
+        .values_list(
+            "episode_key", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at", "instruments"
+        ),
+        columns=[
+            "episode_id", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at", "instruments"
+        ],
     )
     frame["episode_id"] = uuids(frame["episode_id"])
     return frame
@@ -207,6 +221,22 @@ def compact_keys(
     labels = {c: scores[c].astype("category") for c in ("timepoint", "instrument", "subscale")}
     scores = scores.assign(episode_id=codes[ends[1] :], **labels)
     return episodes, follow_ups, scores
+
+
+def synthetic_scope(episodes: pd.DataFrame, *, include_synthetic: bool) -> tuple[pd.DataFrame, int]:
+    """The episodes analytics may use: real patients' only, unless `include_synthetic`; with the number of
+    synthetic patients that remain (0 when excluded), which every figure that includes them must state."""
+    flags = episodes["is_synthetic"].astype(bool) if "is_synthetic" in episodes else pd.Series(False, episodes.index)
+    if not include_synthetic:
+        return episodes[~flags], 0
+    return episodes, int(episodes.loc[flags, "patient_id"].nunique())
+
+
+def synthetic_label(n_synthetic: int) -> str:
+    """The words every page, chart and file that includes synthetic patients carries ("" when none do)."""
+    if not n_synthetic:
+        return ""
+    return f"Includes {n_synthetic:,} synthetic (made-up) patient{'s' if n_synthetic != 1 else ''}"
 
 
 def filter_episodes(episodes: pd.DataFrame, filters: CohortFilters) -> pd.DataFrame:

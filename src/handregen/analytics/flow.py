@@ -75,16 +75,20 @@ def flow_steps(
     return steps
 
 
-def flow_svg(steps: list[FlowStep]) -> str:
-    """A plain SVG of the flow: one box per step, the reasons for leaving beside it."""
+def flow_svg(steps: list[FlowStep], *, note: str = "") -> str:
+    """A plain SVG of the flow: one box per step, the reasons for leaving beside it; `note` (the synthetic-data
+    label) on top."""
     box_w, box_h, gap, side_x = 260, 44, 30, 300
-    height = len(steps) * (box_h + gap) + 10
+    top = 22 if note else 0
+    height = len(steps) * (box_h + gap) + 10 + top
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 720 {height}" width="720" height="{height}" '
         'role="img" aria-label="Patient flow" font-family="sans-serif" font-size="13">'
     ]
+    if note:
+        parts.append(f'<text x="10" y="15" fill="#a4262c" font-weight="bold">{escape(note)}</text>')
     for i, step in enumerate(steps):
-        y = 5 + i * (box_h + gap)
+        y = 5 + top + i * (box_h + gap)
         parts.append(f'<rect x="10" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="#eef3f8" stroke="#1f5f8b"/>')
         parts.append(f'<text x="20" y="{y + 27}">{escape(step.label)}: n = {step.n}</text>')
         if i + 1 < len(steps):

@@ -10,7 +10,14 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.analytics import selectors
 from handregen.analytics.charts import change_chart, survival_chart
-from handregen.analytics.dataset import CohortFilters
+from handregen.analytics.dataset import (
+    CohortFilters,
+    episodes_frame,
+    follow_ups_frame,
+    scores_frame,
+    synthetic_label,
+    synthetic_scope,
+)
 from handregen.analytics.flow import flow_svg
 from handregen.outcomes.responders import MCIDS
 from handregen.pathway.models import Protocol
@@ -18,14 +25,28 @@ from handregen.pathway.models import Protocol
 REPORT_INSTRUMENTS = ("nrs", "quickdash", "prwe", "mhq")
 
 
-def cohort_report_context(*, actor: Actor, filters: CohortFilters | None = None) -> dict[str, Any]:
+def cohort_report_context(
+    *, actor: Actor, filters: CohortFilters | None = None, include_synthetic: bool = False
+) -> dict[str, Any]:
+    """Everything the cohort report shows; synthetic patients are left out unless `include_synthetic`, and a report
+    that includes them says so on every page and chart."""
     filters = filters or CohortFilters()
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
+    sites = [actor.site.pk]
+    episodes, n_synthetic = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
+    label = synthetic_label(n_synthetic)
+    model_frames = (
+        episodes,
+        follow_ups_frame(sites),
+        scores_frame(sites, subscales=False, instruments=list(REPORT_INSTRUMENTS)),
+    )
     sections = []
     for instrument in REPORT_INSTRUMENTS:
         rows = [
-            selectors.cohort_outcomes(actor=actor, instrument=instrument, timepoint=t, filters=filters)
+            selectors.cohort_outcomes(
+                actor=actor, instrument=instrument, timepoint=t, filters=filters, include_synthetic=include_synthetic
+            )
             for t in timepoints
         ]
         points = [(r["timepoint"], r["mean_change"], r["ci95"], r["n_assessed"]) for r in rows]
@@ -36,30 +57,42 @@ def cohort_report_context(*, actor: Actor, filters: CohortFilters | None = None)
                 "instrument": instrument,
                 "rows": rows,
                 "chart": change_chart(
-                    f"{instrument}: mean change from baseline (95% CI)",
+                    _titled(f"{instrument}: mean change from baseline (95% CI)", label),
                     points,
                     mcid=mcid,
                     higher_is_worse=higher_is_worse,
                 )
                 if any(p[1] is not None for p in points)
                 else "",
+                "model": selectors.trajectory_model(
+                    actor=actor, instrument=instrument, timepoints=timepoints, frames=model_frames
+                ),
             }
         )
-    survival = selectors.reintervention_survival(actor=actor)
+    survival = selectors.reintervention_survival(actor=actor, include_synthetic=include_synthetic)
     steps = [(s.day, s.survival) for s in survival.steps] if survival.steps else []
-    flow = selectors.patient_flow(actor=actor)
+    flow = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic)
     return {
         "site": actor.site,
         "generated": timezone.now(),
         "filters": filters.as_dict(),
         "sections": sections,
         "flow": flow,
-        "flow_svg": flow_svg(flow),
+        "flow_svg": flow_svg(flow, note=label),
         "survival": survival,
-        "survival_chart": survival_chart([(0.0, 1.0), *steps], "Free of re-intervention (Kaplan-Meier)"),
-        "adverse_events": selectors.adverse_event_rates(actor=actor),
+        "survival_chart": survival_chart(
+            [(0.0, 1.0), *steps], _titled("Free of re-intervention (Kaplan-Meier)", label)
+        ),
+        "adverse_events": selectors.adverse_event_rates(actor=actor, include_synthetic=include_synthetic),
         "protocol": protocol,
+        "synthetic_patients": n_synthetic,
+        "synthetic_label": label,
     }
+
+
+def _titled(title: str, synthetic: str) -> str:
+    """A chart title that carries the synthetic-data label when there is one."""
+    return f"{title}. {synthetic}" if synthetic else title
 
 
 def render_cohort_report_html(context: dict[str, Any]) -> str:

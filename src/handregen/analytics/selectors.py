@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.utils import timezone
 
@@ -19,9 +20,11 @@ from handregen.analytics.dataset import (
     filter_episodes,
     follow_ups_frame,
     scores_frame,
+    synthetic_label,
+    synthetic_scope,
     uuids,
 )
-from handregen.analytics.expectation import MIN_SIMILAR, Expectation, expectation_for, nrs_band
+from handregen.analytics.expectation import MIN_SIMILAR, Expectation, expectation_for, nrs_band, stage_refusal
 
 
 def cohort_outcomes(
@@ -32,11 +35,12 @@ def cohort_outcomes(
     filters: CohortFilters,
     subscale: str = "",
     missing: str = "complete_case",
+    include_synthetic: bool = False,
 ) -> dict[str, Any]:
     """Figures for one instrument at one time point over the actor's site, with the filters applied."""
     return cohort_outcomes_table(
         actor=actor, instruments=[instrument], timepoints=[timepoint], filters=filters, subscale=subscale,
-        missing=missing,
+        missing=missing, include_synthetic=include_synthetic,
     )[0]
 
 
@@ -48,34 +52,47 @@ def cohort_outcomes_table(
     filters: CohortFilters,
     subscale: str = "",
     missing: str = "complete_case",
+    include_synthetic: bool = False,
 ) -> list[dict[str, Any]]:
     """Figures for every instrument at every time point (instrument-major order), from one read of the site's
-    data: the dashboard's table and the API's single cell share this path."""
+    data: the dashboard's table and the API's single cell share this path. Synthetic patients are left out
+    unless `include_synthetic`; each row then says how many it includes."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    scores = scores_frame(sites, subscales=bool(subscale), instruments=instruments)
-    frames = episodes_frame(sites), follow_ups_frame(sites), scores
-    return _outcome_rows(*frames, instruments, timepoints, filters, subscale, missing)
+    scores = scores_frame(sites, subscales=bool(subscale), instruments=instruments_read(instruments))
+    episodes, n_synthetic = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
+    frames = episodes, follow_ups_frame(sites), scores
+    return _outcome_rows(*frames, instruments, timepoints, filters, subscale, missing, n_synthetic)
 
 
 def cohort_dashboard(
-    *, actor: Actor, instrument: str, timepoints: list[str], filters: CohortFilters, missing: str
-) -> tuple[list[dict[str, Any]], list[Any]]:
-    """The dashboard's table for `instrument` and the site's patient flow, from one read of the frames both use."""
+    *,
+    actor: Actor,
+    instrument: str,
+    timepoints: list[str],
+    filters: CohortFilters,
+    missing: str,
+    include_synthetic: bool = False,
+) -> tuple[list[dict[str, Any]], list[Any], dict[str, Any]]:
+    """The dashboard's table for `instrument`, the site's patient flow and the instrument's mixed-effects model,
+    from one read of the frames all three use (synthetic patients left out unless asked for)."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    episodes, follow_ups = episodes_frame(sites), follow_ups_frame(sites)
-    rows = _outcome_rows(
-        episodes,
-        follow_ups,
-        scores_frame(sites, subscales=False, instruments=[instrument]),
-        [instrument],
-        timepoints,
-        filters,
-        "",
-        missing,
+    episodes, n_synthetic = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
+    follow_ups = follow_ups_frame(sites)
+    scores = scores_frame(sites, subscales=False, instruments=instruments_read([instrument]))
+    rows = _outcome_rows(episodes, follow_ups, scores, [instrument], timepoints, filters, "", missing, n_synthetic)
+    chosen = filter_episodes(episodes, filters)
+    model = trajectory_model(
+        actor=actor, instrument=instrument, timepoints=timepoints, frames=(chosen, follow_ups, scores)
     )
-    return rows, _flow(actor, episodes, follow_ups)
+    return rows, _flow(actor, episodes, follow_ups), model
+
+
+def instruments_read(instruments: list[str]) -> list[str]:
+    """The instruments to load for figures of `instruments`: pain figures include OMERACT-OARSI, which needs the
+    function score (QuickDASH) of the same visit too."""
+    return list(dict.fromkeys([*instruments, *(["quickdash"] if "nrs" in instruments else [])]))
 
 
 def _outcome_rows(
@@ -87,7 +104,9 @@ def _outcome_rows(
     filters: CohortFilters,
     subscale: str,
     missing: str,
+    n_synthetic: int = 0,
 ) -> list[dict[str, Any]]:
+    label = synthetic_label(n_synthetic)
     episodes, follow_ups, scores = compact_keys(filter_episodes(episodes, filters), follow_ups, scores)
     today = timezone.localdate()
     return [
@@ -103,17 +122,18 @@ def _outcome_rows(
                 missing=missing,
             )
         )
-        | {"filters": filters.as_dict()}
+        | {"filters": filters.as_dict(), "synthetic_patients": n_synthetic, "synthetic_label": label}
         for instrument in instruments
         for timepoint in timepoints
     ]
 
 
-def past_patients_frame(sites: list[Any], *, timepoint: str) -> pd.DataFrame:
-    """One row per past episode assessed for pain at baseline and `timepoint`, with its matching columns."""
+def past_patients_frame(sites: list[Any], *, timepoint: str, include_synthetic: bool = False) -> pd.DataFrame:
+    """One row per past episode assessed for pain at baseline and `timepoint`, with its matching columns
+    (real patients only unless `include_synthetic`)."""
     from handregen.safety.models import Reintervention
 
-    episodes = episodes_frame(sites)
+    episodes, _ = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
     nrs = scores_frame(sites, subscales=False, instruments=["nrs"], timepoints=["baseline", timepoint])
     base = nrs[nrs["timepoint"] == "baseline"].drop_duplicates("episode_id").set_index("episode_id")["value"]
     follow = nrs[nrs["timepoint"] == timepoint].drop_duplicates("episode_id").set_index("episode_id")["value"]
@@ -126,7 +146,7 @@ def past_patients_frame(sites: list[Any], *, timepoint: str) -> pd.DataFrame:
     frame = episodes.set_index("episode_id").join(paired, how="inner")
     frame["reintervention"] = [e in operated for e in frame.index]
     return frame.reset_index()[
-        ["indication", "stage", "age_band", "sex", "baseline_nrs_band", "responder", "reintervention"]
+        ["indication", "stage", "age_band", "sex", "baseline_nrs_band", "responder", "reintervention", "is_synthetic"]
     ]
 
 
@@ -139,11 +159,18 @@ def expectation(
     sex: str | None,
     baseline_nrs: float | None,
     timepoint: str = "m6",
-    min_n: int = MIN_SIMILAR,
+    min_n: int | None = None,
+    include_synthetic: bool = False,
 ) -> Expectation:
-    """What happened to similar past patients of the actor's site (shown in the consent discussion)."""
+    """What happened to similar past patients of the actor's site (shown in the consent discussion); synthetic
+    patients never count unless asked for (a demo), and the answer then says so."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
-    past = past_patients_frame([actor.site.pk], timepoint=timepoint)
+    expectation_refusals(actor=actor, indication=indication, stage=stage, timepoint=timepoint)
+    past = past_patients_frame([actor.site.pk], timepoint=timepoint, include_synthetic=include_synthetic)
+    if min_n is None:  # the clinic's threshold (settings.HANDREGEN_EXPECTATION_MIN_SIMILAR), 20 by default
+        from django.conf import settings
+
+        min_n = int(getattr(settings, "HANDREGEN_EXPECTATION_MIN_SIMILAR", MIN_SIMILAR))
     return expectation_for(
         past,
         indication=indication,
@@ -156,11 +183,30 @@ def expectation(
     )
 
 
-def patient_flow(*, actor: Actor) -> list[Any]:
+def expectation_refusals(*, actor: Actor, indication: str, stage: str | None, timepoint: str) -> None:
+    """Refuse (InvalidInput, a 422 in the API) a stage that does not exist for the indication or a time point
+    that the site's protocol does not schedule."""
+    from handregen.errors import InvalidInput
+    from handregen.pathway.models import Protocol
+
+    errors = []
+    refusal = stage_refusal(indication, stage)
+    if refusal:
+        errors.append(("stage", refusal))
+    protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
+    known = [p.code for p in protocol.definition.follow_up] if protocol else []
+    if timepoint not in known:
+        errors.append(("timepoint", f"unknown time point; use one of {', '.join(known) or 'none scheduled'}"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def patient_flow(*, actor: Actor, include_synthetic: bool = False) -> list[Any]:
     """The site's patient flow from referral to each follow-up, with reasons for leaving."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    return _flow(actor, episodes_frame(sites), follow_ups_frame(sites))
+    episodes, _ = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
+    return _flow(actor, episodes, follow_ups_frame(sites))
 
 
 def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> list[Any]:
@@ -208,7 +254,9 @@ def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> lis
     )
 
 
-def reintervention_survival(*, actor: Actor, at_days: tuple[int, ...] = (180, 365, 730)) -> Any:
+def reintervention_survival(
+    *, actor: Actor, at_days: tuple[int, ...] = (180, 365, 730), include_synthetic: bool = False
+) -> Any:
     """Kaplan-Meier estimate of staying free of re-intervention after the first injection."""
     from handregen.analytics.stats import kaplan_meier
     from handregen.procedures.models import Injection
@@ -216,10 +264,13 @@ def reintervention_survival(*, actor: Actor, at_days: tuple[int, ...] = (180, 36
 
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    injected = dict(Injection.objects.filter(site_id__in=sites, cycle=1).values_list("episode_id", "performed_at"))
+    real = {} if include_synthetic else {"episode__patient__is_synthetic": False}
+    injected = dict(
+        Injection.objects.filter(site_id__in=sites, cycle=1, **real).values_list("episode_id", "performed_at")
+    )
     first_event: dict[Any, Any] = {}
     for episode_id, on in (
-        Reintervention.objects.filter(site_id__in=sites)
+        Reintervention.objects.filter(site_id__in=sites, **real)
         .order_by("performed_on")
         .values_list("episode_id", "performed_on")
     ):
@@ -234,7 +285,7 @@ def reintervention_survival(*, actor: Actor, at_days: tuple[int, ...] = (180, 36
     return kaplan_meier(durations, events, at=at_days)
 
 
-def adverse_event_rates(*, actor: Actor) -> list[dict[str, Any]]:
+def adverse_event_rates(*, actor: Actor, include_synthetic: bool = False) -> list[dict[str, Any]]:
     """Adverse events per 100 injections, by grade and by seriousness, with exact CIs."""
     from handregen.analytics.stats import event_rate_per_100
     from handregen.procedures.models import Injection
@@ -242,9 +293,10 @@ def adverse_event_rates(*, actor: Actor) -> list[dict[str, Any]]:
 
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
-    n = Injection.objects.filter(site_id__in=sites).count()
+    real = {} if include_synthetic else {"episode__patient__is_synthetic": False}
+    n = Injection.objects.filter(site_id__in=sites, **real).count()
     events = pd.DataFrame.from_records(
-        AdverseEvent.objects.filter(site_id__in=sites).values_list("episode_id", "cycle", "grade", "serious"),
+        AdverseEvent.objects.filter(site_id__in=sites, **real).values_list("episode_id", "cycle", "grade", "serious"),
         columns=["episode_id", "cycle", "grade", "serious"],
     )
     rows = []
@@ -318,21 +370,81 @@ def _chart_range(low: float | None, high: float | None, values: list[float]) -> 
     return (low if low is not None else 0.0, high if high is not None else max(values, default=10.0) * 1.25)
 
 
-def trajectory_model(*, actor: Actor, instrument: str, timepoints: list[str]) -> dict[str, Any]:
-    """A mixed-effects model of the instrument's total over time (random intercept per patient), with the
-    baseline stage and the cell source as covariates, and its caveats."""
+# Above this many patients the dashboard and report fit the model on a fixed-seed sample (stated on the page).
+MODEL_MAX_PATIENTS = 3000
+
+
+def trajectory_model(
+    *,
+    actor: Actor,
+    instrument: str,
+    timepoints: list[str],
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+    max_patients: int = MODEL_MAX_PATIENTS,
+) -> dict[str, Any]:
+    """A mixed-effects model of the instrument's total over time with its caveats (see `trajectory_frame`):
+    time points as fixed effects, a random intercept and slope for time per patient, episodes nested in
+    patients; `frames` (episodes, follow-ups, scores) when the caller has read them already."""
     from handregen.analytics.stats import mixed_model_trajectory
 
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
-    sites = [actor.site.pk]
-    episodes = episodes_frame(sites)[["episode_id", "patient_id", "stage", "source"]]
-    scores = scores_frame(sites)
-    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == "")]
-    frame = chosen.merge(episodes, on="episode_id").rename(columns={"value": "score"})
-    frame = frame.dropna(subset=["stage", "source"])
+    if frames is None:  # real patients only; a caller who includes synthetic ones passes its frames
+        sites = [actor.site.pk]
+        episodes, _ = synthetic_scope(episodes_frame(sites), include_synthetic=False)
+        frames = episodes, follow_ups_frame(sites), scores_frame(sites, subscales=False)
+    frame, sampled_from = trajectory_frame(*frames, instrument=instrument, max_patients=max_patients)
     terms = [f"C({c})" for c in ("stage", "source") if frame[c].nunique() > 1]
-    result = mixed_model_trajectory(frame, terms, timepoint_order=["baseline", *timepoints])
-    return result.as_dict()
+    result = mixed_model_trajectory(
+        frame, terms, timepoint_order=["baseline", *timepoints], time_col="years", episode_col="episode_id"
+    ).as_dict()
+    if sampled_from:
+        result["caveats"] = [
+            *result["caveats"],
+            f"Fitted on a random sample of {max_patients:,} of {sampled_from:,} patients (fixed seed) to keep the "
+            "page fast; the estimates carry that sampling error too.",
+        ]
+    result["instrument"] = instrument
+    for coefficient in result["coefficients"]:
+        coefficient["label"] = coefficient_label(coefficient["term"])
+    return result
+
+
+_TERM_WORDS = {"timepoint": "{} (vs baseline)", "stage": "stage {} (vs the lowest stage)", "source": "cell source {}"}
+_LEVEL_WORDS = {"bone_marrow": "bone marrow (vs adipose)", "adipose": "adipose", "w2": "2 weeks", "w6": "6 weeks",
+                "m3": "3 months", "m6": "6 months", "m12": "12 months", "m24": "24 months"}  # fmt: skip
+
+
+def coefficient_label(term: str) -> str:
+    """A model term in words: "C(timepoint)[T.m6]" -> "6 months (vs baseline)"; unknown terms stay as they are."""
+    if term == "Intercept":
+        return "Baseline mean (reference groups)"
+    for column, words in _TERM_WORDS.items():
+        prefix = f"C({column})[T."
+        if term.startswith(prefix) and term.endswith("]"):
+            level = term[len(prefix) : -1]
+            return words.format(_LEVEL_WORDS.get(level, level.replace("KL", "Kellgren-Lawrence ")))
+    return term
+
+
+def trajectory_frame(
+    episodes: pd.DataFrame, follow_ups: pd.DataFrame, scores: pd.DataFrame, *, instrument: str, max_patients: int
+) -> tuple[pd.DataFrame, int]:
+    """One row per total score of `instrument`: patient, episode, time point, years since the first injection
+    (the scheduled day of the time point; baseline = 0), stage and cell source. Above `max_patients` patients a
+    fixed-seed random sample of patients is kept; the second value is then the number sampled from, else 0."""
+    chosen = scores[(scores["instrument"] == instrument) & (scores["subscale"] == "")]
+    days = follow_ups.loc[follow_ups["superseded_at"].isna(), ["episode_id", "timepoint", "days"]]
+    days = days.drop_duplicates(["episode_id", "timepoint"])
+    frame = chosen.merge(episodes[["episode_id", "patient_id", "stage", "source"]], on="episode_id")
+    frame = frame.merge(days, on=["episode_id", "timepoint"], how="left").rename(columns={"value": "score"})
+    frame["years"] = pd.to_numeric(frame["days"], errors="coerce").fillna(0).clip(lower=0) / 365.25
+    frame.loc[frame["timepoint"] == "baseline", "years"] = 0.0
+    frame = frame.dropna(subset=["stage", "source"])
+    patients = pd.unique(frame["patient_id"])
+    if len(patients) <= max_patients:
+        return frame, 0
+    keep = set(np.random.default_rng(20261205).choice(patients, size=max_patients, replace=False).tolist())
+    return frame[frame["patient_id"].isin(keep)], len(patients)
 
 
 def episode_expectation_inputs(episode: Any) -> dict[str, Any]:

@@ -29,15 +29,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.GET and form.is_valid():
         data, filters = form.cleaned_data, form.filters()
     else:  # first visit, or an invalid choice (its error shows next to the field): the whole cohort
-        data, filters = {"instrument": "nrs", "missing": "complete_case"}, CohortFilters()
+        data, filters = {"instrument": "nrs", "missing": "complete_case", "include_synthetic": False}, CohortFilters()
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
-    rows, flow = selectors.cohort_dashboard(
-        actor=actor, instrument=data["instrument"], timepoints=timepoints, filters=filters, missing=data["missing"]
+    rows, flow, model = selectors.cohort_dashboard(
+        actor=actor,
+        instrument=data["instrument"],
+        timepoints=timepoints,
+        filters=filters,
+        missing=data["missing"],
+        include_synthetic=bool(data.get("include_synthetic")),
     )
+    label = rows[0]["synthetic_label"] if rows else ""
     mcid = MCIDS[data["instrument"]].value if data["instrument"] in MCIDS else None
     chart = change_chart(
-        "Mean change from baseline (95% CI)",
+        f"Mean change from baseline (95% CI). {label}" if label else "Mean change from baseline (95% CI)",
         [(r["timepoint"], r["mean_change"], r["ci95"], r["n_assessed"]) for r in rows],
         mcid=mcid,
         higher_is_worse=rows[0]["higher_is_worse"] if rows else True,
@@ -49,8 +55,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "chart": chart,
-            "flow_svg": flow_svg(flow),
+            "flow_svg": flow_svg(flow, note=label),
+            "synthetic_label": label,
             "instrument": data["instrument"],
+            "model": model,
         },
     )
 

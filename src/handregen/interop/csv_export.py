@@ -34,19 +34,40 @@ def _text(value: Any) -> Any:
     return safe_cell(value)
 
 
-def export_csv(*, actor: Actor, out: Path, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Write every registered table of the actor's site to `out` as CSV, plus `data_dictionary.csv`."""
+SYNTHETIC_COLUMN = ("synthetic_patient", "The row belongs to a synthetic (made-up) patient", "boolean", "", "", "")
+
+
+def export_csv(
+    *,
+    actor: Actor,
+    out: Path,
+    progress: Callable[[str, int], None] | None = None,
+    include_synthetic: bool = False,
+) -> dict[str, int]:
+    """Write every registered table of the actor's site to `out` as CSV, plus `data_dictionary.csv`.
+
+    Rows of synthetic (made-up) patients are left out unless `include_synthetic`; then every table that has
+    patient rows gains a `synthetic_patient` column and `SYNTHETIC_DATA.txt` says how many patients are made up.
+    """
     actor.require(Permission.PATIENT_VIEW)
     out.mkdir(parents=True, exist_ok=True)
+    patients, episodes = synthetic_ids(actor)
     counts: dict[str, int] = {}
     for table in TABLES:
+        names = [c.name for c in table.columns]
+        key = next((names.index(k) for k in ("patient_id", "episode_id") if k in names), None)
+        made_up = patients if key is not None and names[key] == "patient_id" else episodes
+        marked = include_synthetic and key is not None
         path = out / f"{table.name}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow([c.name for c in table.columns])
+            writer.writerow(names + ([SYNTHETIC_COLUMN[0]] if marked else []))
             n = 0
             for row in table.rows(actor):
-                writer.writerow([_text(v) for v in row])
+                synthetic = key is not None and str(row[key]) in made_up
+                if synthetic and not include_synthetic:
+                    continue
+                writer.writerow([_text(v) for v in row] + ([_text(synthetic)] if marked else []))
                 n += 1
                 if progress and n % 10000 == 0:
                     progress(table.name, n)
@@ -55,6 +76,14 @@ def export_csv(*, actor: Actor, out: Path, progress: Callable[[str, int], None] 
         writer = csv.writer(handle)
         writer.writerow(DICTIONARY_HEADER)
         writer.writerows(dictionary_rows())
+        if include_synthetic:
+            writer.writerow(("(every table with patient rows)", *SYNTHETIC_COLUMN))
+    if include_synthetic and patients:
+        (out / "SYNTHETIC_DATA.txt").write_text(
+            f"This export includes {len(patients):,} synthetic (made-up) patients; their rows are marked "
+            "synthetic_patient = true in every table.\n",
+            encoding="utf-8",
+        )
     from django.db import transaction
 
     with transaction.atomic():
@@ -63,6 +92,16 @@ def export_csv(*, actor: Actor, out: Path, progress: Callable[[str, int], None] 
             action="export.csv",
             object_type="site",
             object_id=actor.site.pk,
-            changes={"tables": counts, "at": timezone.now().isoformat()},
+            changes={"tables": counts, "at": timezone.now().isoformat(), "include_synthetic": include_synthetic},
         )
     return counts
+
+
+def synthetic_ids(actor: Actor) -> tuple[set[str], set[str]]:
+    """The site's synthetic patients' ids and their episodes' ids, as text (how the tables' rows compare)."""
+    from handregen.pathway.models import Episode
+    from handregen.patients.models import Patient
+
+    patients = {str(p) for p in Patient.objects.filter(site=actor.site, is_synthetic=True).values_list("id", flat=True)}
+    episodes = Episode.objects.filter(site=actor.site, patient__is_synthetic=True).values_list("id", flat=True)
+    return patients, {str(e) for e in episodes}

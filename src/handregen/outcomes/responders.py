@@ -161,10 +161,25 @@ class OmeractOarsiThresholds:
     moderate_percent: float = 20.0
     moderate_points: float = 10.0
     moderate_domains: int = 2
+    # What counts for the patient global domain when the protocol does not measure it at all (not a missing
+    # answer): "not_improved" (handregen's choice: the moderate criterion then needs both pain and function, the
+    # strictest reading of "two of three") or "unknown" (no decision unless pain and function settle it).
+    patient_global_not_measured: str = "not_improved"
+    source: str = (
+        "Pham et al., Osteoarthritis Cartilage 2004;12:389-99 (structure confirmed; threshold numbers as widely "
+        "reproduced, UNCONFIRMED against the paper's table, clinical-facts 2.1); patient global not measured: "
+        "counted as not improved (handregen decision)"
+    )
 
     def __post_init__(self) -> None:
         if min(self.high_percent, self.high_points, self.moderate_percent, self.moderate_points) <= 0:
             raise ValueError("OMERACT-OARSI thresholds must be positive")
+        if self.patient_global_not_measured not in ("not_improved", "unknown"):
+            raise ValueError("patient_global_not_measured must be 'not_improved' or 'unknown'")
+
+    def as_dict(self) -> dict[str, object]:
+        """The parameters as stored with every OMERACT-OARSI rate."""
+        return dict(vars(self))
 
 
 OMERACT_OARSI_PHAM_2004 = OmeractOarsiThresholds()
@@ -178,15 +193,24 @@ def omeract_oarsi_responder(
     function: BaselineFollowUp,
     patient_global: BaselineFollowUp = (None, None),
     thresholds: OmeractOarsiThresholds = OMERACT_OARSI_PHAM_2004,
+    patient_global_measured: bool = True,
 ) -> ResponderDecision:
     """OMERACT-OARSI responder from (baseline, follow-up) pairs on 0-100 scales where higher is worse.
 
-    A domain without both values counts as unknown: the decision is None only when it could go either way.
+    A measured domain without both values counts as unknown: the decision is None only when it could go either
+    way. When the protocol does not measure the patient global at all (`patient_global_measured=False`), that
+    domain follows `thresholds.patient_global_not_measured` instead.
     """
     reasons: list[str] = []
     high: list[bool | None] = []
     moderate: list[bool | None] = []
     for name, pair in (("pain", pain), ("function", function), ("patient global", patient_global)):
+        if name == "patient global" and not patient_global_measured:
+            unmeasured = None if thresholds.patient_global_not_measured == "unknown" else False
+            counted = "unknown" if unmeasured is None else "not improved"
+            reasons.append(f"patient global: not measured; counted as {counted}")
+            moderate.append(unmeasured)
+            continue
         domain_high, domain_moderate = _omeract_domain(name, pair, thresholds, reasons)
         if name != "patient global":  # the high criterion looks at pain and function only
             high.append(domain_high)

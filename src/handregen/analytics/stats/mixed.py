@@ -1,4 +1,6 @@
-"""Mixed-effects trajectory: score ~ C(timepoint) + covariates, random intercept per patient.
+"""Mixed-effects trajectory: score ~ C(timepoint) + covariates, with a random intercept per patient and, when
+a time column is given, a random slope for time per patient; episodes (two hands, repeat cycles) nested in
+patients get their own random intercept when any patient contributes more than one.
 
 The design matrix is built here with pandas (no formula strings are evaluated), so covariate names
 coming from a user interface cannot execute code.
@@ -59,6 +61,9 @@ class MixedModelResult(Result):
     timepoints: tuple[Any, ...]
     level: float
     caveats: tuple[str, ...]
+    slope_variance: float | None = None  # per-patient variance of the slope for time (per year)
+    episode_variance: float | None = None  # episodes within a patient
+    random_effects: str = "random intercept per patient"
 
     def coefficient(self, term: str) -> Coefficient:
         for c in self.coefficients:
@@ -105,24 +110,32 @@ def mixed_model_trajectory(
     timepoint_order: Sequence[Any] | None = None,
     level: float = 0.95,
     min_patients: int = 3,
+    time_col: str | None = None,
+    episode_col: str | None = None,
 ) -> MixedModelResult:
     """Fit a linear mixed model (REML) and report fixed effects with Wald CIs.
 
     ``formula_terms`` are covariates: a column name (numeric columns enter linearly, text/category
-    columns as dummies) or ``C(column)`` to force dummies. Never raises on small or degenerate data:
-    returns ``fitted=False`` with the reason instead.
+    columns as dummies) or ``C(column)`` to force dummies. ``time_col`` (years since the injection, numeric)
+    adds a random slope for time per patient; ``episode_col`` nests episodes in patients (a random intercept
+    per episode) where any patient has more than one. Never raises on small or degenerate data: returns
+    ``fitted=False`` with the reason instead.
     """
     level = check_level(level)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("frame must be a pandas DataFrame")
-    base_cols = [patient_col, score_col, timepoint_col]
+    base_cols = [patient_col, score_col, timepoint_col] + [c for c in (time_col, episode_col) if c]
     missing = [c for c in base_cols if c not in frame.columns]
     if missing:
         raise ValueError(f"frame lacks columns: {', '.join(missing)}")
     terms = _parse_terms(formula_terms, frame.columns, set(base_cols))
     model_text = f"{score_col} ~ C({timepoint_col}, reference={reference!r})"
     model_text += "".join(f" + {'C(' + n + ')' if cat else n}" for n, cat in terms)
-    model_text += f" + (1 | {patient_col})"
+    nested = bool(episode_col) and frame.groupby(patient_col)[episode_col].nunique().gt(1).any()
+    random_effects = "random intercept" + (f" and slope for {time_col}" if time_col else "") + " per patient"
+    random_effects += "; random intercept per episode within patient" if nested else ""
+    model_text += f" + (1{' + ' + time_col if time_col else ''} | {patient_col})"
+    model_text += f" + (1 | {patient_col}:{episode_col})" if nested else ""
 
     used = list(dict.fromkeys(base_cols + [n for n, _ in terms]))
     df = frame.loc[:, used].dropna()
@@ -149,6 +162,7 @@ def mixed_model_trajectory(
             timepoints=tuple(order if reference in present else present),
             level=level,
             caveats=CAVEATS,
+            random_effects=random_effects,
         )
 
     if y.isna().any() or not np.isfinite(y.to_numpy()).all():
@@ -186,12 +200,18 @@ def mixed_model_trajectory(
     from statsmodels.regression.mixed_linear_model import MixedLM  # lazy: slow import
 
     caveats = list(CAVEATS)
+    if episode_col and not nested:
+        caveats.append("Every patient contributes one episode here, so episodes and patients coincide.")
+    exog_re = None
+    if time_col:
+        exog_re = np.column_stack([np.ones(len(df)), pd.to_numeric(df[time_col]).to_numpy(dtype=float)])
+    exog_vc = _episodes_within(groups, df[episode_col].to_numpy()) if nested and episode_col else None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = MixedLM(y.to_numpy(), exog, groups=groups).fit(reml=True)
+            res = MixedLM(y.to_numpy(), exog, groups=groups, exog_re=exog_re, exog_vc=exog_vc).fit(reml=True)
     except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError) as exc:
-        return not_fitted(f"model fitting failed: {exc}")
+        return not_fitted(f"the model could not be fitted ({exc}); too few repeated visits per patient?")
     converged = bool(getattr(res, "converged", False))
     messages = {str(w.message) for w in caught}
     if not converged:
@@ -233,4 +253,21 @@ def mixed_model_trajectory(
         timepoints=tuple(order),
         level=level,
         caveats=tuple(caveats),
+        slope_variance=opt_float(cov_re[1, 1]) if cov_re.shape[0] > 1 else None,
+        episode_variance=opt_float(np.asarray(res.vcomp)[0]) if exog_vc is not None and len(res.vcomp) else None,
+        random_effects=random_effects,
     )
+
+
+def _episodes_within(groups: np.ndarray, episodes: np.ndarray) -> Any:
+    """statsmodels' variance-component spec for one random intercept per episode inside each patient: per
+    patient (in sorted order, as MixedLM groups them), the episode indicator columns of its rows in row order."""
+    from statsmodels.regression.mixed_linear_model import VCSpec
+
+    mats, colnames = [], []
+    for label in sorted(set(groups.tolist())):
+        rows = episodes[groups == label]
+        distinct = list(pd.unique(rows))
+        mats.append(np.column_stack([(rows == e).astype(float) for e in distinct]))
+        colnames.append([str(e) for e in distinct])
+    return VCSpec(["episode"], [colnames], [mats])

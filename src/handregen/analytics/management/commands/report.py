@@ -19,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=["cohort"])
         parser.add_argument("--out", required=True, type=Path, help="FILE.pdf or FILE.html")
         parser.add_argument("--user", required=True, help="report as this user (their site and role apply)")
+        parser.add_argument(
+            "--include-synthetic",
+            action="store_true",
+            help="count synthetic (made-up) patients too; every page then says how many",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from handregen.analytics.report import (
@@ -35,7 +40,7 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(f"No active user {options['user']} with a role at a site.")
         try:
-            context = cohort_report_context(actor=actor)
+            context = cohort_report_context(actor=actor, include_synthetic=options["include_synthetic"])
         except Forbidden as exc:
             raise CommandError(str(exc)) from exc
         if out.suffix == ".pdf":

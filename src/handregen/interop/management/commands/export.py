@@ -31,6 +31,11 @@ class Command(BaseCommand):
             default=2,
             help="fhir: processes that build resource types side by side (from 1,000 patients; default 2)",
         )
+        parser.add_argument(
+            "--include-synthetic",
+            action="store_true",
+            help="csv: keep synthetic (made-up) patients, marked in every table (left out by default)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["user"], is_active=True).first()
@@ -44,15 +49,20 @@ class Command(BaseCommand):
             elif options["format"] == "research":
                 self._research(actor, options["out"], console)
             else:
-                self._csv(actor, options["out"], console)
+                self._csv(actor, options["out"], console, options["include_synthetic"])
         except Forbidden as exc:
             raise CommandError(str(exc)) from exc
 
-    def _csv(self, actor: Actor, out: Path, console: Console) -> None:
+    def _csv(self, actor: Actor, out: Path, console: Console, include_synthetic: bool) -> None:
         from handregen.interop.csv_export import export_csv
 
         with console.status("Exporting…") as status:
-            counts = export_csv(actor=actor, out=out, progress=lambda table, n: status.update(f"{table}: {n:,} rows"))
+            counts = export_csv(
+                actor=actor,
+                out=out,
+                progress=lambda table, n: status.update(f"{table}: {n:,} rows"),
+                include_synthetic=include_synthetic,
+            )
         for table, n in counts.items():
             self.stdout.write(f"{table}.csv: {n} rows")
         self.stdout.write(f"data_dictionary.csv written to {out}")

@@ -171,6 +171,8 @@ HANDREGEN_LINK_DAYS = env_int("HANDREGEN_LINK_DAYS", 14)
 HANDREGEN_REMINDER_AFTER_DAYS = env_int("HANDREGEN_REMINDER_AFTER_DAYS", 7)
 HANDREGEN_BASE_URL = env_str("HANDREGEN_BASE_URL", "http://127.0.0.1:8000")
 HANDREGEN_WORDING_DIR = env_str("HANDREGEN_WORDING_DIR", "")
+# The number a patient is told to call when a link is wrong and its clinic unknown (else the only site's).
+HANDREGEN_PATIENT_PHONE = env_str("HANDREGEN_PATIENT_PHONE", "")
 DEFAULT_FROM_EMAIL = env_str("HANDREGEN_FROM_EMAIL", "handregen@localhost")
 
 LOGGING = {

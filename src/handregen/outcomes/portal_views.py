@@ -213,7 +213,10 @@ def page(request: HttpRequest) -> HttpResponse:
         return link
     pages = flow_pages(_instruments(link))
     if not pages:
-        return render(request, "outcomes/portal_thanks.html", {"site": link.site, "nothing_left": True})
+        fu = link.follow_up
+        progress = patient_progress(episode=fu.episode, cycle=fu.cycle)
+        return render(request, "outcomes/portal_thanks.html", {"site": link.site, "nothing_left": True,
+                                                               "progress": progress})
     number = first_open_page(pages, link.draft)
     return redirect("portal:step", number=number) if number else redirect("portal:review")
 
@@ -256,13 +259,14 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         "form": form,
         "number": number,
         "previous": number - 1 if number > 1 else None,
-        "progress": _progress(pages, number, link.draft),
+        "steps": _progress(pages, number, link.draft),
         "form_token": request.session.get(FORM_TOKEN_KEY, ""),
         "expires_at": link.expires_at,
         "is_baseline": link.follow_up.is_baseline,
         "follow_up_label": link.follow_up.label,
         "back_to_review": request.GET.get("from") == "review" or request.POST.get("then") == "review",
-        "prompt": _(current.shared_prompt) if current.shared_prompt else "",
+        # a one-question instrument (pain, change) asks its question in the legend already
+        "prompt": _(current.shared_prompt) if current.shared_prompt and not current.instrument.question else "",
     }
     return render(request, "outcomes/portal_step.html", context, status=status)
 
@@ -319,9 +323,10 @@ def review(request: HttpRequest) -> HttpResponse:
         "site": link.site,
         "rows": _review_rows(pages, link.draft),
         "open_page": open_page,
-        "progress": _progress(pages, None, link.draft),
+        "steps": _progress(pages, None, link.draft),
         "form_token": request.session.get(FORM_TOKEN_KEY, ""),
         "sheet": aftercare_sheet(episode=link.follow_up.episode),
+        "progress": patient_progress(episode=link.follow_up.episode, cycle=link.follow_up.cycle),
         "nothing_to_send": request.session.pop("portal_error", False),
     }
     return render(request, "outcomes/portal_review.html", context)

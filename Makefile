@@ -12,11 +12,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# `make run PORT=8100 HOST=0.0.0.0`; patients' links use HANDREGEN_BASE_URL, else this address; e-mails go to var/mail/.
+run: HOST ?= 127.0.0.1
+run: PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/handregen migrate --verbosity 0
 	$(BIN)/handregen demo
-	@echo "Serving on http://127.0.0.1:8000 — sign in with a login above."
-	$(BIN)/handregen serve
+	@echo "Serving on http://$(HOST):$(PORT) — sign in with a login above. E-mails to patients are written to var/mail/."
+	HANDREGEN_EMAIL_BACKEND=$${HANDREGEN_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	  $(BIN)/handregen serve --bind $(HOST):$(PORT)
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
 browser-deps:

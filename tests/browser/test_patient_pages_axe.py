@@ -40,7 +40,8 @@ def reading_grade(text: str) -> float:
 def our_words(tab) -> str:
     """The page's text without the clinical names (shown small for staff) and the after-care sheet (the
     clinic's own instructions, from its protocol)."""
-    return tab.evaluate("""() => { const left = Array.from(document.querySelectorAll("main .clinical-name, main .sheet"));
+    return tab.evaluate("""() => {
+        const left = Array.from(document.querySelectorAll("main .clinical-name, main .sheet"));
         left.forEach(el => { el.hidden = true; });
         const text = document.querySelector("main").innerText;
         left.forEach(el => { el.hidden = false; });

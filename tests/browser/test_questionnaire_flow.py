@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 
+from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.links import baseline_link_create, questionnaire_link_create
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
 from handregen.outcomes.scoring import RULES, score
-from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 

@@ -14,13 +14,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# `make run PORT=8100 HOST=0.0.0.0`; patients' links use HANDREGEN_BASE_URL, else this address; e-mails go to var/mail/.
+run: HOST ?= 127.0.0.1
+run: PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/handregen migrate --verbosity 0
 	$(BIN)/handregen demo
-	@echo "Serving on http://127.0.0.1:8000 — sign in with a login above."
-	# A background worker beside the server (exports, reminders, cleanup); it stops when make does.
-	$(BIN)/handregen worker --exit-with $$PPID &
-	$(BIN)/handregen serve
+	@echo "Serving on http://$(HOST):$(PORT) — sign in with a login above. E-mails to patients are written to var/mail/."
+	# The server and beside it a background worker (exports, reminders, cleanup) that stops when make does; both
+	# write e-mails to var/mail/ and build patients' links on the address served unless told otherwise.
+	export HANDREGEN_EMAIL_BACKEND=$${HANDREGEN_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	  HANDREGEN_BASE_URL=$${HANDREGEN_BASE_URL:-http://$(HOST):$(PORT)}; \
+	  $(BIN)/handregen worker --exit-with $$PPID & \
+	  $(BIN)/handregen serve --bind $(HOST):$(PORT)
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
 browser-deps:

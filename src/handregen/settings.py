@@ -215,14 +215,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# E-mail (questionnaire invitations and reminders, alerts): the console by default; `make run` writes each
+# message to a file under var/mail/; production sets the SMTP backend and server below (docs in README).
 EMAIL_BACKEND = env_str("HANDREGEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env_str("HANDREGEN_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # SMTP relay for the SMTP backend (docs/deployment.md); the password comes from the environment only.
 EMAIL_HOST = env_str("HANDREGEN_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("HANDREGEN_EMAIL_PORT", 587)
+EMAIL_PORT = env_int("HANDREGEN_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("HANDREGEN_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("HANDREGEN_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("HANDREGEN_EMAIL_STARTTLS", default=True)
-EMAIL_TIMEOUT = 30
+EMAIL_USE_TLS = env_bool("HANDREGEN_EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("HANDREGEN_EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("HANDREGEN_EMAIL_TIMEOUT", 20)
 
 # Clinic-level parameters that are not protocol data.
 HANDREGEN_DEFAULT_PROTOCOL = env_str("HANDREGEN_DEFAULT_PROTOCOL", "hand-oa-autologous")
@@ -232,8 +236,11 @@ HANDREGEN_CONSENT_DOCUMENTS_DIR = env_str("HANDREGEN_CONSENT_DOCUMENTS_DIR", "")
 # before one reminder, the address patients' links start with, and a folder of licensed item wording files.
 HANDREGEN_LINK_DAYS = env_int("HANDREGEN_LINK_DAYS", 14)
 HANDREGEN_REMINDER_AFTER_DAYS = env_int("HANDREGEN_REMINDER_AFTER_DAYS", 7)
+# `handregen serve` sets it from the address it binds when not given (see pathway/management/commands/serve.py).
 HANDREGEN_BASE_URL = env_str("HANDREGEN_BASE_URL", "http://127.0.0.1:8000")
 HANDREGEN_WORDING_DIR = env_str("HANDREGEN_WORDING_DIR", "")
+# The number a patient is told to call when a link is wrong and its clinic unknown (else the only site's).
+HANDREGEN_PATIENT_PHONE = env_str("HANDREGEN_PATIENT_PHONE", "")
 DEFAULT_FROM_EMAIL = env_str("HANDREGEN_FROM_EMAIL", "handregen@localhost")
 
 LOGGING = {

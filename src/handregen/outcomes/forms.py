@@ -8,19 +8,10 @@ from django import forms
 
 from handregen.outcomes.instruments import Instrument
 from handregen.outcomes.models import PINCH_TYPES
-from handregen.outcomes.wording import item_texts
+from handregen.outcomes.wording import answer_options, item_texts, licensed_scales
 from handregen.web.form_rules import CheckedForm
 
 SIDE_CHOICES = [("right", "right"), ("left", "left")]
-
-
-def _choices(instrument: Instrument) -> list[tuple[int, str]] | None:
-    if instrument.options:
-        return [(o.value, o.label) for o in instrument.options]
-    response = instrument.response
-    if response.integer and response.max - response.min <= 10:
-        return [(v, str(v)) for v in range(int(response.min), int(response.max) + 1)]
-    return None
 
 
 class InstrumentForm(CheckedForm):
@@ -30,12 +21,13 @@ class InstrumentForm(CheckedForm):
         super().__init__(*args, **kwargs)
         self.instrument = instrument
         texts, self.licensed_wording = item_texts(instrument)
-        choices = _choices(instrument)
+        licensed = licensed_scales(instrument)
         response = instrument.response
         for item in instrument.items:
             label = texts[item.id] if len(instrument.items) > 1 or not instrument.question else instrument.question
+            choices = [(o.value, o.label) for o in answer_options(instrument, item, licensed)]
             field: forms.Field
-            if choices is not None:
+            if choices:
                 field = forms.TypedChoiceField(
                     label=label, choices=choices, coerce=int, empty_value=None, required=False,
                     widget=forms.RadioSelect,

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
@@ -35,6 +36,10 @@ TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
 
 class LinkGone(HandregenError):
     """A link that existed but can no longer be used (expired, already answered): the page answers 410."""
+
+    def __init__(self, message: str, *, link: QuestionnaireLink | None = None):
+        super().__init__(message)
+        self.link = link
 
 
 def token_digest(token: str) -> str:
@@ -63,6 +68,7 @@ def _link_create(*, actor: Actor | None, fu: FollowUp) -> tuple[QuestionnaireLin
     if reasons:
         raise GuardRefused(reasons)
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    draft = _revoke_live_links(actor=actor, fu=fu)
     link = QuestionnaireLink.objects.create(
         site=fu.site,
         patient=fu.patient,
@@ -70,6 +76,7 @@ def _link_create(*, actor: Actor | None, fu: FollowUp) -> tuple[QuestionnaireLin
         token_hash=token_digest(token),
         created_by=actor.user if actor else None,
         expires_at=timezone.now() + timedelta(days=settings.HANDREGEN_LINK_DAYS),
+        draft=draft,
     )
     audit_record(
         actor=actor,
@@ -82,6 +89,31 @@ def _link_create(*, actor: Actor | None, fu: FollowUp) -> tuple[QuestionnaireLin
         episode_id=fu.episode_id,
     )
     return link, token
+
+
+def _revoke_live_links(*, actor: Actor | None, fu: FollowUp) -> dict[str, Any]:
+    """One live link per follow-up (security issue 19, finding 7): a new link closes the older ones and takes
+    over the answers the patient saved through them (the newest draft), so nothing typed is lost."""
+    live = list(
+        QuestionnaireLink.objects.select_for_update()
+        .filter(follow_up=fu, closed_at__isnull=True, submitted_at__isnull=True)
+        .order_by("created_at")
+    )
+    draft: dict[str, Any] = {}
+    now = timezone.now()
+    for old in live:
+        if old.draft and old.expires_at > now:
+            draft = dict(old.draft)
+        old.closed_at = now
+        old.version += 1
+        old.save()
+        audit_record(
+            actor=actor, site=fu.site if actor is None else None, action="questionnaire_link.revoke",
+            object_type="questionnaire_link", object_id=old.pk,
+            changes={"closed_at": [None, now], "reason": [None, "a newer link to the same follow-up"]},
+            patient_id=fu.patient_id, episode_id=fu.episode_id,
+        )
+    return draft
 
 
 @transaction.atomic
@@ -106,12 +138,18 @@ def baseline_link_create(*, actor: Actor, episode: Episode | Any) -> str:
 
 def _usable(link: QuestionnaireLink) -> QuestionnaireLink:
     """The link when it can still be used; LinkGone saying why when not."""
-    if link.submitted_at is not None or link.closed_at is not None or link.follow_up.completed_at is not None:
-        raise LinkGone("These questionnaires have already been answered. Thank you.")
+    replaced = link.closed_at is not None and QuestionnaireLink.objects.filter(
+        follow_up_id=link.follow_up_id, created_at__gt=link.created_at).exists()
+    if link.submitted_at is not None or link.follow_up.completed_at is not None or (
+            link.closed_at is not None and not replaced):
+        raise LinkGone(_("These questionnaires have already been answered. Thank you."), link=link)
+    if replaced:
+        raise LinkGone(_("This link has been replaced by a newer one. Please use the link in your latest "
+                         "e-mail from the clinic."), link=link)
     if link.follow_up.superseded_at is not None:
-        raise LinkGone("These questionnaires are no longer needed.")
+        raise LinkGone(_("These questionnaires are no longer needed."), link=link)
     if link.expires_at <= timezone.now():
-        raise LinkGone("This link has expired.")
+        raise LinkGone(_("This link has expired."), link=link)
     return link
 
 
@@ -154,6 +192,29 @@ def link_open(*, link: QuestionnaireLink) -> QuestionnaireLink:
             object_id=locked.pk, changes={"first_used_at": [None, locked.first_used_at]},
             patient_id=locked.patient_id, episode_id=locked.follow_up.episode_id,
         )
+    return locked
+
+
+@transaction.atomic
+def portal_save(*, link_id: object, instrument: str, answers: Mapping[str, object]) -> QuestionnaireLink:
+    """Keep the answers of one page on the session's link (values checked by the page's form), so the patient
+    can leave and come back until the link expires. The audit says how many items are saved, never the values."""
+    link = link_for_session(link_id)
+    locked = QuestionnaireLink.objects.select_for_update().get(pk=link.pk)
+    _usable(locked)
+    if instrument not in locked.follow_up.instruments:
+        raise InvalidInput([("instrument", "This questionnaire is not asked at this check-up.")])
+    before = sum(len(items) for items in locked.draft.values())
+    draft = dict(locked.draft)
+    draft[instrument] = dict(draft.get(instrument) or {}) | {str(k): v for k, v in answers.items()}
+    locked.draft = draft
+    locked.version += 1
+    locked.save()
+    audit_record(
+        actor=None, site=locked.site, action="questionnaire_link.save", object_type="questionnaire_link",
+        object_id=locked.pk, changes={"saved_items": [before, sum(len(items) for items in draft.values())]},
+        patient_id=locked.patient_id, episode_id=locked.follow_up.episode_id,
+    )
     return locked
 
 

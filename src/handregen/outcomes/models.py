@@ -135,7 +135,10 @@ class QuestionnaireLink(ClinicalModel):
     expires_at = models.DateTimeField()
     first_used_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)  # the patient submitted through this link
-    closed_at = models.DateTimeField(null=True, blank=True)  # no longer usable: the follow-up was answered
+    closed_at = models.DateTimeField(null=True, blank=True)  # no longer usable: answered, or a newer link
+    # Answers saved page by page before sending, {instrument: {item id: value or "declined"}}; the link carries
+    # them so that the patient resumes where they stopped until it expires.
+    draft = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"questionnaire link {self.pk}"

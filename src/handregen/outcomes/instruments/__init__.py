@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -51,6 +51,8 @@ class Item:
     topic: str
     hand: str | None = None  # MHQ: "right" / "left" for per-hand items, None for items asked once
     reversed: bool = False  # MHQ: answer flipped (6 - x) before scoring
+    scale: str | None = None  # the named answer scale of the instrument this item uses
+    text: str | None = None  # the item as a patient reads it, in our own words, where the topic is not enough
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,14 @@ class Subscale:
 class ResponseOption:
     value: int
     label: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The answers an item offers, one plain-words label per value, and the question they answer (our wording)."""
+
+    prompt: str
+    labels: tuple[ResponseOption, ...]
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,21 @@ class Instrument:
     question: str | None = None  # only where the wording may be shipped (NRS, PGIC)
     options: tuple[ResponseOption, ...] = ()
     label_set: str | None = None
+    title: str = ""  # a plain heading for patients; `name` is the clinical name
+    scales: Mapping[str, Scale] = field(default_factory=dict)
+    missing_allowed: bool = False  # the scoring rule tolerates unanswered items: patients may skip one
+
+    def options_for(self, item: Item) -> tuple[ResponseOption, ...]:
+        """The labelled answers of `item`: its scale's, else the instrument's options; () for measured values."""
+        if item.scale is not None:
+            return self.scales[item.scale].labels
+        return self.options
+
+    def prompt_for(self, item: Item) -> str | None:
+        """The question an item's answers reply to (our wording), or the instrument's question."""
+        if item.scale is not None:
+            return self.scales[item.scale].prompt
+        return self.question
 
     @property
     def scoring_version(self) -> str:
@@ -141,6 +166,16 @@ def instrument_from_dict(data: Mapping[str, object]) -> Instrument:
     response = _object(data, "response")
     licence = _object(data, "licence")
     unit = response.get("unit")
+    response_range = ResponseRange(
+        min=_real(response, "min"),
+        max=_real(response, "max"),
+        integer=_flag(response, "integer"),
+        unit=unit if isinstance(unit, str) else None,
+    )
+    scales = {name: _scale(code, name, raw, response_range) for name, raw in _object_or_empty(data, "scales").items()}
+    unscaled = [item.id for item in items if item.scale is not None and item.scale not in scales]
+    if unscaled:
+        raise ValueError(f"instrument {code}: items {unscaled} name a scale the instrument does not define")
     return Instrument(
         code=code,
         name=_text(data, "name"),
@@ -148,12 +183,7 @@ def instrument_from_dict(data: Mapping[str, object]) -> Instrument:
         scoring_rule=_text(data, "scoring_rule"),
         higher_is_worse=_flag(data, "higher_is_worse"),
         score_range=_score_range(_object(data, "score_range")),
-        response=ResponseRange(
-            min=_real(response, "min"),
-            max=_real(response, "max"),
-            integer=_flag(response, "integer"),
-            unit=unit if isinstance(unit, str) else None,
-        ),
+        response=response_range,
         items=items,
         subscales=tuple(_subscale(code, raw, set(ids)) for raw in _list(data, "subscales")),
         licence=Licence(wording_shipped=_flag(licence, "wording_shipped"), note=_text(licence, "note")),
@@ -161,6 +191,9 @@ def instrument_from_dict(data: Mapping[str, object]) -> Instrument:
         question=_text(data, "question") if "question" in data else None,
         options=tuple(_option(code, raw) for raw in (_list(data, "options") if "options" in data else [])),
         label_set=_text(data, "label_set") if "label_set" in data else None,
+        title=_text(data, "title") if "title" in data else "",
+        scales=scales,
+        missing_allowed=_flag(data, "missing_allowed") if "missing_allowed" in data else False,
     )
 
 
@@ -225,7 +258,20 @@ def _item(code: str, raw: object) -> Item:
         topic=_text(raw, "topic"),
         hand=hand,
         reversed=_flag(raw, "reversed") if "reversed" in raw else False,
+        scale=_text(raw, "scale") if "scale" in raw else None,
+        text=_text(raw, "text") if "text" in raw else None,
     )
+
+
+def _scale(code: str, name: str, raw: object, response: ResponseRange) -> Scale:
+    """A scale with exactly one label for each whole value of the response range, in order."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"instrument {code}: scale {name!r} must be an object")
+    labels = tuple(_option(code, entry) for entry in _list(raw, "labels"))
+    expected = list(range(int(response.min), int(response.max) + 1))
+    if [option.value for option in labels] != expected:
+        raise ValueError(f"instrument {code}: scale {name!r} must label each of {expected} once, in order")
+    return Scale(prompt=_text(raw, "prompt"), labels=labels)
 
 
 def _option(code: str, raw: object) -> ResponseOption:
@@ -294,6 +340,10 @@ def _object(data: Mapping[str, object], key: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise _wrong(key, value, "an object")
     return value
+
+
+def _object_or_empty(data: Mapping[str, object], key: str) -> dict[str, object]:
+    return _object(data, key) if key in data else {}
 
 
 def _list(data: Mapping[str, object], key: str) -> list[object]:

@@ -1,9 +1,15 @@
 """`handregen serve`: gunicorn with DEBUG off and collected static files; Django's development server only when
-DEBUG is asked for (HANDREGEN_DEBUG=1)."""
+DEBUG is asked for (HANDREGEN_DEBUG=1).
+
+Patients' questionnaire links start with HANDREGEN_BASE_URL. When it is not given, it is taken from the
+address served (`--bind`), so a link handed out by `make run PORT=8100` opens on port 8100; behind a proxy
+or a public name, set HANDREGEN_BASE_URL to the address patients reach.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -14,13 +20,21 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve handregen on http://127.0.0.1:8000 with gunicorn (the development server when HANDREGEN_DEBUG=1)."
+    help = (
+        "Serve handregen on http://127.0.0.1:8000 or --bind HOST:PORT with gunicorn (the development server when "
+        "HANDREGEN_DEBUG=1); patients' links use HANDREGEN_BASE_URL, else the bound address."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--workers", type=int, default=3)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not os.environ.get("HANDREGEN_BASE_URL"):
+            base = base_url_for(options["bind"])
+            os.environ["HANDREGEN_BASE_URL"] = base  # for gunicorn's workers, which read the settings afresh
+            settings.HANDREGEN_BASE_URL = base
+        self.stdout.write(f"Patients' questionnaire links start with {settings.HANDREGEN_BASE_URL}/q/")
         if settings.DEBUG:
             call_command("runserver", options["bind"], use_reloader=False)
             return
@@ -33,3 +47,14 @@ class Command(BaseCommand):
         command = [gunicorn, "handregen.wsgi", "--bind", options["bind"], "--workers", str(options["workers"])]
         # No access log: request lines carry query strings, which can hold patient names (issue 19, finding 7).
         os.execve(gunicorn, command, env)  # noqa: S606 - fixed program path, arguments from our own options
+
+
+def base_url_for(bind: str) -> str:
+    """The origin a link needs to reach a server bound to `bind` ("HOST:PORT"; all interfaces: this host's name)."""
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the address served, not binding to it
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

@@ -47,6 +47,15 @@ from handregen.pathway.services import episode_lock, episode_move, step_refusals
 from handregen.pathway.stages import Stage
 from handregen.signatures.kinds import PRODUCT_RELEASE, RELEASE_VERIFICATION
 from handregen.signatures.services import lock_refusals, signature_write
+from handregen.timeorder import (
+    INJECTION_AFTER_RELEASE,
+    PROCESSING_AFTER_HARVEST,
+    RELEASE_AFTER_PROCESSING,
+    OrderRule,
+    future_message,
+    in_future,
+    order_refusal,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,7 +63,6 @@ R = TypeVar("R")
 LAB = "Cell lab"
 PROCEDURE_ROOM = "Procedure room"
 MAX_CELLS = 10**13  # far above any hand injection; catches a mistyped exponent
-FUTURE_SLACK = timedelta(minutes=5)  # clocks of devices and servers differ a little
 
 
 # --- small helpers ------------------------------------------------------------------------------------
@@ -147,8 +155,12 @@ def _decimal(value: Any, field: str, errors: list[tuple[str, str]]) -> Decimal |
     return number
 
 
-def _future(moment: datetime | None, now: datetime) -> bool:
-    return moment is not None and moment > now + FUTURE_SLACK
+def _order(rule: OrderRule, earlier_at: datetime, later_at: datetime, site: Site) -> list[str]:
+    """The time-order refusal of `rule` as a list of reasons ([] when the order is right)."""
+    refusal = order_refusal(
+        rule, earlier_at=earlier_at, later_at=later_at, shown=lambda moment: shown_time(moment, site)
+    )
+    return [refusal] if refusal else []
 
 
 # --- identifiers -------------------------------------------------------------------------------------
@@ -354,10 +366,16 @@ def _processing_values(
     started = started_at or ended
     if started > ended:
         errors.append(("started_at", "is after the end of processing"))
-    if _future(ended, now):
-        errors.append(("ended_at", "is in the future"))
-    if started < product.collected_at - FUTURE_SLACK:
-        errors.append(("started_at", "is before the harvest ended"))
+    if in_future(ended, now):
+        errors.append(("ended_at", future_message("the end of processing")))
+    after_harvest = order_refusal(
+        PROCESSING_AFTER_HARVEST,
+        earlier_at=product.collected_at,
+        later_at=started,
+        shown=lambda moment: shown_time(moment, product.site),
+    )
+    if after_harvest:
+        errors.append(("started_at", after_harvest))
     if regulatory_class is not None and regulatory_class not in REGULATORY_CLASSES:
         errors.append(("regulatory_class", f"must be one of {', '.join(REGULATORY_CLASSES)}"))
     if errors:
@@ -566,6 +584,9 @@ def product_release(
         approval_reference=locked.approval_reference,
         needing_approval=product_policy(actor.site),
     )
+    processing = ProcessingRecord.objects.filter(product=locked).first()
+    if processing is not None:
+        reasons += _order(RELEASE_AFTER_PROCESSING, processing.ended_at, now, actor.site)
     results = evaluate_release(episode.protocol.definition.release_criteria, release_measures(locked, now))
     failed = release_refusals(results)
     verifier, verifier_role, verifier_reasons = _verifier(
@@ -659,6 +680,8 @@ def product_administration_refusals(*, product: CellProduct, episode: Episode, n
         reasons.append(f"Product {product.code} was discarded.")
     elif product.status != "released":
         reasons.append(f"Product {product.code} has not been released by the lab.")
+    if product.status == "released" and product.released_at is not None:
+        reasons += _order(INJECTION_AFTER_RELEASE, product.released_at, now, product.site)
     if product.status != "administered" and now >= product.expires_at:
         reasons.append(f"Product {product.code} expired at {shown_time(product.expires_at, product.site)}.")
     return reasons

@@ -7,7 +7,7 @@ used (hand, age, sex, side) are stored with every response, so a later rule chan
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,6 +23,7 @@ from handregen.outcomes.schedule import BASELINE, age_on, schedule
 from handregen.outcomes.scoring import RULES, score, validate_answers
 from handregen.outcomes.selectors import MEASURED_BY_STAFF, site_today, site_zone
 from handregen.pathway.models import Episode
+from handregen.procedures.selectors import cycle_injected_at
 
 # Optional QuickDASH modules may be added wherever QuickDASH is collected.
 QUICKDASH_MODULES = ("quickdash_work", "quickdash_sport")
@@ -182,6 +183,17 @@ def _checked_answers(answers: object, field: str) -> dict[str, Any]:
     return dict(answers)
 
 
+def _after_injection(fu: FollowUp, now: datetime, today: date) -> bool:
+    """Whether answers given now to the baseline `fu` come after its cycle's injection (a late baseline).
+
+    The injection's time when one is recorded; otherwise the baseline window's last day (the injection date).
+    """
+    injected_at = cycle_injected_at(episode_id=fu.episode_id, cycle=fu.cycle)
+    if injected_at is not None:
+        return now > injected_at
+    return fu.due_until is not None and today > fu.due_until
+
+
 def _store(
     *,
     actor: Actor | None,
@@ -208,9 +220,8 @@ def _store(
                                            f"{', '.join(allowed)}")])
     checked = _checked_answers(answers, field)
     today = site_today(fu.site)
-    if fu.is_baseline and fu.due_until is not None and today > fu.due_until:
-        raise GuardRefused([f"A baseline is recorded before the injection ({fu.due_until:%d %b %Y}); answers "
-                            "given after it are not a baseline."])
+    now = timezone.now()
+    late_baseline = fu.is_baseline and _after_injection(fu, now, today)
     measured_side, pinch_type = "", ""
     if instrument in MEASURED_BY_STAFF:
         if source != "staff":
@@ -231,18 +242,19 @@ def _store(
         "answers": checked, "options": options, "total": result.total, "subscales": result.subscales,
         "scorable": result.scorable, "reasons": result.reasons, "scoring_version": result.scoring_version,
         "missing_policy": result.missing_policy or "", "label_set": definition.label_set or "",
-        "instrument_version": definition.version, "device": device.strip()[:80],
+        "instrument_version": definition.version, "device": device.strip()[:80], "late_baseline": late_baseline,
     }
     existing = QuestionnaireResponse.objects.select_for_update().filter(
         follow_up=fu, instrument=instrument, side=measured_side, variant=pinch_type).first()
     if existing is not None:
         if not amendment_reason.strip():
             raise GuardRefused([_already_recorded(definition, fu, existing)])
+        values.pop("late_baseline")  # a correction keeps when the answers were first given
         return _amend(actor=actor, response=existing, values=values, reason=amendment_reason.strip(), fu=fu)
     response = QuestionnaireResponse(
         site=fu.site, patient=fu.patient, episode=fu.episode, follow_up=fu, instrument=instrument,
         side=measured_side, variant=pinch_type, source=source, entered_by=actor.user if actor else None,
-        entered_at=timezone.now(), **values)
+        entered_at=now, **values)
     try:
         with transaction.atomic():
             response.save()
@@ -253,7 +265,8 @@ def _store(
         object_type="questionnaire_response", object_id=response.pk,
         changes={k: [None, values[k]] for k in ("answers", "total", "subscales", "scorable", "scoring_version")}
         | {"instrument": [None, instrument], "follow_up": [None, str(fu.pk)], "source": [None, source],
-           "side": [None, measured_side], "variant": [None, pinch_type]},
+           "side": [None, measured_side], "variant": [None, pinch_type]}
+        | ({"late_baseline": [None, True]} if late_baseline else {}),
         reason=amendment_reason.strip(), patient_id=fu.patient_id, episode_id=fu.episode_id)
     _completion_update(actor=actor, fu=fu)
     return response

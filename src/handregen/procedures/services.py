@@ -33,12 +33,13 @@ from handregen.cellproducts.regulatory import (
     approval_refusals,
     default_regulatory_class,
 )
-from handregen.consent.selectors import consent_refusals
+from handregen.consent.selectors import consent_refusals, current_consent, signature_of
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.pathway.models import Episode
 from handregen.pathway.services import JOINTS, episode_lock, episode_move, refusals_audited, step_refusals
 from handregen.preparation.selectors import preparation_refusals
 from handregen.procedures.models import GUIDANCE, Harvest, Injection
+from handregen.timeorder import HARVEST_AFTER_CONSENT, future_message, in_future, order_refusal
 
 MAX_HARVEST_ML = Decimal(1000)
 MAX_INJECTION_ML = Decimal(20)
@@ -89,8 +90,8 @@ def _harvest_errors(
         errors.append(("anaesthesia", f"must be one of {', '.join(ANAESTHESIA)}"))
     if started > ended:
         errors.append(("started_at", "is after the end of the harvest"))
-    if ended > now + products.FUTURE_SLACK:
-        errors.append(("ended_at", "is in the future"))
+    if in_future(ended, now):
+        errors.append(("ended_at", future_message("the end of the harvest")))
 
 
 def _donor_refusals(*, actor: Actor, donor: Donor | Any) -> tuple[Donor | None, list[str]]:
@@ -104,6 +105,23 @@ def _donor_refusals(*, actor: Actor, donor: Donor | Any) -> tuple[Donor | None, 
     if found.eligibility != "eligible":
         return found, [f"Donor {found.code} is not documented as eligible (eligibility: {found.eligibility})."]
     return found, []
+
+
+def _harvest_after_consent(*, episode: Episode, started: datetime) -> None:
+    """Refuse a harvest that started before the consent it relies on was signed (InvalidInput on started_at)."""
+    consent = current_consent(episode=episode)
+    signature = signature_of(consent) if consent is not None else None
+    if consent is None:
+        return  # consent_refusals already says that none is on file
+    signed_at = signature.signed_at if signature is not None else consent.recorded_at
+    refusal = order_refusal(
+        HARVEST_AFTER_CONSENT,
+        earlier_at=signed_at,
+        later_at=started,
+        shown=lambda moment: products.shown_time(moment, episode.site),
+    )
+    if refusal:
+        raise InvalidInput([("started_at", refusal)])
 
 
 @refusals_audited("harvest")
@@ -155,6 +173,7 @@ def harvest_record(
     if not reasons:  # the stage is right: now the records the step depends on
         reasons += consent_refusals(episode=locked)
         reasons += preparation_refusals(episode=locked)
+    _harvest_after_consent(episode=locked, started=started)
     donor_row = None
     if origin == "allogeneic":
         donor_row, donor_reasons = _donor_refusals(actor=actor, donor=donor)

@@ -38,6 +38,7 @@ from handregen.cellproducts.regulatory import (
     METHODS_FOR_SOURCE,
     REGULATORY_CLASSES,
     approval_refusals,
+    class_against_policy,
     default_regulatory_class,
 )
 from handregen.cellproducts.release import HOURS_SINCE_HARVEST, evaluate_release, hours_between, release_refusals
@@ -412,12 +413,18 @@ def processing_record(
     approval_reference: str = "",
     location: str = LAB,
     correction_reason: str = "",
+    class_justification: str = "",
+    class_verifier_username: str = "",
+    class_verifier_password: str = "",
+    class_verifier_otp_code: str = "",
 ) -> ProcessingRecord:
     """Record how the product was processed and what was measured; before release it may be corrected
     with a reason (the earlier values stay in the audit trail).
 
     The regulatory class defaults to the one suggested for the method; a class the site's policy names
-    needs an approval reference, here or recorded earlier.
+    needs an approval reference, here or recorded earlier. A class chosen against the policy (one that
+    sidesteps the approval the suggested class needs) needs a written `class_justification` and a second
+    person's verification (`class_verifier_*`), as a release does.
     """
     actor.require(Permission.PRODUCT_PROCESS)
     locked = product_lock(actor=actor, product=product)
@@ -451,13 +458,23 @@ def processing_record(
         reasons.append("Processing is already recorded for this product; give a reason to correct it.")
     if episode.stage != Stage.HARVESTED or locked.cycle != episode.cycle:
         reasons.append(f"The episode is at {episode.stage}; products are processed while it is at harvested.")
-    new_class = regulatory_class or default_regulatory_class(origin=locked.origin, method=method)
+    suggested = default_regulatory_class(origin=locked.origin, method=method)
+    new_class = regulatory_class or suggested
     reference = approval_reference.strip() or locked.approval_reference
-    reasons += approval_refusals(
-        regulatory_class=new_class, approval_reference=reference, needing_approval=product_policy(actor.site)
-    )
+    needing = product_policy(actor.site)
+    reasons += approval_refusals(regulatory_class=new_class, approval_reference=reference, needing_approval=needing)
+    against = class_against_policy(suggested=suggested, chosen=new_class, needing_approval=needing)
+    class_verifier: User | None = None
+    if against:
+        class_verifier, class_reasons = _class_change_refusals(
+            actor=actor, suggested=suggested, chosen=new_class, justification=class_justification,
+            username=class_verifier_username, password=class_verifier_password,
+        )
+        reasons += class_reasons
     if reasons:
         raise GuardRefused(reasons)
+    if class_verifier is not None:
+        second_factor_check(user=class_verifier, otp_code=class_verifier_otp_code, field="class_verifier_otp_code")
 
     if locked.status == "collected":
         _receive(actor=actor, product=locked, location=location, note="Received when processing was recorded.")
@@ -472,12 +489,21 @@ def processing_record(
         record.technician = actor.user
         record.version += 1
         record.save()
-    product_before = {"regulatory_class": locked.regulatory_class, "approval_reference": locked.approval_reference}
+    product_before = {
+        "regulatory_class": locked.regulatory_class,
+        "approval_reference": locked.approval_reference,
+        "class_justification": locked.class_justification,
+        "class_verified_by": locked.class_verified_by.username if locked.class_verified_by else None,
+    }
     locked.regulatory_class = new_class
     locked.approval_reference = reference
+    locked.class_justification = class_justification.strip() if against else ""
+    locked.class_verified_by = class_verifier
     status_before = locked.status
     locked.status = "processed"
-    _save_product(locked, ["regulatory_class", "approval_reference", "status"])
+    _save_product(
+        locked, ["regulatory_class", "approval_reference", "class_justification", "class_verified_by", "status"]
+    )
     custody_append(
         actor=actor,
         product=locked,
@@ -487,11 +513,13 @@ def processing_record(
     )
     after = {k: getattr(record, k) for k in PROCESSING_FIELDS}
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-    changes |= {
-        k: [product_before[k], getattr(locked, k)]
-        for k in product_before
-        if product_before[k] != getattr(locked, k)
+    product_after = {
+        "regulatory_class": locked.regulatory_class,
+        "approval_reference": locked.approval_reference,
+        "class_justification": locked.class_justification,
+        "class_verified_by": class_verifier.username if class_verifier else None,
     }
+    changes |= {k: [product_before[k], v] for k, v in product_after.items() if product_before[k] != v}
     if status_before != "processed":
         changes["status"] = [status_before, "processed"]
     audit_record(
@@ -500,11 +528,34 @@ def processing_record(
         object_type="cell_product",
         object_id=locked.pk,
         changes=changes,
-        reason=correction_reason.strip(),
+        reason="; ".join(r for r in (correction_reason.strip(), locked.class_justification) if r),
         patient_id=locked.patient_id,
         episode_id=locked.episode_id,
     )
     return record
+
+
+def _class_change_refusals(
+    *, actor: Actor, suggested: str, chosen: str, justification: str, username: str, password: str
+) -> tuple[User | None, list[str]]:
+    """The verifier of a class chosen against the site's policy, or why the choice cannot stand."""
+    rule = (
+        f"Regulatory class rule: the site's policy classes this method as "
+        f"'{REGULATORY_CLASSES[suggested]}', which needs an approval reference; recording it as "
+        f"'{REGULATORY_CLASSES[chosen]}' instead"
+    )
+    reasons: list[str] = []
+    if len(justification.strip()) < 20:
+        reasons.append(f"{rule} needs a written justification (at least 20 characters).")
+    if not username.strip():
+        reasons.append(f"{rule} needs a second person to verify it: give their username and password.")
+        return None, reasons
+    verifier, _, verifier_reasons = _verifier(actor=actor, username=username, password=password)
+    # The release's verifier check, in the words of a class decision.
+    words = {"releases the product": "records the class", "product releases": "a regulatory class"}
+    for release_words, class_words in words.items():
+        verifier_reasons = [r.replace(release_words, class_words) for r in verifier_reasons]
+    return verifier, reasons + verifier_reasons
 
 
 # --- release -----------------------------------------------------------------------------------------
@@ -688,13 +739,21 @@ def product_administration_refusals(*, product: CellProduct, episode: Episode, n
 
 
 def product_administer(
-    *, actor: Actor, product: CellProduct, injection_id: Any, at: datetime, location: str = PROCEDURE_ROOM
+    *,
+    actor: Actor,
+    product: CellProduct,
+    injection_id: Any,
+    at: datetime,
+    location: str = PROCEDURE_ROOM,
+    details: str = "",
 ) -> CellProduct:
-    """Mark a locked, verified product as given: custody 'dispensed' then 'administered', status, audit."""
+    """Mark a locked, verified product as given: custody 'dispensed' then 'administered', status, audit.
+
+    `details` (joint, side, volume, guidance, anaesthetic) goes into the custody note, the product's history.
+    """
     custody_append(actor=actor, product=product, event="dispensed", location=location, at=at)
-    custody_append(
-        actor=actor, product=product, event="administered", location=location, at=at, note=f"Injection {injection_id}"
-    )
+    note = f"Injection {injection_id}" + (f": {details}" if details else "")
+    custody_append(actor=actor, product=product, event="administered", location=location, at=at, note=note)
     product.status = "administered"
     product.administered_at = at
     _save_product(product, ["status", "administered_at"])

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "handregen.signatures",
     "handregen.analytics",
     "handregen.interop",
+    "handregen.submissions",
     "handregen.web",
 ]
 
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "handregen.web.security.ContentSecurityPolicyMiddleware",
     "handregen.web.middleware.NoStoreForAuthenticatedMiddleware",
     "axes.middleware.AxesMiddleware",
+    "handregen.submissions.middleware.SubmissionOnceMiddleware",  # last: it wraps the view in one transaction
 ]
 
 ROOT_URLCONF = "handregen.urls"
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "handregen.web.context.site_and_role",
             ],
+            "builtins": ["handregen.submissions.templatetags.form_tokens"],
         },
     },
 ]

@@ -16,6 +16,7 @@ from handregen.accounts.selectors import actor_for_token
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, RecordProtected
 from handregen.openapi_links import add_links
 from handregen.openapi_problems import add_problem_responses
+from handregen.versions import StaleVersion
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("handregen.errors")
@@ -77,6 +78,9 @@ def _invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
 
 @api.exception_handler(GuardRefused)
 def _refused(request: HttpRequest, exc: GuardRefused) -> HttpResponse:
+    if isinstance(exc, StaleVersion):  # both versions: what is saved now (here) and what the client sent
+        return problem(request, 409, "Refused", "The record changed since you loaded it; see reasons.",
+                       reasons=exc.reasons, current_version=exc.current_version, current=exc.current)
     return problem(request, 409, "Refused", "The step was refused; see reasons.", reasons=exc.reasons)
 
 

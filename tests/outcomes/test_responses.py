@@ -86,7 +86,7 @@ def test_an_amendment_rescores_and_the_audit_keeps_the_previous_answers(schedule
     assert event.changes["answers"] == [{"pain": 6}, {"pain": 5}]
     assert event.changes["total"] == [6, 5]
     assert event.reason == "Patient corrected the answer by phone"
-    with pytest.raises(GuardRefused, match="changed since"):
+    with pytest.raises(GuardRefused, match="no lost updates"):
         response_amend(actor=nurse, response=first, answers={"pain": 4}, reason="x", expected_version=1)
 
 

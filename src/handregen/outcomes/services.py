@@ -24,6 +24,7 @@ from handregen.outcomes.scoring import RULES, score, validate_answers
 from handregen.outcomes.selectors import MEASURED_BY_STAFF, site_today, site_zone
 from handregen.pathway.models import Episode
 from handregen.procedures.selectors import cycle_injected_at
+from handregen.versions import version_check
 
 # Optional QuickDASH modules may be added wherever QuickDASH is collected.
 QUICKDASH_MODULES = ("quickdash_work", "quickdash_sport")
@@ -206,8 +207,13 @@ def _store(
     device: str = "",
     amendment_reason: str = "",
     field: str = "answers",
+    expected_version: int | None = None,
 ) -> QuestionnaireResponse:
-    """Validate, score and store one instrument at a locked follow-up (staff or patient)."""
+    """Validate, score and store one instrument at a locked follow-up (staff or patient).
+
+    `expected_version` is the version of the stored response the caller loaded (0: none was stored); a
+    response saved meanwhile refuses the save with both values (StaleVersion), never overwrites it.
+    """
     if fu.superseded_at is not None:
         raise GuardRefused([f"The {fu.label} follow-up is no longer needed: a further treatment cycle started."])
     try:
@@ -247,6 +253,8 @@ def _store(
     existing = QuestionnaireResponse.objects.select_for_update().filter(
         follow_up=fu, instrument=instrument, side=measured_side, variant=pinch_type).first()
     if existing is not None:
+        version_check(what=f"{definition.name} at {fu.label}", version=existing.version,
+                      expected_version=expected_version, current=_shown_response(existing))
         if not amendment_reason.strip():
             raise GuardRefused([_already_recorded(definition, fu, existing)])
         values.pop("late_baseline")  # a correction keeps when the answers were first given
@@ -270,6 +278,11 @@ def _store(
         reason=amendment_reason.strip(), patient_id=fu.patient_id, episode_id=fu.episode_id)
     _completion_update(actor=actor, fu=fu)
     return response
+
+
+def _shown_response(response: QuestionnaireResponse) -> dict[str, Any]:
+    """A stored response as a conflict shows it: each answer, then the score."""
+    return {**{str(k): v for k, v in response.answers.items()}, "score": response.total}
 
 
 def _already_recorded(definition: Instrument, fu: FollowUp, existing: QuestionnaireResponse | None) -> str:
@@ -307,6 +320,7 @@ def response_record(
     device: str = "",
     amendment_reason: str = "",
     field: str = "answers",
+    expected_version: int | None = None,
 ) -> QuestionnaireResponse:
     """Store staff-entered answers (or grip / pinch trials) for one instrument at a follow-up, scored.
 
@@ -316,13 +330,14 @@ def response_record(
     actor.require(Permission.FOLLOW_UP_RECORD)
     fu = _follow_up_locked(actor=actor, follow_up=follow_up)
     return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field)
+                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field,
+                  expected_version=expected_version)
 
 
 @transaction.atomic
 def baseline_response_record(
     *, actor: Actor, episode: Episode | Any, instrument: str, answers: Mapping[str, object],
-    side: str | None = None, pinch_type: str = "", amendment_reason: str = "",
+    side: str | None = None, pinch_type: str = "", amendment_reason: str = "", expected_version: int | None = None,
 ) -> QuestionnaireResponse:
     """Store a baseline answer set for the episode's current cycle (before the injection)."""
     actor.require(Permission.FOLLOW_UP_RECORD)
@@ -330,7 +345,7 @@ def baseline_response_record(
     baseline = _baseline_ensure(actor=actor, episode=found)
     fu = _follow_up_locked(actor=actor, follow_up=baseline)
     return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, amendment_reason=amendment_reason)
+                  variant=pinch_type, amendment_reason=amendment_reason, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -347,13 +362,10 @@ def response_amend(
         raise NotFound("response") from exc
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
-    if expected_version is not None and current.version != expected_version:
-        raise GuardRefused([f"The response changed since you opened it (version {current.version}, yours "
-                            f"{expected_version}); reload and apply your correction again."])
     fu = _follow_up_locked(actor=actor, follow_up=current.follow_up_id)
     return _store(actor=actor, fu=fu, instrument=current.instrument, answers=answers, source=current.source,
                   side=current.side or None, variant=current.variant, device=current.device,
-                  amendment_reason=reason)
+                  amendment_reason=reason, expected_version=expected_version)
 
 
 def _completion_update(*, actor: Actor | None, fu: FollowUp) -> None:

@@ -32,6 +32,7 @@ from handregen.procedures.api import router as procedures
 from handregen.safety.api import adverse_event_router, alert_router
 from handregen.safety.api import episode_router as episode_safety
 from handregen.signatures.api import router as unlocks
+from handregen.versions import StaleVersion
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("handregen.errors")
@@ -93,6 +94,9 @@ def _invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
 
 @api.exception_handler(GuardRefused)
 def _refused(request: HttpRequest, exc: GuardRefused) -> HttpResponse:
+    if isinstance(exc, StaleVersion):  # both versions: what is saved now (here) and what the client sent
+        return problem(request, 409, "Refused", "The record changed since you loaded it; see reasons.",
+                       reasons=exc.reasons, current_version=exc.current_version, current=exc.current)
     return problem(request, 409, "Refused", "The step was refused; see reasons.", reasons=exc.reasons)
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "handregen.interop",
     "handregen.operations",
     "handregen.jobs",
+    "handregen.submissions",
     "handregen.web",
 ]
 
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "handregen.web.security.ContentSecurityPolicyMiddleware",
     "handregen.web.middleware.NoStoreForAuthenticatedMiddleware",
     "axes.middleware.AxesMiddleware",
+    "handregen.submissions.middleware.SubmissionOnceMiddleware",  # last: it wraps the view in one transaction
 ]
 
 ROOT_URLCONF = "handregen.urls"
@@ -102,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "handregen.web.context.site_and_role",
             ],
+            "builtins": ["handregen.submissions.templatetags.form_tokens"],
         },
     },
 ]

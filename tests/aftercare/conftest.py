@@ -41,8 +41,10 @@ def injected(make_episode: Callable[..., Episode], team: Team, clock: Clock) -> 
     """`injected(**episode_fields)`: a new episode harvested, released and injected; the clock then moves on
     two hours, so that monitoring and discharge lie in the past."""
 
-    def make(**episode_fields: Any) -> Episode:
+    def make(before_injection: Callable[[Episode], Any] | None = None, **episode_fields: Any) -> Episode:
         product = released_product(make_episode, team, **episode_fields)
+        if before_injection is not None:  # e.g. the baseline, which is measured before the injection
+            before_injection(product.episode)
         episode = inject(product.episode, team)
         assert episode.stage == "injected"
         clock.advance(hours=2)

@@ -51,7 +51,7 @@ def test_processing_and_release_on_the_lab_pages_with_a_refusal_shown(make_episo
     assert "Record processing" in page and "Chain of custody" in page and "Collected" in page
     response = client.post(f"/lab/products/{product.pk}/processing/", {
         "method": "centrifugation_concentrate", "output_volume_ml": "3", "total_nucleated_cells": "20000000",
-        "viability_percent": "64", "sterility_sample_taken": "on",
+        "viability_percent": "64", "sterility_sample_taken": "on", "regulatory_class": "same_procedure_autologous",
     })
     assert response.status_code == 302
     refused = client.post(f"/lab/products/{product.pk}/release/",
@@ -63,6 +63,7 @@ def test_processing_and_release_on_the_lab_pages_with_a_refusal_shown(make_episo
     client.post(f"/lab/products/{product.pk}/processing/", {
         "method": "centrifugation_concentrate", "output_volume_ml": "3", "total_nucleated_cells": "20000000",
         "viability_percent": "84", "sterility_sample_taken": "on", "correction_reason": "read from the wrong slide",
+        "regulatory_class": "same_procedure_autologous",
     })
     done = client.post(f"/lab/products/{product.pk}/release/",
                        {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD}

@@ -37,17 +37,23 @@ def discharge(episode: Episode, team: Team) -> None:
     )
 
 
+def baseline(episode: Episode, team: Team) -> None:
+    """Baseline NRS and grip, measured before the injection."""
+    from handregen.outcomes.services import baseline_response_record
+
+    baseline_response_record(actor=team.nurse, episode=episode, instrument="nrs", answers={"pain": 7})
+    baseline_response_record(
+        actor=team.nurse, episode=episode, instrument="grip", answers={"trial1": 18.0, "trial2": 19.0, "trial3": 18.5}
+    )
+
+
 def treat(episode: Episode, team: Team, clock: Clock) -> Episode:
-    """Baseline NRS and grip, post-care, a w2 NRS and grip, and an adverse event for an injected episode."""
+    """Post-care, a w2 NRS and grip, and an adverse event for an episode injected after its baseline."""
     from handregen.outcomes.models import FollowUp
-    from handregen.outcomes.services import baseline_response_record, response_record
+    from handregen.outcomes.services import response_record
     from handregen.safety.services import adverse_event_record
 
     nurse = team.nurse
-    baseline_response_record(actor=nurse, episode=episode, instrument="nrs", answers={"pain": 7})
-    baseline_response_record(
-        actor=nurse, episode=episode, instrument="grip", answers={"trial1": 18.0, "trial2": 19.0, "trial3": 18.5}
-    )
     discharge(episode, team)
     clock.advance(days=14)
     w2 = FollowUp.objects.get(episode=episode, timepoint="w2")
@@ -72,6 +78,6 @@ def treated(injected: Callable[..., Episode], team: Team, clock: Clock) -> Calla
     """`treated(**episode_fields)`: a new episode treated from consultation to a w2 response and an adverse event."""
 
     def make(**episode_fields: Any) -> Episode:
-        return treat(injected(**episode_fields), team, clock)
+        return treat(injected(before_injection=lambda e: baseline(e, team), **episode_fields), team, clock)
 
     return make

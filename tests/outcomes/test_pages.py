@@ -84,7 +84,7 @@ def test_the_adverse_event_form_shows_ctcae_grades_and_refuses_grade_5_not_serio
     client = signed_in()
     url = f"/episodes/{episode.pk}/adverse-events/new/"
     assert "Life-threatening consequences; urgent intervention indicated" in client.get(url).content.decode()
-    fields = {"term": "infection", "onset_date": date.today().isoformat(), "grade": "5",
+    fields = {"term": "infection", "onset_date": date.today().isoformat(), "grade": "5", "serious": "no",
               "relatedness": "possible", "action_taken": "none", "outcome": "fatal"}
     refused = client.post(url, fields)
     assert "a grade 5 event (death) is serious" in refused.content.decode()
@@ -97,7 +97,7 @@ def test_the_adverse_event_form_shows_ctcae_grades_and_refuses_grade_5_not_serio
 def test_a_serious_event_appears_on_the_physicians_alert_page(make_episode, signed_in):
     episode = make_episode()
     signed_in().post(f"/episodes/{episode.pk}/adverse-events/new/", {
-        "term": "vasovagal_reaction", "onset_date": date.today().isoformat(), "grade": "3", "serious": "on",
+        "term": "vasovagal_reaction", "onset_date": date.today().isoformat(), "grade": "3", "serious": "yes",
         "seriousness_criteria": ["hospitalisation"], "relatedness": "probable", "action_taken": "hospitalisation",
         "outcome": "recovering"})
     physician = signed_in("physician")

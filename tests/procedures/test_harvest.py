@@ -14,8 +14,9 @@ from handregen.procedures.services import harvest_record
 from tests.cellproducts.chain import BONE_MARROW, harvested, prepared
 
 
-def test_a_harvest_is_recorded_with_its_details_and_audited(make_episode, team):
+def test_a_harvest_is_recorded_with_its_details_and_audited(make_episode, team, clock):
     episode = prepared(make_episode(), team)
+    clock.advance(hours=1)  # the harvest starts after the consent was signed
     start = timezone.now() - timedelta(minutes=40)
     end = timezone.now() - timedelta(minutes=10)
     record = harvest_record(actor=team.physician, episode=episode, **BONE_MARROW, started_at=start, ended_at=end,

@@ -71,7 +71,7 @@ def test_a_baseline_link_after_the_injection_is_refused_in_plain_words(injected,
     clock.advance(days=2)  # the baseline window closed on the injection day
     response = signed_in("nurse").post(f"/episodes/{episode.pk}/baseline/link/")
     assert response.status_code == 409
-    assert "closed on" in response.content.decode()
+    assert "Time order rule &#x27;baseline before injection&#x27;" in response.content.decode()
 
 
 def test_with_htmx_the_link_comes_back_as_a_fragment_for_the_episode_page(make_episode, signed_in):

@@ -15,8 +15,8 @@ from handregen.safety.services import adverse_event_record
 
 
 def discharged(injected, team, clock, *, baseline_pain: int):
-    episode = injected()
-    baseline_response_record(actor=team.nurse, episode=episode, instrument="nrs", answers={"pain": baseline_pain})
+    episode = injected(before_injection=lambda e: baseline_response_record(
+        actor=team.nurse, episode=e, instrument="nrs", answers={"pain": baseline_pain}))
     at = timezone.now()
     observation = {"at": at - timedelta(minutes=60), "pain_nrs": 3, "heart_rate": 72, "systolic_bp": 128,
                    "diastolic_bp": 80, "injection_site": "normal", "harvest_site": "normal"}

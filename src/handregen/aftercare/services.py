@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -19,9 +19,7 @@ from handregen.outcomes.services import followups_schedule, followups_supersede
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, refusals_audited, step_refusals
 from handregen.procedures.selectors import last_injection
-
-# A clock a few minutes fast on the nurse's device should not refuse a discharge recorded "now".
-CLOCK_SLACK = timedelta(minutes=5)
+from handregen.timeorder import POST_CARE_AFTER_INJECTION, future_message, in_future, order_refusal
 
 
 def _aware(value: datetime, episode: Episode) -> datetime:
@@ -40,6 +38,31 @@ def _observations(monitoring: Sequence[Mapping[str, Any]], episode: Episode) -> 
     if problems:
         raise InvalidInput(problems)
     return sorted(cleaned, key=lambda o: o["at"])
+
+
+def _after_injection(
+    injected_at: datetime, discharged_at: datetime, observations: Sequence[Mapping[str, Any]], episode: Episode
+) -> list[tuple[str, str]]:
+    """The time-order rule 'post-care after injection' for the discharge and each observation."""
+    zone = site_zone(episode.site)
+
+    def shown(moment: datetime) -> str:
+        return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+    errors: list[tuple[str, str]] = []
+    refusal = order_refusal(
+        POST_CARE_AFTER_INJECTION, earlier_at=injected_at, later_at=discharged_at, shown=shown, what="the discharge"
+    )
+    if refusal:
+        errors.append(("discharged_at", refusal))
+    for i, observation in enumerate(observations):
+        refusal = order_refusal(
+            POST_CARE_AFTER_INJECTION, earlier_at=injected_at, later_at=observation["at"], shown=shown,
+            what=f"monitoring observation {i + 1}",
+        )
+        if refusal:
+            errors.append((f"monitoring.{i}.at", refusal))
+    return errors
 
 
 @refusals_audited("post_care")
@@ -68,13 +91,11 @@ def post_care_record(
         reasons.append("Give the patient the after-care instructions (splint, activity limits, when to call) "
                        "before discharge.")
     errors: list[tuple[str, str]] = []
-    if discharged_at > timezone.now() + CLOCK_SLACK:
-        errors.append(("discharged_at", "is in the future"))
+    # A clock a few minutes fast on the nurse's device should not refuse a discharge recorded "now".
+    if in_future(discharged_at, timezone.now()):
+        errors.append(("discharged_at", future_message("the discharge")))
     if injection is not None:
-        if discharged_at < injection.performed_at:
-            errors.append(("discharged_at", "is before the injection"))
-        errors += [(f"monitoring.{i}.at", "is before the injection")
-                   for i, o in enumerate(observations) if o["at"] < injection.performed_at]
+        errors += _after_injection(injection.performed_at, discharged_at, observations, locked)
     errors += [(f"monitoring.{i}.at", "is after the discharge")
                for i, o in enumerate(observations) if o["at"] > discharged_at]
     if errors:

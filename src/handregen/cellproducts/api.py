@@ -107,6 +107,12 @@ class ProcessingIn(Schema):
     approval_reference: str = Field("", max_length=80)
     location: str = Field(services.LAB, max_length=120)
     correction_reason: str = Field("", max_length=2000, description="Needed to correct a recorded processing")
+    class_justification: str = Field(
+        "", max_length=4000, description="Needed for a regulatory class chosen against the site's policy"
+    )
+    class_verifier_username: str = Field("", max_length=150, description="The second person verifying that class")
+    class_verifier_password: str = Field("", max_length=200)
+    class_verifier_otp_code: str = Field("", max_length=12)
 
 
 class ReleaseIn(Schema):

@@ -47,14 +47,24 @@ class ProcessingForm(CheckedForm):
     started_at = forms.DateTimeField(label="Processing started (site time)", required=False, widget=DateTimeInput)
     ended_at = forms.DateTimeField(label="Processing ended (site time; empty = now)", required=False,
                                    widget=DateTimeInput)
-    regulatory_class = forms.ChoiceField(
-        label="Regulatory class",
-        required=False,
-        choices=[("", "As suggested for the method"), *REGULATORY_CLASSES.items()],
-    )
+    regulatory_class = forms.ChoiceField(label="Regulatory class", choices=[])
     approval_reference = forms.CharField(
         label="Approval reference (e.g. investigational approval number)", max_length=80, required=False
     )
+    class_justification = forms.CharField(
+        label="Justification for a class other than the site's policy gives (only then)",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    class_verifier_username = forms.CharField(
+        label="Second person verifying that class: username", max_length=150, required=False
+    )
+    class_verifier_password = forms.CharField(
+        label="Second person's password", max_length=200, required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    class_verifier_otp_code = forms.CharField(label="Second person's authenticator code", required=False, max_length=12)
     correction_reason = forms.CharField(
         label="Reason for the correction (only when correcting recorded processing)",
         max_length=2000,
@@ -62,9 +72,18 @@ class ProcessingForm(CheckedForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, source: str, **kwargs: Any):
+    def __init__(self, *args: Any, source: str, needing_approval: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["method"].choices = [(m, METHODS[m]) for m in METHODS_FOR_SOURCE[source]]  # type: ignore[attr-defined]
+        methods = [(m, METHODS[m]) for m in METHODS_FOR_SOURCE[source]]
+        self.fields["method"].choices = [("", "Choose the method"), *methods]  # type: ignore[attr-defined]
+        # Every class is a choice, none pre-selected; the form says which ones need an approval reference here.
+        self.fields["regulatory_class"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose the class"),
+            *(
+                (code, label + (" — needs an approval reference at this site" if code in needing_approval else ""))
+                for code, label in REGULATORY_CLASSES.items()
+            ),
+        ]
 
     def clean_markers(self) -> dict[str, float]:
         text = self.cleaned_data["markers"].strip()

@@ -107,6 +107,11 @@ class CellProduct(ClinicalModel):
     expires_at = models.DateTimeField()
     regulatory_class = models.CharField(max_length=40, choices=_choices(REGULATORY_CLASSES))
     approval_reference = models.CharField(max_length=80, blank=True)
+    # A class chosen against the site's policy for the method: why, and the second person who verified it.
+    class_justification = models.TextField(blank=True)
+    class_verified_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     released_at = models.DateTimeField(null=True, blank=True)
     exceptional_release = models.BooleanField(default=False)
     administered_at = models.DateTimeField(null=True, blank=True)

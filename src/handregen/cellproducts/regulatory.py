@@ -75,3 +75,8 @@ def product_description(*, source: str, method: str | None, volume_ml: float | N
     how = METHODS.get(method, method).lower() if method else "unprocessed"
     amount = f", {volume_ml:g} mL" if volume_ml is not None else ""
     return f"{what}, {how}{amount}"
+
+
+def class_against_policy(*, suggested: str, chosen: str, needing_approval: tuple[str, ...]) -> bool:
+    """Whether `chosen` sidesteps the approval that the class the policy suggests for the method needs."""
+    return chosen != suggested and suggested in needing_approval and chosen not in needing_approval

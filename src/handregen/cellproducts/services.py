@@ -39,6 +39,7 @@ from handregen.cellproducts.regulatory import (
     METHODS_FOR_SOURCE,
     REGULATORY_CLASSES,
     approval_refusals,
+    class_against_policy,
     default_regulatory_class,
 )
 from handregen.cellproducts.release import HOURS_SINCE_HARVEST, evaluate_release, hours_between, release_refusals
@@ -48,6 +49,15 @@ from handregen.pathway.services import episode_lock, episode_move, step_refusals
 from handregen.pathway.stages import Stage
 from handregen.signatures.kinds import PRODUCT_RELEASE, RELEASE_VERIFICATION
 from handregen.signatures.services import lock_refusals, signature_write
+from handregen.timeorder import (
+    INJECTION_AFTER_RELEASE,
+    PROCESSING_AFTER_HARVEST,
+    RELEASE_AFTER_PROCESSING,
+    OrderRule,
+    future_message,
+    in_future,
+    order_refusal,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,7 +65,6 @@ R = TypeVar("R")
 LAB = "Cell lab"
 PROCEDURE_ROOM = "Procedure room"
 MAX_CELLS = 10**13  # far above any hand injection; catches a mistyped exponent
-FUTURE_SLACK = timedelta(minutes=5)  # clocks of devices and servers differ a little
 
 
 # --- small helpers ------------------------------------------------------------------------------------
@@ -149,8 +158,12 @@ def _decimal(value: Any, field: str, errors: list[tuple[str, str]]) -> Decimal |
     return number
 
 
-def _future(moment: datetime | None, now: datetime) -> bool:
-    return moment is not None and moment > now + FUTURE_SLACK
+def _order(rule: OrderRule, earlier_at: datetime, later_at: datetime, site: Site) -> list[str]:
+    """The time-order refusal of `rule` as a list of reasons ([] when the order is right)."""
+    refusal = order_refusal(
+        rule, earlier_at=earlier_at, later_at=later_at, shown=lambda moment: shown_time(moment, site)
+    )
+    return [refusal] if refusal else []
 
 
 # --- identifiers -------------------------------------------------------------------------------------
@@ -356,10 +369,16 @@ def _processing_values(
     started = started_at or ended
     if started > ended:
         errors.append(("started_at", "is after the end of processing"))
-    if _future(ended, now):
-        errors.append(("ended_at", "is in the future"))
-    if started < product.collected_at - FUTURE_SLACK:
-        errors.append(("started_at", "is before the harvest ended"))
+    if in_future(ended, now):
+        errors.append(("ended_at", future_message("the end of processing")))
+    after_harvest = order_refusal(
+        PROCESSING_AFTER_HARVEST,
+        earlier_at=product.collected_at,
+        later_at=started,
+        shown=lambda moment: shown_time(moment, product.site),
+    )
+    if after_harvest:
+        errors.append(("started_at", after_harvest))
     if regulatory_class is not None and regulatory_class not in REGULATORY_CLASSES:
         errors.append(("regulatory_class", f"must be one of {', '.join(REGULATORY_CLASSES)}"))
     if errors:
@@ -396,12 +415,18 @@ def processing_record(
     approval_reference: str = "",
     location: str = LAB,
     correction_reason: str = "",
+    class_justification: str = "",
+    class_verifier_username: str = "",
+    class_verifier_password: str = "",
+    class_verifier_otp_code: str = "",
 ) -> ProcessingRecord:
     """Record how the product was processed and what was measured; before release it may be corrected
     with a reason (the earlier values stay in the audit trail).
 
     The regulatory class defaults to the one suggested for the method; a class the site's policy names
-    needs an approval reference, here or recorded earlier.
+    needs an approval reference, here or recorded earlier. A class chosen against the policy (one that
+    sidesteps the approval the suggested class needs) needs a written `class_justification` and a second
+    person's verification (`class_verifier_*`), as a release does.
     """
     actor.require(Permission.PRODUCT_PROCESS)
     locked = product_lock(actor=actor, product=product)
@@ -435,13 +460,23 @@ def processing_record(
         reasons.append("Processing is already recorded for this product; give a reason to correct it.")
     if episode.stage != Stage.HARVESTED or locked.cycle != episode.cycle:
         reasons.append(f"The episode is at {episode.stage}; products are processed while it is at harvested.")
-    new_class = regulatory_class or default_regulatory_class(origin=locked.origin, method=method)
+    suggested = default_regulatory_class(origin=locked.origin, method=method)
+    new_class = regulatory_class or suggested
     reference = approval_reference.strip() or locked.approval_reference
-    reasons += approval_refusals(
-        regulatory_class=new_class, approval_reference=reference, needing_approval=product_policy(actor.site)
-    )
+    needing = product_policy(actor.site)
+    reasons += approval_refusals(regulatory_class=new_class, approval_reference=reference, needing_approval=needing)
+    against = class_against_policy(suggested=suggested, chosen=new_class, needing_approval=needing)
+    class_verification: Verification | None = None
+    if against:
+        class_verification, class_reasons = _class_change_refusals(
+            actor=actor, suggested=suggested, chosen=new_class, justification=class_justification,
+            username=class_verifier_username, password=class_verifier_password, otp_code=class_verifier_otp_code,
+        )
+        reasons += class_reasons
     if reasons:
-        raise GuardRefused(reasons)
+        failure = class_verification.failure if class_verification else None
+        raise with_failures(GuardRefused(reasons), *([failure] if failure else []))
+    class_verifier = class_verification.user if class_verification else None
 
     if locked.status == "collected":
         _receive(actor=actor, product=locked, location=location, note="Received when processing was recorded.")
@@ -456,12 +491,21 @@ def processing_record(
         record.technician = actor.user
         record.version += 1
         record.save()
-    product_before = {"regulatory_class": locked.regulatory_class, "approval_reference": locked.approval_reference}
+    product_before = {
+        "regulatory_class": locked.regulatory_class,
+        "approval_reference": locked.approval_reference,
+        "class_justification": locked.class_justification,
+        "class_verified_by": locked.class_verified_by.username if locked.class_verified_by else None,
+    }
     locked.regulatory_class = new_class
     locked.approval_reference = reference
+    locked.class_justification = class_justification.strip() if against else ""
+    locked.class_verified_by = class_verifier
     status_before = locked.status
     locked.status = "processed"
-    _save_product(locked, ["regulatory_class", "approval_reference", "status"])
+    _save_product(
+        locked, ["regulatory_class", "approval_reference", "class_justification", "class_verified_by", "status"]
+    )
     custody_append(
         actor=actor,
         product=locked,
@@ -471,11 +515,13 @@ def processing_record(
     )
     after = {k: getattr(record, k) for k in PROCESSING_FIELDS}
     changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-    changes |= {
-        k: [product_before[k], getattr(locked, k)]
-        for k in product_before
-        if product_before[k] != getattr(locked, k)
+    product_after = {
+        "regulatory_class": locked.regulatory_class,
+        "approval_reference": locked.approval_reference,
+        "class_justification": locked.class_justification,
+        "class_verified_by": class_verifier.username if class_verifier else None,
     }
+    changes |= {k: [product_before[k], v] for k, v in product_after.items() if product_before[k] != v}
     if status_before != "processed":
         changes["status"] = [status_before, "processed"]
     audit_record(
@@ -484,11 +530,34 @@ def processing_record(
         object_type="cell_product",
         object_id=locked.pk,
         changes=changes,
-        reason=correction_reason.strip(),
+        reason="; ".join(r for r in (correction_reason.strip(), locked.class_justification) if r),
         patient_id=locked.patient_id,
         episode_id=locked.episode_id,
     )
     return record
+
+
+def _class_change_refusals(
+    *, actor: Actor, suggested: str, chosen: str, justification: str, username: str, password: str, otp_code: str
+) -> tuple[Verification | None, list[str]]:
+    """The verifier of a class chosen against the site's policy, or why the choice cannot stand."""
+    rule = (
+        f"Regulatory class rule: the site's policy classes this method as "
+        f"'{REGULATORY_CLASSES[suggested]}', which needs an approval reference; recording it as "
+        f"'{REGULATORY_CLASSES[chosen]}' instead"
+    )
+    reasons: list[str] = []
+    if len(justification.strip()) < 20:
+        reasons.append(f"{rule} needs a written justification (at least 20 characters).")
+    if not username.strip():
+        reasons.append(f"{rule} needs a second person to verify it: give their username and password.")
+        return None, reasons
+    verification, verifier_reasons = _verifier(actor=actor, username=username, password=password, otp_code=otp_code)
+    # The release's verifier check, in the words of a class decision.
+    words = {"releases the product": "records the class", "product releases": "a regulatory class"}
+    for release_words, class_words in words.items():
+        verifier_reasons = [r.replace(release_words, class_words) for r in verifier_reasons]
+    return verification, reasons + verifier_reasons
 
 
 # --- release -----------------------------------------------------------------------------------------
@@ -566,6 +635,9 @@ def product_release(
         approval_reference=locked.approval_reference,
         needing_approval=product_policy(actor.site),
     )
+    processing = ProcessingRecord.objects.filter(product=locked).first()
+    if processing is not None:
+        reasons += _order(RELEASE_AFTER_PROCESSING, processing.ended_at, now, actor.site)
     results = evaluate_release(episode.protocol.definition.release_criteria, release_measures(locked, now))
     failed = release_refusals(results)
     verification, verifier_reasons = _verifier(
@@ -661,19 +733,29 @@ def product_administration_refusals(*, product: CellProduct, episode: Episode, n
         reasons.append(f"Product {product.code} was discarded.")
     elif product.status != "released":
         reasons.append(f"Product {product.code} has not been released by the lab.")
+    if product.status == "released" and product.released_at is not None:
+        reasons += _order(INJECTION_AFTER_RELEASE, product.released_at, now, product.site)
     if product.status != "administered" and now >= product.expires_at:
         reasons.append(f"Product {product.code} expired at {shown_time(product.expires_at, product.site)}.")
     return reasons
 
 
 def product_administer(
-    *, actor: Actor, product: CellProduct, injection_id: Any, at: datetime, location: str = PROCEDURE_ROOM
+    *,
+    actor: Actor,
+    product: CellProduct,
+    injection_id: Any,
+    at: datetime,
+    location: str = PROCEDURE_ROOM,
+    details: str = "",
 ) -> CellProduct:
-    """Mark a locked, verified product as given: custody 'dispensed' then 'administered', status, audit."""
+    """Mark a locked, verified product as given: custody 'dispensed' then 'administered', status, audit.
+
+    `details` (joint, side, volume, guidance, anaesthetic) goes into the custody note, the product's history.
+    """
     custody_append(actor=actor, product=product, event="dispensed", location=location, at=at)
-    custody_append(
-        actor=actor, product=product, event="administered", location=location, at=at, note=f"Injection {injection_id}"
-    )
+    note = f"Injection {injection_id}" + (f": {details}" if details else "")
+    custody_append(actor=actor, product=product, event="administered", location=location, at=at, note=note)
     product.status = "administered"
     product.administered_at = at
     _save_product(product, ["status", "administered_at"])

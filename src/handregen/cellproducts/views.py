@@ -15,8 +15,10 @@ from handregen.accounts.roles import Permission
 from handregen.cellproducts import selectors, services
 from handregen.cellproducts.forms import DiscardForm, ProcessingForm, ReleaseForm, ScanForm
 from handregen.cellproducts.models import IN_LAB_STATUSES, CellProduct, ProcessingRecord
+from handregen.cellproducts.regulatory import METHODS, METHODS_FOR_SOURCE, REGULATORY_CLASSES, default_regulatory_class
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
+from handregen.procedures.selectors import injection_of
 from handregen.web.access import staff_page
 
 
@@ -81,6 +83,7 @@ def product(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
         "can_release": actor.can(Permission.PRODUCT_RELEASE) and found.status == "processed",
         "can_receive": actor.can(Permission.PRODUCT_PROCESS) and found.status == "collected",
         "can_discard": actor.can(Permission.PRODUCT_PROCESS) and found.status not in ("administered", "discarded"),
+        **injection_of(product=found),
     })
 
 
@@ -120,8 +123,10 @@ def processing(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     if existing is not None:
         initial = {k: getattr(existing, k) for k in services.PROCESSING_FIELDS if k not in ("started_at", "ended_at")}
         initial["markers"] = ", ".join(f"{k}={v:g}" for k, v in existing.markers.items())
+        initial["regulatory_class"] = found.regulatory_class  # a correction starts from what is recorded
     initial.setdefault("approval_reference", found.approval_reference)
-    form = ProcessingForm(request.POST or None, source=found.source, initial=initial)
+    needing = services.product_policy(actor.site)
+    form = ProcessingForm(request.POST or None, source=found.source, initial=initial, needing_approval=needing)
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -135,8 +140,14 @@ def processing(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, "Processing recorded.")
             return redirect("cellproducts:product", found.pk)
-    return render(request, "cellproducts/processing.html",
-                  {"product": found, "form": form, "reasons": reasons, "correcting": existing is not None})
+    policy = [
+        {"method": METHODS[m], "class": REGULATORY_CLASSES[c], "needs_approval": c in needing}
+        for m in METHODS_FOR_SOURCE[found.source]
+        for c in [default_regulatory_class(origin=found.origin, method=m)]
+    ]
+    return render(request, "cellproducts/processing.html", {
+        "product": found, "form": form, "reasons": reasons, "correcting": existing is not None, "policy": policy,
+    })
 
 
 @staff_page

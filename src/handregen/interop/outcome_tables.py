@@ -27,6 +27,7 @@ def _score_rows(actor: Actor) -> Iterator[tuple[Any, ...]]:
             "scoring_version",
             "entered_at",
             "follow_up__injected_on",
+            "late_baseline",
         )
     )
     for (
@@ -40,12 +41,13 @@ def _score_rows(actor: Actor) -> Iterator[tuple[Any, ...]]:
         version,
         entered_at,
         injected_on,
+        late,
     ) in rows.iterator(chunk_size=10000):
         days = (entered_at.date() - injected_on).days if injected_on else None
-        yield (episode_id, cycle, timepoint, instrument, side, "", total, days, version)
+        yield (episode_id, cycle, timepoint, instrument, side, "", total, days, version, late)
         for name, value in sorted((subscales or {}).items()):
             if value is not None:
-                yield (episode_id, cycle, timepoint, instrument, side, name, value, days, version)
+                yield (episode_id, cycle, timepoint, instrument, side, name, value, days, version, late)
 
 
 def _adverse_event_rows(actor: Actor) -> Any:
@@ -96,6 +98,11 @@ SCORES = TABLES.add(
             Column("value", "Score", "number", unit="instrument's scale (kg for grip)"),
             Column("days_since_injection", "Days from the cycle's injection to the answer", "integer", unit="days"),
             Column("scoring_version", "Scoring rule version", "string"),
+            Column(
+                "late_baseline",
+                "Late baseline: a baseline answered after the injection (not a true 'before')",
+                "boolean",
+            ),
         ),
         _score_rows,
     )

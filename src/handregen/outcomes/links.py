@@ -27,9 +27,10 @@ from handregen.audit.services import audit_record
 from handregen.errors import GuardRefused, HandregenError, InvalidInput, NotFound
 from handregen.outcomes.models import FollowUp, QuestionnaireLink, QuestionnaireResponse
 from handregen.outcomes.schedule import MISSED, UPCOMING
-from handregen.outcomes.selectors import follow_up_status, patient_instruments, site_today
+from handregen.outcomes.selectors import follow_up_status, patient_instruments, site_today, site_zone
 from handregen.outcomes.services import _baseline_ensure, _episode_of_site, _follow_up_locked, _store, links_close
 from handregen.pathway.models import Episode
+from handregen.procedures.selectors import cycle_injected_at
 
 TOKEN_BYTES = 32  # 256 bits from the operating system's CSPRNG
 
@@ -131,6 +132,13 @@ def baseline_link_create(*, actor: Actor, episode: Episode | Any) -> str:
     the cycle's baseline record is created when it does not exist yet."""
     actor.require(Permission.FOLLOW_UP_RECORD)
     found = _episode_of_site(actor=actor, episode=episode)
+    injected_at = cycle_injected_at(episode_id=found.pk, cycle=found.cycle)
+    if injected_at is not None:
+        when = timezone.localtime(injected_at, site_zone(found.site)).strftime("%d %b %Y %H:%M")
+        raise GuardRefused([
+            f"Time order rule 'baseline before injection': this cycle's injection was given on {when}, so a "
+            "baseline can no longer be asked for. Send the follow-up questionnaires instead."
+        ])
     fu = _follow_up_locked(actor=actor, follow_up=_baseline_ensure(actor=actor, episode=found))
     _, token = _link_create(actor=actor, fu=fu)
     return link_url(token)

@@ -97,6 +97,9 @@ class QuestionnaireResponse(ClinicalModel):
     )
     entered_at = models.DateTimeField()
     amended_at = models.DateTimeField(null=True, blank=True)
+    # A baseline answered after the cycle's injection: kept with its true date, left out of "before" unless
+    # an analyst chooses to include it.
+    late_baseline = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

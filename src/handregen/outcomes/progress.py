@@ -45,6 +45,7 @@ class ScorePoint:
     label: str
     days: int | None
     value: float
+    late_baseline: bool = False  # a baseline answered after the injection (only when an analyst includes it)
 
 
 @dataclass(frozen=True)

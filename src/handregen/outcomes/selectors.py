@@ -158,10 +158,17 @@ class PatientProgress:
         return CAVEAT if self.instruments else ""
 
 
-def cycle_scores(*, episode: Episode, cycle: int) -> dict[str, list[ScorePoint]]:
+LATE_BASELINE_LABEL = "Late baseline (answered after the injection)"
+
+
+def cycle_scores(
+    *, episode: Episode, cycle: int, include_late_baseline: bool = False
+) -> dict[str, list[ScorePoint]]:
     """Scores of one cycle per progress instrument, baseline included (grip of the treated hand only).
 
-    Callers check access first: the patient's own link session, or a staff selector that logs the read.
+    A baseline answered after the injection is not "before": it is left out unless `include_late_baseline`,
+    and then labelled as late. Callers check access first: the patient's own link session, or a staff
+    selector that logs the read.
     """
     responses = (
         QuestionnaireResponse.objects.filter(
@@ -171,13 +178,17 @@ def cycle_scores(*, episode: Episode, cycle: int) -> dict[str, list[ScorePoint]]
         .select_related("follow_up")
         .order_by("follow_up__days", "entered_at")
     )
+    if not include_late_baseline:
+        responses = responses.exclude(late_baseline=True)
     scores: dict[str, list[ScorePoint]] = {}
     for r in responses:
         if r.side and r.side != episode.side:
             continue
         fu = r.follow_up
         days = None if fu.is_baseline else (fu.days or 0)
-        scores.setdefault(r.instrument, []).append(ScorePoint(fu.timepoint, fu.label, days, float(r.total or 0)))
+        label = LATE_BASELINE_LABEL if r.late_baseline else fu.label
+        point = ScorePoint(fu.timepoint, label, days, float(r.total or 0), late_baseline=r.late_baseline)
+        scores.setdefault(r.instrument, []).append(point)
     return scores
 
 

@@ -7,7 +7,7 @@ used (hand, age, sex, side) are stored with every response, so a later rule chan
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,6 +23,8 @@ from handregen.outcomes.schedule import BASELINE, age_on, schedule
 from handregen.outcomes.scoring import RULES, score, validate_answers
 from handregen.outcomes.selectors import MEASURED_BY_STAFF, site_today, site_zone
 from handregen.pathway.models import Episode
+from handregen.procedures.selectors import cycle_injected_at
+from handregen.versions import version_check
 
 # Optional QuickDASH modules may be added wherever QuickDASH is collected.
 QUICKDASH_MODULES = ("quickdash_work", "quickdash_sport")
@@ -182,6 +184,17 @@ def _checked_answers(answers: object, field: str) -> dict[str, Any]:
     return dict(answers)
 
 
+def _after_injection(fu: FollowUp, now: datetime, today: date) -> bool:
+    """Whether answers given now to the baseline `fu` come after its cycle's injection (a late baseline).
+
+    The injection's time when one is recorded; otherwise the baseline window's last day (the injection date).
+    """
+    injected_at = cycle_injected_at(episode_id=fu.episode_id, cycle=fu.cycle)
+    if injected_at is not None:
+        return now > injected_at
+    return fu.due_until is not None and today > fu.due_until
+
+
 def _store(
     *,
     actor: Actor | None,
@@ -194,8 +207,13 @@ def _store(
     device: str = "",
     amendment_reason: str = "",
     field: str = "answers",
+    expected_version: int | None = None,
 ) -> QuestionnaireResponse:
-    """Validate, score and store one instrument at a locked follow-up (staff or patient)."""
+    """Validate, score and store one instrument at a locked follow-up (staff or patient).
+
+    `expected_version` is the version of the stored response the caller loaded (0: none was stored); a
+    response saved meanwhile refuses the save with both values (StaleVersion), never overwrites it.
+    """
     if fu.superseded_at is not None:
         raise GuardRefused([f"The {fu.label} follow-up is no longer needed: a further treatment cycle started."])
     try:
@@ -208,9 +226,8 @@ def _store(
                                            f"{', '.join(allowed)}")])
     checked = _checked_answers(answers, field)
     today = site_today(fu.site)
-    if fu.is_baseline and fu.due_until is not None and today > fu.due_until:
-        raise GuardRefused([f"A baseline is recorded before the injection ({fu.due_until:%d %b %Y}); answers "
-                            "given after it are not a baseline."])
+    now = timezone.now()
+    late_baseline = fu.is_baseline and _after_injection(fu, now, today)
     measured_side, pinch_type = "", ""
     if instrument in MEASURED_BY_STAFF:
         if source != "staff":
@@ -231,18 +248,21 @@ def _store(
         "answers": checked, "options": options, "total": result.total, "subscales": result.subscales,
         "scorable": result.scorable, "reasons": result.reasons, "scoring_version": result.scoring_version,
         "missing_policy": result.missing_policy or "", "label_set": definition.label_set or "",
-        "instrument_version": definition.version, "device": device.strip()[:80],
+        "instrument_version": definition.version, "device": device.strip()[:80], "late_baseline": late_baseline,
     }
     existing = QuestionnaireResponse.objects.select_for_update().filter(
         follow_up=fu, instrument=instrument, side=measured_side, variant=pinch_type).first()
     if existing is not None:
+        version_check(what=f"{definition.name} at {fu.label}", version=existing.version,
+                      expected_version=expected_version, current=_shown_response(existing))
         if not amendment_reason.strip():
             raise GuardRefused([_already_recorded(definition, fu, existing)])
+        values.pop("late_baseline")  # a correction keeps when the answers were first given
         return _amend(actor=actor, response=existing, values=values, reason=amendment_reason.strip(), fu=fu)
     response = QuestionnaireResponse(
         site=fu.site, patient=fu.patient, episode=fu.episode, follow_up=fu, instrument=instrument,
         side=measured_side, variant=pinch_type, source=source, entered_by=actor.user if actor else None,
-        entered_at=timezone.now(), **values)
+        entered_at=now, **values)
     try:
         with transaction.atomic():
             response.save()
@@ -253,10 +273,16 @@ def _store(
         object_type="questionnaire_response", object_id=response.pk,
         changes={k: [None, values[k]] for k in ("answers", "total", "subscales", "scorable", "scoring_version")}
         | {"instrument": [None, instrument], "follow_up": [None, str(fu.pk)], "source": [None, source],
-           "side": [None, measured_side], "variant": [None, pinch_type]},
+           "side": [None, measured_side], "variant": [None, pinch_type]}
+        | ({"late_baseline": [None, True]} if late_baseline else {}),
         reason=amendment_reason.strip(), patient_id=fu.patient_id, episode_id=fu.episode_id)
     _completion_update(actor=actor, fu=fu)
     return response
+
+
+def _shown_response(response: QuestionnaireResponse) -> dict[str, Any]:
+    """A stored response as a conflict shows it: each answer, then the score."""
+    return {**{str(k): v for k, v in response.answers.items()}, "score": response.total}
 
 
 def _already_recorded(definition: Instrument, fu: FollowUp, existing: QuestionnaireResponse | None) -> str:
@@ -294,6 +320,7 @@ def response_record(
     device: str = "",
     amendment_reason: str = "",
     field: str = "answers",
+    expected_version: int | None = None,
 ) -> QuestionnaireResponse:
     """Store staff-entered answers (or grip / pinch trials) for one instrument at a follow-up, scored.
 
@@ -303,13 +330,14 @@ def response_record(
     actor.require(Permission.FOLLOW_UP_RECORD)
     fu = _follow_up_locked(actor=actor, follow_up=follow_up)
     return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field)
+                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field,
+                  expected_version=expected_version)
 
 
 @transaction.atomic
 def baseline_response_record(
     *, actor: Actor, episode: Episode | Any, instrument: str, answers: Mapping[str, object],
-    side: str | None = None, pinch_type: str = "", amendment_reason: str = "",
+    side: str | None = None, pinch_type: str = "", amendment_reason: str = "", expected_version: int | None = None,
 ) -> QuestionnaireResponse:
     """Store a baseline answer set for the episode's current cycle (before the injection)."""
     actor.require(Permission.FOLLOW_UP_RECORD)
@@ -317,7 +345,7 @@ def baseline_response_record(
     baseline = _baseline_ensure(actor=actor, episode=found)
     fu = _follow_up_locked(actor=actor, follow_up=baseline)
     return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, amendment_reason=amendment_reason)
+                  variant=pinch_type, amendment_reason=amendment_reason, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -334,13 +362,10 @@ def response_amend(
         raise NotFound("response") from exc
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
-    if expected_version is not None and current.version != expected_version:
-        raise GuardRefused([f"The response changed since you opened it (version {current.version}, yours "
-                            f"{expected_version}); reload and apply your correction again."])
     fu = _follow_up_locked(actor=actor, follow_up=current.follow_up_id)
     return _store(actor=actor, fu=fu, instrument=current.instrument, answers=answers, source=current.source,
                   side=current.side or None, variant=current.variant, device=current.device,
-                  amendment_reason=reason)
+                  amendment_reason=reason, expected_version=expected_version)
 
 
 def _completion_update(*, actor: Actor | None, fu: FollowUp) -> None:

@@ -4,6 +4,7 @@ coordinator's worklist of follow-ups due or missed across the site."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,7 +28,9 @@ from handregen.outcomes.services import (
 )
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
+from handregen.versions import StaleVersion
 from handregen.web.access import staff_page
+from handregen.web.versioning import VersionForm, at_current_version, conflict_rows
 
 
 def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:
@@ -118,7 +121,9 @@ def _entry(
         initial.setdefault("side", existing.side if existing else episode.side)
     form = InstrumentForm(data, instrument=definition, initial=initial)
     amendment = AmendmentForm(data)
+    version = VersionForm(data, initial={"expected_version": existing.version if existing else 0})
     reasons: list[str] = []
+    conflict: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid() and amendment.is_valid():
         extra = {name: form.cleaned_data.get(name) for name in ("side", "device", "pinch_type")}
         try:
@@ -126,12 +131,19 @@ def _entry(
                 saved = baseline_response_record(
                     actor=actor, episode=episode, instrument=instrument, answers=form.answers(),
                     side=extra["side"], pinch_type=extra["pinch_type"] or "",
-                    amendment_reason=amendment.cleaned_data["amendment_reason"])
+                    amendment_reason=amendment.cleaned_data["amendment_reason"], expected_version=version.version())
             else:
                 saved = response_record(
                     actor=actor, follow_up=fu, instrument=instrument, answers=form.answers(), side=extra["side"],
                     pinch_type=extra["pinch_type"] or "", device=extra["device"] or "",
-                    amendment_reason=amendment.cleaned_data["amendment_reason"])
+                    amendment_reason=amendment.cleaned_data["amendment_reason"], expected_version=version.version())
+        except StaleVersion as exc:
+            reasons = exc.reasons
+            conflict = conflict_rows(exc, {**form.answers(), "score": "computed when saved"})
+            version = VersionForm(at_current_version(request.POST, exc))
+            existing = QuestionnaireResponse.objects.filter(
+                episode=episode, follow_up__cycle=episode.cycle, instrument=instrument,
+                **({"follow_up": fu} if fu else {"follow_up__timepoint": BASELINE})).order_by("entered_at").first()
         except GuardRefused as exc:
             reasons = exc.reasons
         except InvalidInput as exc:
@@ -145,7 +157,7 @@ def _entry(
             return redirect("outcomes:follow-up", saved.follow_up_id)
     return render(request, "outcomes/entry.html", {
         "episode": episode, "fu": fu, "definition": definition, "form": form, "amendment": amendment,
-        "existing": existing, "reasons": reasons,
+        "existing": existing, "reasons": reasons, "conflict": conflict, "version": version,
     })
 
 

@@ -8,6 +8,19 @@ from importlib import resources
 from typing import Any
 
 CRITERION_KINDS = ("inclusion", "hard_exclusion", "soft_flag")
+# The most injected into one joint (mL) when a protocol names no limit. Clinic parameters, not published rules:
+# published series inject 1-2.5 mL at the thumb base and up to 4 mL into the wrist; the small finger joints
+# hold about 1 mL.
+DEFAULT_MAX_INJECTION_ML: dict[str, float] = {
+    "RADIOCARPAL": 4.0,
+    "CMC1": 2.5,
+    "STT": 2.5,
+    "MCP": 2.0,
+    "PIP": 1.5,
+    "DIP": 1.0,
+    "IP": 1.0,
+    "default": 2.0,
+}
 
 
 class ProtocolError(ValueError):
@@ -76,6 +89,13 @@ class Protocol:
 
     def criterion(self, code: str) -> Criterion | None:
         return next((c for c in self.criteria if c.code == code), None)
+
+    def max_injection_ml(self, joint: str) -> float:
+        """The most that may be injected into one `joint` (mL): the protocol's `product.max_injection_ml`
+        for the joint or its family (e.g. "PIP"), else the shipped clinic parameter."""
+        limits = {**DEFAULT_MAX_INJECTION_ML, **(self.raw.get("product", {}).get("max_injection_ml") or {})}
+        family = joint.rstrip("0123456789")
+        return float(limits.get(joint, limits.get(family, limits["default"])))
 
 
 def _need(data: dict[str, Any], key: str, where: str) -> Any:

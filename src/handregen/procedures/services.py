@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
@@ -19,7 +20,7 @@ from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
 from handregen.cellproducts import services as products
 from handregen.cellproducts.identifiers import ProductCodeError, parse_scanned_code
-from handregen.cellproducts.models import CellProduct, Donor
+from handregen.cellproducts.models import CellProduct, Donor, ProcessingRecord
 from handregen.cellproducts.regulatory import (
     ANAESTHESIA,
     HARVEST_SITES,
@@ -28,13 +29,15 @@ from handregen.cellproducts.regulatory import (
     approval_refusals,
     default_regulatory_class,
 )
-from handregen.consent.selectors import consent_refusals
+from handregen.consent.selectors import consent_refusals, current_consent, signature_of
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.pathway.models import Episode
 from handregen.pathway.services import JOINTS, episode_lock, episode_move, refusals_audited, step_refusals
 from handregen.patients.wristband import WristbandCodeError, parse_wristband_code
 from handregen.preparation.selectors import preparation_refusals
 from handregen.procedures.models import GUIDANCE, Harvest, Injection
+from handregen.procedures.selectors import ml_text
+from handregen.timeorder import HARVEST_AFTER_CONSENT, future_message, in_future, order_refusal
 
 MAX_HARVEST_ML = Decimal(1000)
 MAX_INJECTION_ML = Decimal(20)
@@ -85,8 +88,8 @@ def _harvest_errors(
         errors.append(("anaesthesia", f"must be one of {', '.join(ANAESTHESIA)}"))
     if started > ended:
         errors.append(("started_at", "is after the end of the harvest"))
-    if ended > now + products.FUTURE_SLACK:
-        errors.append(("ended_at", "is in the future"))
+    if in_future(ended, now):
+        errors.append(("ended_at", future_message("the end of the harvest")))
 
 
 def _donor_refusals(*, actor: Actor, donor: Donor | Any) -> tuple[Donor | None, list[str]]:
@@ -100,6 +103,23 @@ def _donor_refusals(*, actor: Actor, donor: Donor | Any) -> tuple[Donor | None, 
     if found.eligibility != "eligible":
         return found, [f"Donor {found.code} is not documented as eligible (eligibility: {found.eligibility})."]
     return found, []
+
+
+def _harvest_after_consent(*, episode: Episode, started: datetime) -> None:
+    """Refuse a harvest that started before the consent it relies on was signed (InvalidInput on started_at)."""
+    consent = current_consent(episode=episode)
+    signature = signature_of(consent) if consent is not None else None
+    if consent is None:
+        return  # consent_refusals already says that none is on file
+    signed_at = signature.signed_at if signature is not None else consent.recorded_at
+    refusal = order_refusal(
+        HARVEST_AFTER_CONSENT,
+        earlier_at=signed_at,
+        later_at=started,
+        shown=lambda moment: products.shown_time(moment, episode.site),
+    )
+    if refusal:
+        raise InvalidInput([("started_at", refusal)])
 
 
 @refusals_audited("harvest")
@@ -151,6 +171,7 @@ def harvest_record(
     if not reasons:  # the stage is right: now the records the step depends on
         reasons += consent_refusals(episode=locked)
         reasons += preparation_refusals(episode=locked)
+    _harvest_after_consent(episode=locked, started=started)
     donor_row = None
     if origin == "allogeneic":
         donor_row, donor_reasons = _donor_refusals(actor=actor, donor=donor)
@@ -260,6 +281,31 @@ def _scanned_wristband(*, episode: Episode, wristband_code: str) -> list[str]:
     return []
 
 
+def _volume_refusals(*, product: CellProduct, episode: Episode, joint: str, volume: Decimal) -> list[str]:
+    """The product's numbers agree: no more than the product still holds, no more than the protocol allows."""
+    reasons: list[str] = []
+    processing = ProcessingRecord.objects.filter(product=product).first()
+    if processing is not None:
+        given = Injection.objects.filter(product=product).aggregate(total=Sum("volume_ml"))["total"] or Decimal(0)
+        left = processing.output_volume_ml - given
+        if volume > left:
+            processed = ml_text(processing.output_volume_ml)
+            reasons.append(
+                f"Volume rule 'no more than the product holds': {ml_text(volume)} mL is more than product "
+                f"{product.code} holds ({processed} mL processed, {ml_text(given)} mL given earlier, "
+                f"{ml_text(left)} mL left). Check the volume drawn up and enter what was given."
+            )
+    if joint not in episode.target_joints:
+        return reasons  # the joint is refused already; its limit would say nothing more
+    limit = Decimal(str(episode.protocol.definition.max_injection_ml(joint)))
+    if volume > limit:
+        reasons.append(
+            f"Volume rule 'protocol maximum per joint': the protocol allows at most {ml_text(limit)} mL into {joint}, "
+            f"not {ml_text(volume)} mL. Give no more than {ml_text(limit)} mL."
+        )
+    return reasons
+
+
 @refusals_audited("injection")
 def injection_record(
     *,
@@ -303,6 +349,8 @@ def injection_record(
         reasons.append(f"This episode treats the {locked.side} hand, not the {side}.")
     reasons += consent_refusals(episode=locked)
     reasons += preparation_refusals(episode=locked)
+    if product is not None:
+        reasons += _volume_refusals(product=product, episode=locked, joint=joint_code, volume=volume)
     if reasons:
         raise GuardRefused(dict.fromkeys(reasons))  # each reason once, in order
     assert product is not None
@@ -339,7 +387,13 @@ def injection_record(
         raise GuardRefused(
             [f"Product {product.code} was administered by another request at the same moment; a product is used once."]
         ) from exc
-    products.product_administer(actor=actor, product=product, injection_id=injection.pk, at=now, location=location)
+    details = (
+        f"{joint_code}, {side} hand, {ml_text(volume)} mL, {injection.get_guidance_display().lower()} guidance, "
+        f"anaesthetic: {injection.anaesthetic}"
+    )
+    products.product_administer(
+        actor=actor, product=product, injection_id=injection.pk, at=now, location=location, details=details
+    )
     audit_record(
         actor=actor,
         action="injection.record",

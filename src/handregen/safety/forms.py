@@ -22,27 +22,37 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _choose(what: str, choices: dict[str, str]) -> list[tuple[str, str]]:
+    """Choices that start empty: a clinical judgement is chosen, never pre-selected."""
+    return [("", f"Choose {what}"), *choices.items()]
+
+
+def _yes_no(value: str) -> bool:
+    return value == "yes"
+
+
 class AdverseEventForm(CheckedForm):
-    term = forms.ChoiceField(label="Event", choices=list(TERMS.items()))
+    term = forms.ChoiceField(label="Event", choices=_choose("the event", TERMS))
     other_text = forms.CharField(label="Name of the event (when other)", max_length=200, required=False)
     onset_date = forms.DateField(label="Onset date", widget=DateInput)
     grade = forms.TypedChoiceField(label="Severity (CTCAE v5.0 grade)", choices=list(GRADES.items()), coerce=int,
                                    widget=forms.RadioSelect)
-    serious = forms.BooleanField(label="Serious (ICH E2A)", required=False,
-                                 help_text="Seriousness is about the outcome, not the severity: tick the criteria.")
+    serious = forms.TypedChoiceField(
+        label="Serious (ICH E2A)", choices=[("yes", "Serious"), ("no", "Not serious")], coerce=_yes_no,
+        widget=forms.RadioSelect, help_text="Seriousness is about the outcome, not the severity: tick the criteria.")
     seriousness_criteria = forms.MultipleChoiceField(
         label="Seriousness criteria", choices=list(SERIOUSNESS_CRITERIA.items()), required=False,
         widget=forms.CheckboxSelectMultiple)
     relatedness = forms.ChoiceField(label="Related to the treatment as a whole (WHO-UMC)",
-                                    choices=list(RELATEDNESS.items()))
+                                    choices=_choose("the relatedness", RELATEDNESS))
     relatedness_harvest = forms.ChoiceField(label="Related to the harvest", choices=_OPTIONAL_RELATEDNESS,
                                             required=False)
     relatedness_injection = forms.ChoiceField(label="Related to the injection", choices=_OPTIONAL_RELATEDNESS,
                                               required=False)
     relatedness_product = forms.ChoiceField(label="Related to the cell product", choices=_OPTIONAL_RELATEDNESS,
                                             required=False)
-    action_taken = forms.ChoiceField(label="Action taken", choices=list(ACTIONS.items()))
-    outcome = forms.ChoiceField(label="Outcome", choices=list(OUTCOMES.items()), initial="unknown")
+    action_taken = forms.ChoiceField(label="Action taken", choices=_choose("the action taken", ACTIONS))
+    outcome = forms.ChoiceField(label="Outcome", choices=_choose("the outcome", OUTCOMES))
     resolution_date = forms.DateField(label="Resolution date", widget=DateInput, required=False)
     description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
                                   required=False)

@@ -32,6 +32,7 @@ from handregen.safety.terms import (
     seriousness_problems,
 )
 from handregen.signatures.services import lock_refusals
+from handregen.versions import version_check
 
 log = logging.getLogger(__name__)
 
@@ -179,11 +180,10 @@ def adverse_event_amend(
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
     reasons = lock_refusals(event)  # a closed event is locked
-    if expected_version is not None and event.version != expected_version:
-        reasons.append(f"The adverse event changed since you opened it (version {event.version}, yours "
-                       f"{expected_version}); reload and apply your change again.")
     if reasons:
         raise GuardRefused(reasons)
+    version_check(what="adverse event", version=event.version, expected_version=expected_version,
+                  current={name: getattr(event, name) for name in AMENDABLE})
     before = {name: getattr(event, name) for name in AMENDABLE}
     fields = _normalised(before | changes)
     problems = _problems(fields, event.episode)

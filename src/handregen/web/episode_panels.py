@@ -15,6 +15,7 @@ from handregen.cellproducts.selectors import custody_timeline
 from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.selectors import MEASURED_BY_STAFF, baseline_missing, episode_follow_ups
 from handregen.pathway.models import Episode
+from handregen.procedures.selectors import injection_of
 
 
 def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
@@ -31,6 +32,7 @@ def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
     return {
         "product": product,
         "custody": custody_timeline(product=product) if product else [],
+        **(injection_of(product=product) if product else {}),
         "follow_ups": follow_ups,
         "charts": episode_charts(actor=actor, episode=episode),
         "can_view_progress": True,  # the progress report needs only PATIENT_VIEW, checked above

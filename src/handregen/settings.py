@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "handregen.signatures",
     "handregen.analytics",
     "handregen.interop",
+    "handregen.scheduling",
     "handregen.web",
 ]
 

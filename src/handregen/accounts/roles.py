@@ -38,6 +38,8 @@ class Permission(StrEnum):
     REGISTRY_IMPORT = "registry_import"  # migration import of a whole registry at an empty site
     # Unlocking a locked record (signed consent, released product, closed adverse event) voids its signatures.
     UNLOCK_RECORDS = "unlock_records"
+    APPOINTMENT_BOOK = "appointment_book"  # book, move and cancel patients' appointments
+    SCHEDULE_MANAGE = "schedule_manage"  # the calendar's clinicians, rooms, lab capacity, hours and closures
 
 
 class Role(StrEnum):
@@ -80,6 +82,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.EPISODE_COMPLETE,
                 P.CYCLE_REPEAT,
                 P.BREAK_GLASS,
+                P.APPOINTMENT_BOOK,
             }
         ),
     ),
@@ -95,6 +98,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.FOLLOW_UP_RECORD,
                 P.ADVERSE_EVENT_RECORD,
                 P.EPISODE_WITHDRAW,
+                P.APPOINTMENT_BOOK,
             }
         ),
     ),
@@ -102,7 +106,14 @@ ROLES: dict[Role, RoleSpec] = {
         "Registers patients and referrals, schedules, sends questionnaires and chases follow-ups.",
         frozenset(
             _CLINICAL_READ
-            | {P.PATIENT_REGISTER, P.EPISODE_OPEN, P.FOLLOW_UP_RECORD, P.EPISODE_WITHDRAW, P.EPISODE_COMPLETE}
+            | {
+                P.PATIENT_REGISTER,
+                P.EPISODE_OPEN,
+                P.FOLLOW_UP_RECORD,
+                P.EPISODE_WITHDRAW,
+                P.EPISODE_COMPLETE,
+                P.APPOINTMENT_BOOK,
+            }
         ),
     ),
     Role.LAB_TECHNICIAN: RoleSpec(
@@ -114,11 +125,12 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report, migrates a "
+        "Manages users, roles, protocol versions and the calendar's resources and hours, reviews the audit trail and the break-glass report, migrates a "
         "registry in, and unlocks locked records with a reason (kept apart from the clinical and lab roles who "
         "sign them).",
         frozenset({
-            P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS
+            P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS,
+            P.SCHEDULE_MANAGE,
         }),
     ),
 }

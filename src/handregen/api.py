@@ -144,6 +144,9 @@ def _register_routers() -> None:
     from handregen.signatures.api import router as unlocks
 
     api.add_router("/unlocks", unlocks)
+    from handregen.scheduling.api import router as appointments
+
+    api.add_router("/appointments", appointments)
 
 
 def _register_chain_routers() -> None:

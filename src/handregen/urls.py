@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("handregen.evaluation.urls")),  # consultation and candidacy
     path("", include("handregen.consent.urls")),  # consent, signature, withdrawal, PDF
     path("", include("handregen.preparation.urls")),  # preparation instructions and day-of checklist
+    path("", include("handregen.scheduling.urls")),  # appointments, day lists, calendar feeds
     path("", include("handregen.web.urls")),
 ]

@@ -119,6 +119,7 @@ class Appointment(ClinicalModel):
     cycle = models.PositiveSmallIntegerField(default=1)
     kind = models.CharField(max_length=16, choices=_KIND_CHOICES)
     timepoint = models.CharField(max_length=32, blank=True)  # the follow-up time point of a follow-up visit
+    timepoint_label = models.CharField(max_length=64, blank=True)  # its words ("6 weeks")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     injection_at = models.DateTimeField(null=True, blank=True)

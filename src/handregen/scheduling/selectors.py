@@ -159,3 +159,24 @@ def follow_up_windows(*, episode: Episode) -> list[Window]:
         return []
     return [Window(p.code, p.label, p.due_on, p.due_from, p.due_until, True)
             for p in schedule(procedure_on, episode.protocol.definition.follow_up)]
+
+
+def closures_ahead(*, site: Site, today: date) -> QuerySet[Closure]:
+    return Closure.objects.filter(site=site, ends_on__gte=today).select_related("resource").order_by("starts_on")
+
+
+def resource_for_feed(*, resource_id: uuid.UUID, token_digest: str) -> Resource | None:
+    """The resource whose feed secret hashes to `token_digest`; None for a wrong, revoked or unknown one."""
+    import hmac
+
+    found = Resource.objects.filter(pk=resource_id, active=True).exclude(feed_token_hash="").first()
+    if found is None or not hmac.compare_digest(found.feed_token_hash, token_digest):
+        return None
+    return found
+
+
+def feed_appointments(*, resource: Resource, since: datetime) -> QuerySet[Appointment]:
+    """A feed's appointments: from `since` on, cancelled ones included so that calendar apps remove them."""
+    field = {"clinician": "clinician", "room": "room", "lab": "lab"}[resource.kind]
+    return _with_people(Appointment.objects.filter(site_id=resource.site_id, starts_at__gte=since,
+                                                   **{field: resource})).order_by("starts_at")

@@ -223,6 +223,10 @@ def _kind_refusals(*, episode: Episode, kind: str, starts_at: datetime, timepoin
     return [refusal] if refusal else []
 
 
+def _timepoint_label(episode: Episode, timepoint: str) -> str:
+    return next((w.label for w in selectors.follow_up_windows(episode=episode) if w.code == timepoint), "")
+
+
 def _input_errors(kind: str, starts_at: datetime, now: datetime) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     if kind not in KINDS:
@@ -298,6 +302,7 @@ def appointment_book(
     appointment = Appointment.objects.create(
         site=actor.site, patient=locked.patient, episode=locked, cycle=locked.cycle, kind=kind,
         timepoint=timepoint if kind == "follow_up" else "", starts_at=starts_at, ends_at=ends_at,
+        timepoint_label=_timepoint_label(locked, timepoint) if kind == "follow_up" else "",
         injection_at=injection_at, clinician=clinician, room=room, lab=lab, tentative=is_tentative,
         outside_window_reason=outside_window_reason.strip(), booked_by=actor.user, booked_at=now,
     )
@@ -307,7 +312,7 @@ def appointment_book(
         changes={"kind": [None, kind], "starts_at": [None, starts_at], "ends_at": [None, ends_at],
                  "clinician": [None, clinician.name], "room": [None, room.name],
                  "lab": [None, lab.name if lab else None], "tentative": [None, is_tentative],
-                 "timepoint": [None, appointment.timepoint or None], "injection_at": [None, injection_at]},
+                 "timepoint": [None, appointment.timepoint_label or None], "injection_at": [None, injection_at]},
         reason=appointment.outside_window_reason, patient_id=locked.patient_id, episode_id=locked.pk,
     )
     send_after_commit(appointment, "booked")

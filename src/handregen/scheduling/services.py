@@ -142,7 +142,6 @@ def _lab_slot(day: date) -> datetime:
 
 def _hold(actor: Actor, appointment: Appointment) -> None:
     """Write the slot holds; a clash the database finds (a booking that won the race) is a refusal."""
-    zone = site_zone(actor.site)
     rows = [
         SlotHold(resource=resource, appointment=appointment, slot=slot)
         for resource in (appointment.clinician, appointment.room)
@@ -152,20 +151,33 @@ def _hold(actor: Actor, appointment: Appointment) -> None:
         with transaction.atomic():
             for row in rows:
                 row.save()
-            if appointment.lab is not None:
-                day = appointment.starts_at.astimezone(zone).date()
-                key = _lab_slot(day)
-                taken = set(SlotHold.objects.filter(resource=appointment.lab, slot=key, released_at__isnull=True)
-                            .values_list("place", flat=True))
-                free = [p for p in range(1, appointment.lab.daily_capacity + 1) if p not in taken]
-                if not free:
-                    raise IntegrityError("no lab place")
-                SlotHold(resource=appointment.lab, appointment=appointment, slot=key, place=free[0]).save()
     except IntegrityError as exc:
         raise GuardRefused([
-            "Someone else booked this time a moment ago: a clinician, room or lab place cannot be booked twice. "
+            "Someone else booked this time a moment ago: a clinician or room cannot be booked twice. "
             "Choose another time."
         ]) from exc
+    if appointment.lab is not None:
+        _hold_lab_place(actor, appointment, appointment.lab)
+
+
+def _hold_lab_place(actor: Actor, appointment: Appointment, lab: Resource) -> None:
+    """Take the lowest free processing place of the day; a place taken meanwhile sends us to the next one."""
+    day = appointment.starts_at.astimezone(site_zone(actor.site)).date()
+    key = _lab_slot(day)
+    for _ in range(lab.daily_capacity):
+        taken = set(SlotHold.objects.filter(resource=lab, slot=key, released_at__isnull=True)
+                    .values_list("place", flat=True))
+        free = [p for p in range(1, lab.daily_capacity + 1) if p not in taken]
+        if not free:
+            break
+        try:
+            with transaction.atomic():
+                SlotHold(resource=lab, appointment=appointment, slot=key, place=free[0]).save()
+            return
+        except IntegrityError:
+            continue
+    raise GuardRefused([f"{lab.name} has no processing place left on {day:%-d %b %Y} (it processes "
+                        f"{lab.daily_capacity} a day); someone else booked the last one a moment ago."])
 
 
 def _release(appointment: Appointment, now: datetime) -> None:
@@ -322,7 +334,7 @@ def appointment_book(
 def _lock_appointment(actor: Actor, appointment: Appointment | Any) -> Appointment:
     pk = appointment.pk if isinstance(appointment, Appointment) else appointment
     try:
-        return (Appointment.objects.select_for_update().select_related("clinician", "room", "lab")
+        return (Appointment.objects.select_for_update(of=("self",)).select_related("clinician", "room", "lab")
                 .get(pk=pk, site=actor.site))
     except (Appointment.DoesNotExist, ValueError) as exc:
         raise NotFound("appointment") from exc

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,6 +31,7 @@ from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.links import LinkGone, link_for_session, link_for_token, link_open, portal_submit
 from handregen.outcomes.models import QuestionnaireLink, QuestionnaireResponse
 from handregen.outcomes.selectors import patient_instruments, patient_progress
+from handregen.scheduling.selectors import next_appointment_of
 
 SESSION_KEY = "portal_link"
 FORM_TOKEN_KEY = "portal_form_token"  # noqa: S105 - a session key name, not a secret
@@ -144,5 +146,6 @@ def page(request: HttpRequest) -> HttpResponse:
         "expires_at": link.expires_at,
         "form_token": request.session.get(FORM_TOKEN_KEY, ""),
         "progress": patient_progress(episode=fu.episode, cycle=fu.cycle),
+        "next_appointment": next_appointment_of(patient_id=fu.patient_id, site=link.site, now=timezone.now()),
     }
     return render(request, "outcomes/portal_page.html", context, status=status)

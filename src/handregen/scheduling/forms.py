@@ -21,6 +21,12 @@ def _choices(resources: list[Resource], kind: str, blank: str) -> list[tuple[str
                             for r in resources if r.kind == kind]
 
 
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class BookingForm(forms.Form):
     kind = forms.ChoiceField(
         label="Appointment", choices=[("", "Choose…"), *((k.code, k.label) for k in KINDS.values())]
@@ -43,11 +49,11 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args: Any, resources: list[Resource], windows: list[Window], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].choices = _choices(resources, "clinician", "Choose…")
-        self.fields["room"].choices = _choices(resources, "room", "Choose…")
-        self.fields["timepoint"].choices = [("", "—")] + [
+        _set_choices(self, "clinician", _choices(resources, "clinician", "Choose…"))
+        _set_choices(self, "room", _choices(resources, "room", "Choose…"))
+        _set_choices(self, "timepoint", [("", "—")] + [
             (w.code, f"{w.label}: {w.due_from:%-d %b} to {w.due_until:%-d %b %Y}") for w in windows
-        ]
+        ])
 
     def starts_at(self, zone: ZoneInfo) -> datetime:
         return datetime.combine(self.cleaned_data["day"], self.cleaned_data["start"], tzinfo=zone)
@@ -91,7 +97,7 @@ class HoursForm(forms.Form):
 
     def __init__(self, *args: Any, resources: list[Resource], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["resource"].choices = [(str(r.pk), r.name) for r in resources]
+        _set_choices(self, "resource", [(str(r.pk), r.name) for r in resources])
 
 
 class ClosureForm(forms.Form):
@@ -102,7 +108,7 @@ class ClosureForm(forms.Form):
 
     def __init__(self, *args: Any, resources: list[Resource], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["resource"].choices = [("", "The whole clinic")] + [(str(r.pk), r.name) for r in resources]
+        _set_choices(self, "resource", [("", "The whole clinic")] + [(str(r.pk), r.name) for r in resources])
 
 
 class SlotLengthForm(forms.Form):

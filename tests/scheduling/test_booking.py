@@ -240,3 +240,16 @@ def test_another_sites_resources_and_appointments_are_not_found(persona, physici
         appointment_book(actor=north, episode=north_episode, kind="consultation",
                          starts_at=at(next_weekday(3, demo_site), "11:00"), clinician=calendar.clinician,
                          room=calendar.consultation_room)
+
+
+def test_a_failing_audit_write_rolls_the_booking_back(physician, make_episode, calendar, at, demo_site, monkeypatch):
+    from handregen.scheduling import services
+
+    def broken(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(services, "audit_record", broken)
+    episode = make_episode()
+    with pytest.raises(RuntimeError):
+        _book_consultation(physician, episode, calendar, at(next_weekday(3, demo_site), "10:00"))
+    assert not Appointment.objects.exists() and not SlotHold.objects.exists()

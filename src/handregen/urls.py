@@ -14,6 +14,7 @@ handler500 = "handregen.web.errors.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("handregen.scheduling.fhir_urls")),  # Appointment, Schedule, Slot (before the generic)
     path("fhir/R4/", include("handregen.interop.fhir.urls")),
     path("analytics/", include("handregen.analytics.urls")),
     path("health", health, name="health"),

@@ -28,13 +28,14 @@ from handregen.outcomes.api import follow_up_router, response_router
 from handregen.pathway.api import episodes, protocols
 from handregen.patients.api import router as patients
 from handregen.preparation.api import router as preparation
+from handregen.problem import problem
 from handregen.procedures.api import router as procedures
 from handregen.safety.api import adverse_event_router, alert_router
 from handregen.safety.api import episode_router as episode_safety
+from handregen.scheduling.api import router as appointments
 from handregen.signatures.api import router as unlocks
 from handregen.versions import StaleVersion
 
-PROBLEM = "application/problem+json"
 log = logging.getLogger("handregen.errors")
 
 
@@ -60,18 +61,6 @@ api = HandregenAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
-
-
-def problem(request: HttpRequest, status: int, title: str, detail: str, **extra: Any) -> HttpResponse:
-    body = {
-        "type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    } | extra
-    response = api.create_response(request, body, status=status)
-    response["Content-Type"] = PROBLEM
-    return response
 
 
 def _field_name(loc: list[Any]) -> str:
@@ -164,3 +153,4 @@ api.add_router("/adverse-events", adverse_event_router)
 api.add_router("/safety-alerts", alert_router)
 api.add_router("/audit", audit)
 api.add_router("/unlocks", unlocks)
+api.add_router("/appointments", appointments)

@@ -122,6 +122,13 @@ def build_demo() -> DemoResult:
         labtech=Actor(user=users["labtech"], site=demo, role="lab_technician"),
         password=password,
     )
+    from handregen.scheduling.demo import build_demo_calendar
+
+    build_demo_calendar(
+        admin=Actor(user=users["siteadmin"], site=demo, role="site_admin"),
+        physician=physician,
+        coordinator=Actor(user=users["coordinator"], site=demo, role="coordinator"),
+    )
     # Demo users get an authenticator already enrolled; `handregen mfa code USERNAME` prints its code. Enrolled
     # after the showcase, whose scripted signatures give the password only (a signer with a device needs a code).
     for user in users.values():

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "handregen.operations",
     "handregen.jobs",
     "handregen.submissions",
+    "handregen.scheduling",
     "handregen.web",
 ]
 

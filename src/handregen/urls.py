@@ -28,6 +28,7 @@ handler500 = "handregen.web.errors.server_error"
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("handregen.scheduling.fhir_urls")),  # Appointment, Schedule, Slot (before the generic)
     path("fhir/R4/", include("handregen.interop.fhir.urls")),
     path("analytics/", include("handregen.analytics.urls")),
     path("health", health, name="health"),
@@ -41,5 +42,6 @@ urlpatterns = [
     path("", include("handregen.evaluation.urls")),  # consultation and candidacy
     path("", include("handregen.consent.urls")),  # consent, signature, withdrawal, PDF
     path("", include("handregen.preparation.urls")),  # preparation instructions and day-of checklist
+    path("", include("handregen.scheduling.urls")),  # appointments, day lists, calendar feeds
     path("", include("handregen.web.urls")),
 ]

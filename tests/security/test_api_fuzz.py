@@ -100,7 +100,7 @@ def test_schemathesis_finds_no_failure_and_no_missing_auth_or_test_data(live_ser
                                                                           make_episode, tmp_path):
     world = World(persona, make_patient, make_episode)
     ids = world.ids({"patient_id", "episode_id", "product_id", "follow_up_id", "response_id", "adverse_event_id",
-                     "alert_id", "donor_id", "code", "version"})
+                     "alert_id", "donor_id", "appointment_id", "code", "version"})
     token = token_create(username=persona("physician").user.username, site_code="demo")
     lab_token = token_create(username=persona("lab_technician").user.username, site_code="demo")
     admin_token = token_create(username=persona("site_admin").user.username, site_code="demo")

@@ -35,6 +35,8 @@ ALLOW_LIST: dict[str, str] = {
     "api:openapi-json": "the OpenAPI document: operation shapes, no data",
     "api:openapi-view": "the OpenAPI docs page: operation shapes, no data",
     "api:api-root": "the API's root (ninja's default 404 for the prefix alone)",
+    "scheduling:feed": "a resource's iCalendar feed for staff calendar apps: the revocable secret in the address "
+    "is the key; a wrong one is a 404; initials only, no patient identity",
 }
 
 # Staff pages and FHIR routes → sample kwargs for `reverse`. UUIDs are random: the point is the door, not the object.
@@ -108,6 +110,20 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "portal:step": {"number": 1},
     "portal:review": {},
     "portal:done": {},
+    "fhir-scheduling:appointment-search": {},
+    "fhir-scheduling:appointment-read": {"appointment_id": U},
+    "fhir-scheduling:schedule-search": {},
+    "fhir-scheduling:schedule-read": {"schedule_id": U},
+    "fhir-scheduling:slot-search": {},
+    "fhir-scheduling:slot-read": {"slot_id": "1"},
+    "scheduling:home": {},
+    "scheduling:setup": {},
+    "scheduling:counts": {},
+    "scheduling:day": {"resource_id": U},
+    "scheduling:week": {"resource_id": U},
+    "scheduling:feed": {"resource_id": U, "token": "x" * 32},
+    "scheduling:episode": {"episode_id": U},
+    "scheduling:appointment": {"appointment_id": U},
     "api:openapi-json": {},
     "api:openapi-view": {},
     "api:api-root": {},
@@ -178,6 +194,11 @@ API_SAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/responses/{response_id}/amend"): {"response_id": U},
     ("POST", "/api/v1/safety-alerts/{alert_id}/acknowledge"): {"alert_id": U},
     ("POST", "/api/v1/unlocks"): {},
+    ("GET", "/api/v1/appointments"): {},
+    ("POST", "/api/v1/appointments"): {},
+    ("GET", "/api/v1/appointments/{appointment_id}"): {"appointment_id": U},
+    ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): {"appointment_id": U},
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): {"appointment_id": U},
 }
 
 ROUTES = django_routes()

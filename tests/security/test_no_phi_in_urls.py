@@ -27,6 +27,9 @@ PHI_PARAMETER = re.compile(
 ALLOWED: dict[str, str] = {
     "portal:land": "the questionnaire link a patient receives; the token is swapped for a session and the page "
                    "redirects to /q/ on first use (Z4), so it is in the address bar for one request only",
+    "scheduling:feed": "a resource's calendar feed for staff calendar apps, which cannot send a header: the "
+                       "secret names a clinician, room or lab (never a patient), is stored hashed, is revoked or "
+                       "replaced by a site admin, and the feed holds initials only",
 }
 
 

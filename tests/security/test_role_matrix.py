@@ -103,6 +103,12 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
         P.COHORT_VIEW_DEIDENTIFIED, "physician nurse coordinator researcher site_admin"),
     ("GET", "/api/v1/analytics/expectation"): (
         P.COHORT_VIEW_DEIDENTIFIED, "physician nurse coordinator researcher site_admin"),
+    # appointments: every clinical role reads the calendar; those who schedule book, move and cancel
+    ("GET", "/api/v1/appointments"): (P.PATIENT_VIEW, CLINICAL),
+    ("POST", "/api/v1/appointments"): (P.APPOINTMENT_BOOK, "physician nurse coordinator"),
+    ("GET", "/api/v1/appointments/{appointment_id}"): (P.PATIENT_VIEW, CLINICAL),
+    ("POST", "/api/v1/appointments/{appointment_id}/reschedule"): (P.APPOINTMENT_BOOK, "physician nurse coordinator"),
+    ("POST", "/api/v1/appointments/{appointment_id}/cancel"): (P.APPOINTMENT_BOOK, "physician nurse coordinator"),
     # reference data: the protocol file and the consent document text hold no patient data
     # unlocking a locked record (voids its signatures): an administrative act, apart from those who sign
     ("POST", "/api/v1/unlocks"): (P.UNLOCK_RECORDS, "site_admin"),
@@ -194,6 +200,13 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
         "/api/v1/products/{product_id}/sign": lambda: {"meaning": "release verification", "password": PASSWORD},
         "/api/v1/donors": lambda: {"code": "D-MATRIX", "eligibility": "eligible",
                                    "eligibility_basis": "NAT and serology negative"},
+        "/api/v1/appointments": lambda: {
+            "episode_id": str(world.episode.pk), "kind": "consultation",
+            "starts_at": world.booking_time("14:00").isoformat(), "clinician_id": str(world.calendar.clinician.pk),
+            "room_id": str(world.calendar.consultation_room.pk)},
+        "/api/v1/appointments/{appointment_id}/reschedule": lambda: {
+            "version": 1, "starts_at": world.booking_time("15:00").isoformat(), "reason": "Patient asked"},
+        "/api/v1/appointments/{appointment_id}/cancel": lambda: {"reason": "Patient unwell"},
     }
 
 

@@ -53,7 +53,7 @@ def object_pages() -> list[str]:
 def north(persona: Any, make_patient: Any, make_episode: Any) -> World:
     world = World(persona, make_patient, make_episode, site_code="north")
     for name in ("patient", "episode", "consented_episode", "follow_up", "response", "adverse_event", "alert",
-                 "product", "consent", "donor"):
+                 "product", "consent", "donor", "appointment"):
         getattr(world, name)  # build everything before the replay
     return world
 
@@ -61,7 +61,7 @@ def north(persona: Any, make_patient: Any, make_episode: Any) -> World:
 def _snapshot(world: World) -> dict[str, Any]:
     objects: list[Model] = [world.patient, world.episode, world.consented_episode, world.followed_episode,
                             world.follow_up, world.response, world.adverse_event, world.alert, world.product,
-                            world.product.episode, world.consent, world.donor]
+                            world.product.episode, world.consent, world.donor, world.appointment]
     dump: dict[str, Any] = {}
     for obj in objects:
         fresh = type(obj)._default_manager.get(pk=obj.pk)
@@ -75,6 +75,7 @@ def _ids(world: World) -> dict[str, Any]:
         "patient_id": world.patient.pk, "episode_id": world.consented_episode.pk, "product_id": world.product.pk,
         "follow_up_id": world.follow_up.pk, "response_id": world.response.pk,
         "adverse_event_id": world.adverse_event.pk, "alert_id": world.alert.pk, "donor_id": world.donor.pk,
+        "appointment_id": world.appointment.pk, "resource_id": world.calendar.clinician.pk,
     }
 
 

@@ -94,6 +94,32 @@ class World:
         return found
 
     @functools.cached_property
+    def calendar(self) -> Any:
+        """A clinician, two rooms and a cell lab of this site, open Monday to Saturday."""
+        from tests.scheduling.conftest import build_calendar
+
+        return build_calendar(self.actor("site_admin"), self.actor("physician"), prefix=f"{self.site_code} ")
+
+    @functools.cached_property
+    def appointment(self) -> Any:
+        """A consultation of the canary patient booked a few working days ahead at 10:00."""
+        from handregen.scheduling.services import appointment_book
+
+        return appointment_book(actor=self.actor("physician"), episode=self.episode, kind="consultation",
+                                starts_at=self.booking_time("10:00"), clinician=self.calendar.clinician,
+                                room=self.calendar.consultation_room)
+
+    def booking_time(self, clock: str) -> Any:
+        from datetime import datetime, time
+        from zoneinfo import ZoneInfo
+
+        from tests.scheduling.conftest import next_weekday
+
+        site = self.episode.site
+        hour, minute = (int(p) for p in clock.split(":"))
+        return datetime.combine(next_weekday(3, site), time(hour, minute), tzinfo=ZoneInfo(site.time_zone))
+
+    @functools.cached_property
     def donor(self) -> Donor:
         return donor_register(actor=self.actor("physician"), code=f"D-{uuid.uuid4().hex[:6]}", eligibility="eligible",
                               eligibility_basis="NAT and serology negative")
@@ -109,6 +135,7 @@ class World:
             "adverse_event_id": lambda: self.adverse_event.pk,
             "alert_id": lambda: self.alert.pk,
             "donor_id": lambda: self.donor.pk,
+            "appointment_id": lambda: self.appointment.pk,
             "code": lambda: self.episode.protocol.code,
             "version": lambda: "2026.1",
         }

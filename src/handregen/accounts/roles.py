@@ -42,6 +42,8 @@ class Permission(StrEnum):
     # not part of any clinical role; seeing and cancelling other users' exports is the site admin's.
     BULK_EXPORT = "bulk_export"
     BULK_EXPORT_OVERSEE = "bulk_export_oversee"
+    APPOINTMENT_BOOK = "appointment_book"  # book, move and cancel patients' appointments
+    SCHEDULE_MANAGE = "schedule_manage"  # the calendar's clinicians, rooms, lab capacity, hours and closures
 
 
 class Role(StrEnum):
@@ -85,6 +87,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.EPISODE_COMPLETE,
                 P.CYCLE_REPEAT,
                 P.BREAK_GLASS,
+                P.APPOINTMENT_BOOK,
             }
         ),
     ),
@@ -100,6 +103,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.FOLLOW_UP_RECORD,
                 P.ADVERSE_EVENT_RECORD,
                 P.EPISODE_WITHDRAW,
+                P.APPOINTMENT_BOOK,
             }
         ),
     ),
@@ -107,7 +111,14 @@ ROLES: dict[Role, RoleSpec] = {
         "Registers patients and referrals, schedules, sends questionnaires and chases follow-ups.",
         frozenset(
             _CLINICAL_READ
-            | {P.PATIENT_REGISTER, P.EPISODE_OPEN, P.FOLLOW_UP_RECORD, P.EPISODE_WITHDRAW, P.EPISODE_COMPLETE}
+            | {
+                P.PATIENT_REGISTER,
+                P.EPISODE_OPEN,
+                P.FOLLOW_UP_RECORD,
+                P.EPISODE_WITHDRAW,
+                P.EPISODE_COMPLETE,
+                P.APPOINTMENT_BOOK,
+            }
         ),
     ),
     Role.LAB_TECHNICIAN: RoleSpec(
@@ -119,12 +130,12 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({P.COHORT_VIEW_DEIDENTIFIED, P.RESEARCH_EXPORT}),
     ),
     Role.SITE_ADMIN: RoleSpec(
-        "Manages users, roles and protocol versions, reviews the audit trail and the break-glass report, migrates a "
-        "registry in, and unlocks locked records with a reason (kept apart from the clinical and lab roles who "
-        "sign them).",
+        "Manages users, roles, protocol versions and the calendar's resources and hours, reviews the audit trail "
+        "and the break-glass report, migrates a registry in, and unlocks locked records with a reason (kept apart "
+        "from the clinical and lab roles who sign them).",
         frozenset({
             P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS,
-            P.BULK_EXPORT, P.BULK_EXPORT_OVERSEE,
+            P.BULK_EXPORT, P.BULK_EXPORT_OVERSEE, P.SCHEDULE_MANAGE,
         }),
     ),
     Role.DATA_STEWARD: RoleSpec(

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -56,6 +56,7 @@ from handregen.outcomes.portal_flow import (
 )
 from handregen.outcomes.selectors import patient_instruments, patient_progress
 from handregen.outcomes.wording import answer_options, item_texts, licensed_scales
+from handregen.scheduling.selectors import next_appointment_of
 
 SESSION_KEY = "portal_link"
 DONE_KEY = "portal_done"
@@ -267,6 +268,9 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         "back_to_review": request.GET.get("from") == "review" or request.POST.get("then") == "review",
         # a one-question instrument (pain, change) asks its question in the legend already
         "prompt": _(current.shared_prompt) if current.shared_prompt and not current.instrument.question else "",
+        "next_appointment": next_appointment_of(
+            patient_id=link.follow_up.patient_id, site=link.site, now=timezone.now()
+        ) if number == 1 else None,
     }
     return render(request, "outcomes/portal_step.html", context, status=status)
 
@@ -345,5 +349,7 @@ def done(request: HttpRequest) -> HttpResponse:
     fu = link.follow_up
     progress = patient_progress(episode=fu.episode, cycle=fu.cycle)
     sheet = aftercare_sheet(episode=fu.episode)
+    upcoming = next_appointment_of(patient_id=fu.patient_id, site=link.site, now=timezone.now())
     return render(request, "outcomes/portal_thanks.html", {"site": link.site, "progress": progress, "sheet": sheet,
-                                                           "review_url": reverse("portal:page")})
+                                                           "review_url": reverse("portal:page"),
+                                                           "next_appointment": upcoming})

@@ -12,6 +12,7 @@ from handregen.evaluation.selectors import latest_consultation
 from handregen.pathway.models import Episode
 from handregen.preparation.instructions import Instructions, preparation_instructions
 from handregen.preparation.models import PreparationChecklist
+from handregen.scheduling.selectors import booked_procedure_date
 
 
 def checklist_for_cycle(*, episode: Episode) -> PreparationChecklist | None:
@@ -42,9 +43,12 @@ def instructions_for(*, actor: Actor, episode: Episode, procedure_date: date | N
 
 
 def instructions_of(*, episode: Episode, procedure_date: date | None = None) -> Instructions:
+    """The instructions with stop dates counted from the booked procedure day; a typed `procedure_date` is used
+    only while no procedure day is booked."""
     consultation = latest_consultation(episode)
+    booked = booked_procedure_date(episode=episode)
     return preparation_instructions(
         preparation=episode.protocol.definition.raw.get("preparation", {}),
         medications=list(consultation.medications) if consultation else [],
-        procedure_date=procedure_date,
+        procedure_date=booked or procedure_date,
     )

@@ -12,6 +12,7 @@ from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.preparation import selectors, services
 from handregen.preparation.forms import ChecklistForm, InstructionsDateForm
+from handregen.scheduling.selectors import booked_procedure_day
 from handregen.web.access import staff_page
 
 
@@ -49,7 +50,8 @@ def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 @staff_page
 def instructions(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    """The patient's instructions on one printable page (optionally with the stop dates for a procedure date)."""
+    """The patient's instructions on one printable page, with the stop dates counted from the booked procedure day
+    (or, while none is booked, from a date typed here)."""
     actor, episode = episode_for_page(request, episode_id)
     form = InstructionsDateForm(request.GET or None)
     procedure_date = form.cleaned_data["procedure_date"] if form.is_valid() else None
@@ -60,5 +62,6 @@ def instructions(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "episode": episode,
             "form": form,
             "instructions": selectors.instructions_for(actor=actor, episode=episode, procedure_date=procedure_date),
+            "booked": booked_procedure_day(episode=episode),
         },
     )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outcomes', '0003_response_site_scores_index'),
+        ('outcomes', '0004_questionnaire_link_draft'),
     ]
 
     operations = [

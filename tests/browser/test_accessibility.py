@@ -9,7 +9,6 @@ import pytest
 
 from handregen.outcomes.links import questionnaire_link_create
 from handregen.outcomes.models import FollowUp
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 from tests.cellproducts.chain import harvested, make_team, processed
 
@@ -106,7 +105,7 @@ def test_staff_pages_name_every_field_show_focus_and_tab_through_their_forms(new
     check_page(page, f"/episodes/{fresh.pk}/preparation/")
     check_page(page, f"/episodes/{fresh.pk}/post-care/")
     followed = make_episode()
-    followups_schedule(actor=team.nurse, episode=followed, injected_on=site_today(followed.site) - timedelta(days=14))
+    followups_schedule(actor=team.nurse, episode=followed, injected_on=followed.site.today() - timedelta(days=14))
     check_page(page, f"/follow-ups/{FollowUp.objects.get(episode=followed, timepoint='w2').pk}/")
 
     page = new_tab()
@@ -121,7 +120,7 @@ def test_staff_pages_name_every_field_show_focus_and_tab_through_their_forms(new
 def test_the_patient_page_names_every_field_shows_focus_and_tabs_through_the_questions(new_tab, persona, make_episode):
     nurse = persona("nurse")
     episode = make_episode(actor=nurse)
-    followups_schedule(actor=nurse, episode=episode, injected_on=site_today(episode.site) - timedelta(days=14))
+    followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(days=14))
     url = questionnaire_link_create(actor=nurse, follow_up=FollowUp.objects.get(episode=episode, timepoint="w2"))
     phone = new_tab(**PHONE)
     phone.goto("/q/" + url.rsplit("/q/", 1)[1])

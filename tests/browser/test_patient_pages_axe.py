@@ -13,7 +13,6 @@ from axe_playwright_python.sync_playwright import Axe
 
 from handregen.outcomes.links import baseline_link_create, questionnaire_link_create
 from handregen.outcomes.models import FollowUp
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 from tests.browser.test_questionnaire_flow import check_layout, path_of
 
@@ -80,7 +79,7 @@ def test_every_patient_page_passes_axe_at_phone_widths(new_tab, persona, make_ep
     check(tab, width, seen)
 
     treated = make_episode(actor=nurse)
-    followups_schedule(actor=nurse, episode=treated, injected_on=site_today(treated.site) - timedelta(days=14))
+    followups_schedule(actor=nurse, episode=treated, injected_on=treated.site.today() - timedelta(days=14))
     w2 = FollowUp.objects.get(episode=treated, timepoint="w2")
     tab = new_tab(**phone)
     tab.goto(path_of(questionnaire_link_create(actor=nurse, follow_up=w2)))

@@ -7,7 +7,6 @@ import pytest
 
 from handregen.outcomes.links import questionnaire_link_create
 from handregen.outcomes.models import FollowUp
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import baseline_response_record, followups_schedule, response_record
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -20,7 +19,7 @@ def test_the_progress_sentence_is_large_and_fits_a_375_px_screen(new_tab, person
     nurse = persona("nurse")
     episode = make_episode(actor=nurse)
     baseline_response_record(actor=nurse, episode=episode, instrument="nrs", answers={"pain": 7})
-    followups_schedule(actor=nurse, episode=episode, injected_on=site_today(episode.site) - timedelta(days=91))
+    followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(days=91))
     m3 = FollowUp.objects.get(episode=episode, timepoint="m3")
     response_record(actor=nurse, follow_up=m3, instrument="nrs", answers={"pain": 4})
     url = questionnaire_link_create(actor=nurse, follow_up=m3)

@@ -18,7 +18,6 @@ from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.links import baseline_link_create, questionnaire_link_create
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
 from handregen.outcomes.scoring import RULES, score
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -144,7 +143,7 @@ def test_a_patient_completes_the_6_week_and_baseline_questionnaires_on_a_phone(
     before = make_episode(actor=nurse)
     baseline_path = path_of(baseline_link_create(actor=nurse, episode=before))
     treated = make_episode(actor=nurse)
-    followups_schedule(actor=nurse, episode=treated, injected_on=site_today(treated.site) - timedelta(days=42))
+    followups_schedule(actor=nurse, episode=treated, injected_on=treated.site.today() - timedelta(days=42))
     w6 = FollowUp.objects.get(episode=treated, timepoint="w6")
     w6_path = path_of(questionnaire_link_create(actor=nurse, follow_up=w6))
 
@@ -165,7 +164,7 @@ def test_an_incomplete_page_sums_up_what_is_missing_takes_focus_and_keeps_the_an
         new_tab, persona, make_episode, screenshot):
     nurse = persona("nurse")
     treated = make_episode(actor=nurse)
-    followups_schedule(actor=nurse, episode=treated, injected_on=site_today(treated.site) - timedelta(days=42))
+    followups_schedule(actor=nurse, episode=treated, injected_on=treated.site.today() - timedelta(days=42))
     w6 = FollowUp.objects.get(episode=treated, timepoint="w6")
     tab = new_tab(**PHONE_375)
     tab.goto(path_of(questionnaire_link_create(actor=nurse, follow_up=w6)))

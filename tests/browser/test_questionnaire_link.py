@@ -8,7 +8,6 @@ import pytest
 
 from handregen.outcomes.links import questionnaire_link_create
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 
 # Playwright's sync API runs its own event loop in this thread; the ORM calls here stay synchronous.
@@ -29,7 +28,7 @@ def phone(chromium, live_server):
 def due_link(actor, make_episode) -> tuple[FollowUp, str]:
     """A path /q/<token> for the 2-week follow-up of a new episode injected 14 days ago."""
     episode = make_episode(actor=actor)
-    followups_schedule(actor=actor, episode=episode, injected_on=site_today(episode.site) - timedelta(days=14))
+    followups_schedule(actor=actor, episode=episode, injected_on=episode.site.today() - timedelta(days=14))
     w2 = FollowUp.objects.get(episode=episode, timepoint="w2")
     url = questionnaire_link_create(actor=actor, follow_up=w2)
     return w2, "/q/" + url.rsplit("/q/", 1)[1]

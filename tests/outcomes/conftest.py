@@ -10,7 +10,6 @@ import pytest
 
 from handregen.accounts.actor import Actor
 from handregen.outcomes.models import FollowUp
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 from handregen.pathway.models import Episode
 
@@ -28,7 +27,7 @@ def scheduled(make_episode: Callable[..., Episode], nurse: Actor) -> Callable[..
     def make(days_ago: int = 14, actor: Actor | None = None, **episode_fields: Any) -> Episode:
         actor = actor or nurse
         episode = make_episode(actor=actor, **episode_fields)
-        followups_schedule(actor=actor, episode=episode, injected_on=site_today(episode.site) - timedelta(days_ago))
+        followups_schedule(actor=actor, episode=episode, injected_on=episode.site.today() - timedelta(days_ago))
         return episode
 
     return make
@@ -41,4 +40,4 @@ def follow_up(episode: Episode, timepoint: str) -> FollowUp:
 
 
 def today_at(episode: Episode) -> date:
-    return site_today(episode.site)
+    return episode.site.today()

@@ -8,7 +8,6 @@ from django.test import Client
 
 from handregen.outcomes.links import questionnaire_link_create
 from handregen.outcomes.models import FollowUp
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule
 from handregen.scheduling.services import appointment_book
 
@@ -16,7 +15,7 @@ from handregen.scheduling.services import appointment_book
 def test_the_questionnaire_page_names_the_next_visit(persona, physician, make_episode, calendar, at):
     nurse = persona("nurse")
     episode = make_episode(actor=nurse)
-    followups_schedule(actor=nurse, episode=episode, injected_on=site_today(episode.site) - timedelta(days=14))
+    followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(days=14))
     six_weeks = FollowUp.objects.get(episode=episode, timepoint="w6")
     day = six_weeks.due_on
     while day.weekday() >= 5:

@@ -20,7 +20,6 @@ from pypdf import PdfReader
 
 from handregen.interop.research_export import export_research
 from handregen.outcomes.models import FollowUp
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule, response_record
 from handregen.pathway.services import episode_withdraw
 from handregen.pathway.worklists import WORKLISTS
@@ -80,7 +79,7 @@ def treated_patient_with_marked_records(persona, make_episode, monkeypatch) -> d
     product = released_product(make_episode, team)
     episode = inject(product.episode, team)
     nurse = persona("nurse")
-    followups_schedule(actor=nurse, episode=episode, injected_on=site_today(episode.site) - timedelta(42))
+    followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(42))
     follow_up = FollowUp.objects.get(episode=episode, timepoint="w6")
     response_record(actor=nurse, follow_up=follow_up, instrument="quickdash", answers=QUICKDASH)
     adverse_event_record(actor=nurse, episode=episode, **event_fields(

@@ -16,7 +16,6 @@ from handregen.cellproducts.models import CellProduct, Donor
 from handregen.cellproducts.services import donor_register
 from handregen.consent.models import Consent
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import followups_schedule, response_record
 from handregen.pathway.models import Episode
 from handregen.patients.models import Patient
@@ -59,7 +58,7 @@ class World:
     def followed_episode(self) -> Episode:
         """An episode whose injection was six weeks ago, its follow-ups scheduled (w6 due today)."""
         episode = self.make_episode(self.actor("physician"), patient=self.patient)
-        injected_on = site_today(episode.site) - timedelta(42)
+        injected_on = episode.site.today() - timedelta(42)
         followups_schedule(actor=self.actor("nurse"), episode=episode, injected_on=injected_on)
         return episode
 

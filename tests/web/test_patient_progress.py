@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.test import Client
 
 from handregen.outcomes.links import questionnaire_link_create
-from handregen.outcomes.selectors import site_today
 from handregen.outcomes.services import baseline_response_record, followups_schedule, response_record
 from tests.outcomes.conftest import follow_up
 from tests.outcomes.test_portal import answer, landed, send
@@ -15,7 +14,7 @@ def treated(make_episode, nurse, *, baseline_pain: int, days_ago: int = 91):
     """An episode with a baseline pain score, injected `days_ago` days ago, its follow-ups scheduled."""
     episode = make_episode(actor=nurse)
     baseline_response_record(actor=nurse, episode=episode, instrument="nrs", answers={"pain": baseline_pain})
-    followups_schedule(actor=nurse, episode=episode, injected_on=site_today(episode.site) - timedelta(days_ago))
+    followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(days_ago))
     return episode
 
 

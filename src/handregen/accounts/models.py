@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from handregen.accounts.roles import Role
 from handregen.records import REFERENCE
@@ -27,6 +31,22 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone, or the installation's when the site names none that exists."""
+        try:
+            return ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(settings.TIME_ZONE)
+
+    def today(self) -> date:
+        """Today's date where the clinic is (follow-up windows and date rules are calendar days there)."""
+        return timezone.localdate(timezone=self.zone)
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` as the clinic's wall clock shows it."""
+        return timezone.localtime(moment, self.zone)
 
 
 class User(AbstractUser):

@@ -14,7 +14,6 @@ from handregen.aftercare.monitoring import observation_problems
 from handregen.aftercare.selectors import aftercare_instructions
 from handregen.audit.services import audit_record
 from handregen.errors import GuardRefused, InvalidInput
-from handregen.outcomes.selectors import site_zone
 from handregen.outcomes.services import followups_schedule, followups_supersede
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, refusals_audited, step_refusals
@@ -23,7 +22,7 @@ from handregen.timeorder import POST_CARE_AFTER_INJECTION, future_message, in_fu
 
 
 def _aware(value: datetime, episode: Episode) -> datetime:
-    return value if timezone.is_aware(value) else timezone.make_aware(value, site_zone(episode.site))
+    return value if timezone.is_aware(value) else timezone.make_aware(value, episode.site.zone)
 
 
 def _observations(monitoring: Sequence[Mapping[str, Any]], episode: Episode) -> list[dict[str, Any]]:
@@ -44,7 +43,7 @@ def _after_injection(
     injected_at: datetime, discharged_at: datetime, observations: Sequence[Mapping[str, Any]], episode: Episode
 ) -> list[tuple[str, str]]:
     """The time-order rule 'post-care after injection' for the discharge and each observation."""
-    zone = site_zone(episode.site)
+    zone = episode.site.zone
 
     def shown(moment: datetime) -> str:
         return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
@@ -117,7 +116,7 @@ def post_care_record(
                  "instructions_given": [None, True], "cycle": [None, locked.cycle]},
         patient_id=locked.patient_id, episode_id=locked.pk,
     )
-    injected_on = timezone.localtime(injection.performed_at, site_zone(locked.site)).date()
+    injected_on = timezone.localtime(injection.performed_at, locked.site.zone).date()
     episode_move(actor=actor, episode=locked, action="post_care", details={"injected_on": [None, injected_on]})
     followups_schedule(actor=actor, episode=locked, injected_on=injected_on)
     return record

@@ -15,7 +15,6 @@ from handregen.aftercare.models import PostCareRecord
 from handregen.aftercare.selectors import aftercare_sheet
 from handregen.aftercare.services import episode_repeat_cycle, post_care_record
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
-from handregen.outcomes.selectors import site_zone
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
 from handregen.web.access import staff_page
@@ -44,7 +43,7 @@ def post_care(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     """Monitoring, discharge and instructions; on success the episode enters follow-up."""
     actor = request.actor  # type: ignore[attr-defined]
     episode = _episode(request, episode_id)
-    now = timezone.localtime(timezone.now(), site_zone(episode.site)).strftime("%Y-%m-%dT%H:%M")
+    now = timezone.localtime(timezone.now(), episode.site.zone).strftime("%Y-%m-%dT%H:%M")
     form = PostCareForm(request.POST or None, initial={"obs1_at": now, "discharged_at": now})
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():
@@ -74,7 +73,7 @@ def sheet(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     record = PostCareRecord.objects.filter(episode=episode, cycle=episode.cycle).first()
     splint_until = None
     if record is not None and record.injected_at and content.get("splint_days"):
-        injected = timezone.localtime(record.injected_at, site_zone(episode.site)).date()
+        injected = timezone.localtime(record.injected_at, episode.site.zone).date()
         splint_until = injected + timedelta(days=int(content["splint_days"]))
     return render(request, "aftercare/sheet.html", {
         "episode": episode, "patient": episode.patient, "site": episode.site, "sheet": content,

@@ -458,7 +458,6 @@ def episode_expectation_inputs(episode: Any) -> dict[str, Any]:
     from handregen.evaluation.selectors import latest_consultation
     from handregen.outcomes.models import QuestionnaireResponse
     from handregen.outcomes.schedule import age_on
-    from handregen.outcomes.selectors import site_today
 
     imaging = (
         ImagingStudy.objects.filter(episode_id=episode.pk, site_id=episode.site_id).order_by("-study_date").first()
@@ -485,7 +484,7 @@ def episode_expectation_inputs(episode: Any) -> dict[str, Any]:
     return {
         "indication": episode.indication,
         "stage": stage,
-        "age": age_on(patient.birth_date, site_today(episode.site)),
+        "age": age_on(patient.birth_date, episode.site.today()),
         "sex": patient.sex or None,
         "baseline_nrs": nrs,
         "baseline_nrs_from": nrs_from,

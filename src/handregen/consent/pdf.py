@@ -8,7 +8,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from handregen.consent.models import Consent, Signature
-from handregen.consent.selectors import site_zone
 from handregen.consent.text import document_html
 from handregen.signatures.selectors import local_with_offset, signature_views
 
@@ -17,7 +16,7 @@ def consent_pdf(*, consent: Consent, signature: Signature) -> bytes:
     """The signed consent as PDF: signer, time signed (UTC and the site's zone), meaning, version, sha256, text."""
     from weasyprint import HTML  # imported here: loading WeasyPrint is slow and only this needs it
 
-    zone = site_zone(consent.site)
+    zone = consent.site.zone
     html = render_to_string(
         "consent/consent_pdf.html",
         {

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -27,18 +25,10 @@ def required_document_version(*, episode: Episode) -> str:
     return (current or episode.protocol).definition.consent_document_version
 
 
-def site_zone(site: object) -> ZoneInfo:
-    """The site's time zone, or the installation's when the site names none that exists."""
-    try:
-        return ZoneInfo(getattr(site, "time_zone", "") or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
 def _when(moment: datetime | None, site: object) -> str:
     if moment is None:
         return "an unrecorded date"
-    zone = site_zone(site)
+    zone = site.zone
     return f"{timezone.localtime(moment, zone):%Y-%m-%d %H:%M} ({zone.key})"
 
 

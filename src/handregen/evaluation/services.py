@@ -6,9 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
@@ -28,14 +26,6 @@ from handregen.signatures.services import signature_write
 Errors = list[tuple[str, str]]
 EXAMINATION_FLAGS = ("tenderness", "swelling", "deformity", "subluxation")
 MAX_GRIP_KG = Decimal(100)
-
-
-def site_today(site: Any) -> date:
-    try:
-        zone = ZoneInfo(getattr(site, "time_zone", "") or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(settings.TIME_ZONE)
-    return timezone.localdate(timezone=zone)
 
 
 def _as_date(value: Any, field: str, errors: Errors, *, today: date, required: bool = True) -> date | None:
@@ -219,7 +209,7 @@ def consultation_record(
     """
     actor.require(Permission.CONSULTATION_RECORD)
     locked = episode_lock(actor=actor, episode=episode)
-    today = site_today(actor.site)
+    today = actor.site.today()
     errors: Errors = []
     seen = _as_date(seen_on or today, "seen_on", errors, today=today) or today
     if not str(complaint or "").strip():
@@ -378,7 +368,7 @@ def candidacy_decide(
     locked = episode_lock(actor=actor, episode=episode)
     definition = locked.protocol.definition
     consultation = latest_consultation(locked)
-    today = site_today(actor.site)
+    today = actor.site.today()
     assessment = assess_candidacy(
         protocol=definition,
         answers=dict(criteria),

@@ -27,7 +27,7 @@ from handregen.audit.services import audit_record
 from handregen.errors import GuardRefused, HandregenError, InvalidInput, NotFound
 from handregen.outcomes.models import FollowUp, QuestionnaireLink, QuestionnaireResponse
 from handregen.outcomes.schedule import MISSED, UPCOMING
-from handregen.outcomes.selectors import follow_up_status, patient_instruments, site_today, site_zone
+from handregen.outcomes.selectors import follow_up_status, patient_instruments
 from handregen.outcomes.services import _baseline_ensure, _episode_of_site, _follow_up_locked, _store, links_close
 from handregen.pathway.models import Episode
 from handregen.procedures.selectors import cycle_injected_at
@@ -55,7 +55,7 @@ def _link_create(*, actor: Actor | None, fu: FollowUp) -> tuple[QuestionnaireLin
     """Create a link for a locked follow-up; return it and the plain token (shown once, never stored)."""
     recorded = set(QuestionnaireResponse.objects.filter(follow_up=fu).values_list("instrument", flat=True))
     reasons = []
-    status = follow_up_status(fu, site_today(fu.site))
+    status = follow_up_status(fu, fu.site.today())
     if fu.completed_at is not None:
         reasons.append(f"The {fu.label} follow-up is already completed.")
     elif fu.superseded_at is not None:
@@ -134,7 +134,7 @@ def baseline_link_create(*, actor: Actor, episode: Episode | Any) -> str:
     found = _episode_of_site(actor=actor, episode=episode)
     injected_at = cycle_injected_at(episode_id=found.pk, cycle=found.cycle)
     if injected_at is not None:
-        when = timezone.localtime(injected_at, site_zone(found.site)).strftime("%d %b %Y %H:%M")
+        when = timezone.localtime(injected_at, found.site.zone).strftime("%d %b %Y %H:%M")
         raise GuardRefused([
             f"Time order rule 'baseline before injection': this cycle's injection was given on {when}, so a "
             "baseline can no longer be asked for. Send the follow-up questionnaires instead."

@@ -22,7 +22,7 @@ from handregen.audit.services import audit_record
 from handregen.outcomes.links import _link_create, link_url
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse, ReminderSent
 from handregen.outcomes.schedule import BASELINE
-from handregen.outcomes.selectors import patient_instruments, site_today
+from handregen.outcomes.selectors import patient_instruments
 from handregen.pathway.stages import CLOSED_STAGES
 
 SUBJECTS = {
@@ -48,7 +48,7 @@ class RemindReport:
 
 def due_follow_ups(site: Site) -> Iterator[FollowUp]:
     """Follow-ups of `site` inside their window today, not completed, of open episodes, patient with e-mail."""
-    today = site_today(site)
+    today = site.today()
     return iter(
         FollowUp.objects.filter(
             site=site,

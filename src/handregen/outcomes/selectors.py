@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from handregen.accounts.actor import Actor
-from handregen.accounts.models import Site
 from handregen.accounts.roles import Permission
 from handregen.audit.services import access_record
 from handregen.errors import NotFound
@@ -31,15 +28,6 @@ from handregen.pathway.stages import CLOSED_STAGES, Stage
 
 # Measured by staff with a device, never asked of the patient on the questionnaire page.
 MEASURED_BY_STAFF = frozenset({"grip", "pinch"})
-
-
-def site_zone(site: Site) -> ZoneInfo:
-    return ZoneInfo(site.time_zone)
-
-
-def site_today(site: Site) -> date:
-    """Today's date at the site (windows are calendar days where the clinic is)."""
-    return timezone.localdate(timezone=site_zone(site))
 
 
 def follow_up_status(fu: FollowUp, today: date) -> str:
@@ -95,7 +83,7 @@ def episode_follow_ups(
     *, actor: Actor, episode: Episode, today: date | None = None, channel: str = "web"
 ) -> list[FollowUpRow]:
     """Every follow-up of the episode (all cycles), baseline first in each cycle, with status and responses."""
-    today = today or site_today(actor.site)
+    today = today or actor.site.today()
     rows = _with_responses(follow_ups_visible_to(actor).filter(episode=episode))
     access_record(actor=actor, patient_id=episode.patient_id, category="outcomes", channel=channel)
     ordered = sorted(rows, key=_order_key)
@@ -104,7 +92,7 @@ def episode_follow_ups(
 
 def follow_up_row(*, actor: Actor, follow_up: FollowUp, today: date | None = None) -> FollowUpRow:
     """One follow-up with its status and responses."""
-    today = today or site_today(actor.site)
+    today = today or actor.site.today()
     responses = list(QuestionnaireResponse.objects.filter(follow_up=follow_up).order_by("entered_at"))
     return FollowUpRow(follow_up, follow_up_status(follow_up, today), responses)
 
@@ -112,7 +100,7 @@ def follow_up_row(*, actor: Actor, follow_up: FollowUp, today: date | None = Non
 def follow_up_worklist(*, actor: Actor, today: date | None = None) -> list[FollowUpRow]:
     """The site's follow-ups due now or missed and not completed, for episodes still open: due ones first
     (the window closing soonest first), then missed ones (most recently missed first)."""
-    today = today or site_today(actor.site)
+    today = today or actor.site.today()
     open_now = (
         follow_ups_visible_to(actor)
         .filter(completed_at__isnull=True, superseded_at__isnull=True)

@@ -21,7 +21,7 @@ from handregen.outcomes.instruments import Instrument, load_instrument
 from handregen.outcomes.models import PINCH_TYPES, FollowUp, QuestionnaireLink, QuestionnaireResponse
 from handregen.outcomes.schedule import BASELINE, age_on, schedule
 from handregen.outcomes.scoring import RULES, score, validate_answers
-from handregen.outcomes.selectors import MEASURED_BY_STAFF, site_today, site_zone
+from handregen.outcomes.selectors import MEASURED_BY_STAFF
 from handregen.pathway.models import Episode
 from handregen.procedures.selectors import cycle_injected_at
 from handregen.versions import version_check
@@ -91,8 +91,8 @@ def _baseline_ensure(*, actor: Actor, episode: Episode, injected_on: date | None
             _audit_follow_up(actor, existing, "follow_up.baseline_closes", changes_between(
                 before, {"due_until": existing.due_until, "injected_on": injected_on}))
         return existing
-    opened = timezone.localtime(episode.created_at, site_zone(episode.site)).date()
-    due_from = opened if episode.cycle == 1 else site_today(episode.site)
+    opened = timezone.localtime(episode.created_at, episode.site.zone).date()
+    due_from = opened if episode.cycle == 1 else episode.site.today()
     if injected_on is not None:
         due_from = min(due_from, injected_on)
     baseline = FollowUp.objects.create(
@@ -225,7 +225,7 @@ def _store(
         raise InvalidInput([("instrument", f"{instrument} is not collected at {fu.label}; use one of "
                                            f"{', '.join(allowed)}")])
     checked = _checked_answers(answers, field)
-    today = site_today(fu.site)
+    today = fu.site.today()
     now = timezone.now()
     late_baseline = fu.is_baseline and _after_injection(fu, now, today)
     measured_side, pinch_type = "", ""
@@ -417,7 +417,7 @@ def followups_supersede(*, actor: Actor, episode: Episode, cycle: int) -> int:
 
     Runs inside the caller's transaction (aftercare's repeat-cycle step). Returns how many were superseded.
     """
-    today = site_today(episode.site)
+    today = episode.site.today()
     count = 0
     open_later = FollowUp.objects.filter(
         episode=episode, cycle=cycle, completed_at__isnull=True, superseded_at__isnull=True, due_from__gt=today

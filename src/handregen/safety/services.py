@@ -18,7 +18,6 @@ from handregen.accounts.models import Membership, User
 from handregen.accounts.roles import Permission, Role
 from handregen.audit.services import audit_record, changes_between
 from handregen.errors import GuardRefused, InvalidInput, NotFound
-from handregen.outcomes.selectors import site_today, site_zone
 from handregen.pathway.models import Episode
 from handregen.pathway.services import JOINTS
 from handregen.safety.models import AdverseEvent, Reintervention, SafetyAlert
@@ -78,8 +77,8 @@ def _problems(fields: dict[str, Any], episode: Episode) -> list[tuple[str, str]]
         outcome=fields["outcome"],
     )
     onset, resolved = fields["onset_date"], fields["resolution_date"]
-    today = site_today(episode.site)
-    opened = timezone.localtime(episode.created_at, site_zone(episode.site)).date()
+    today = episode.site.today()
+    opened = timezone.localtime(episode.created_at, episode.site.zone).date()
     if not isinstance(onset, date):
         problems.append(("onset_date", "give the date the event began"))
     else:
@@ -313,8 +312,8 @@ def reintervention_record(
         problems.append(("joint", "unknown joint; use e.g. CMC1, PIP2, RADIOCARPAL"))
     if side not in ("left", "right"):
         problems.append(("side", "must be left or right"))
-    opened = timezone.localtime(found.created_at, site_zone(found.site)).date()
-    if performed_on > site_today(found.site):
+    opened = timezone.localtime(found.created_at, found.site.zone).date()
+    if performed_on > found.site.today():
         problems.append(("performed_on", "is in the future"))
     elif performed_on < opened:
         problems.append(("performed_on", f"is before the episode was opened ({opened:%d %b %Y})"))

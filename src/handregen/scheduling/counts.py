@@ -17,7 +17,6 @@ from django.db.models import Min
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.consent.models import Consent
-from handregen.outcomes.selectors import site_zone
 from handregen.scheduling.models import Appointment
 from handregen.scheduling.slots import LATE_CANCELLATION
 
@@ -77,7 +76,7 @@ def monthly_counts(*, actor: Actor) -> list[Month]:
     """The site's table: referral → first consultation and first consent → procedure day (median days, by the
     month of the appointment), no-shows and cancellations less than a day ahead."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
-    zone = site_zone(actor.site)
+    zone = actor.site.zone
     kept = Appointment.objects.filter(site=actor.site).exclude(status="cancelled")
     first_consultation = (kept.filter(kind="consultation").values("episode_id", "episode__created_at")
                           .annotate(first=Min("starts_at")))

@@ -9,7 +9,6 @@ from handregen.accounts.actor import Actor
 from handregen.audit.services import access_record
 from handregen.cellproducts.models import CellProduct
 from handregen.consent.selectors import consent_refusals
-from handregen.outcomes.selectors import site_zone
 from handregen.pathway.stages import STAGE_LABELS, Stage
 from handregen.preparation.selectors import checklist_for_cycle
 from handregen.scheduling.models import Appointment, Resource
@@ -64,7 +63,7 @@ def week_of(*, actor: Actor, resource: Resource, first: date) -> list[tuple[date
     start, _ = day_bounds(actor.site, first)
     _, end = day_bounds(actor.site, first + timedelta(days=6))
     by_day: dict[date, list[Appointment]] = {first + timedelta(days=i): [] for i in range(7)}
-    zone = site_zone(actor.site)
+    zone = actor.site.zone
     for appointment in appointments_of(actor=actor, resource=resource, starts_from=start, starts_before=end):
         by_day[appointment.starts_at.astimezone(zone).date()].append(appointment)
     return list(by_day.items())

@@ -20,7 +20,6 @@ from handregen.accounts.actor import Actor
 from handregen.audit.services import access_record
 from handregen.interop.fhir.builders import validated
 from handregen.interop.fhir.views import bundle, fhir_actor, fhir_response, outcome
-from handregen.outcomes.selectors import site_zone
 from handregen.scheduling.models import Appointment, Resource, SlotHold
 from handregen.scheduling.slots import RESOURCE_KINDS, ROOM_KINDS, SLOT_MINUTES
 
@@ -77,7 +76,7 @@ def _uuid(text: str) -> uuid.UUID | None:
 
 def _date_bounds(actor: Actor, values: list[str]) -> tuple[datetime | None, datetime | None] | None:
     """`date=geYYYY-MM-DD&date=ltYYYY-MM-DD` (or a bare day) as an aware range in the site's zone; None if bad."""
-    zone = site_zone(actor.site)
+    zone = actor.site.zone
     low: datetime | None = None
     high: datetime | None = None
     for value in values:

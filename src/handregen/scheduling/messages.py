@@ -15,7 +15,6 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from handregen.outcomes.selectors import site_zone
 from handregen.scheduling.calendars import patient_invitation
 from handregen.scheduling.models import Appointment, AppointmentMessage
 
@@ -30,7 +29,7 @@ SUBJECTS = {
 
 
 def _when(moment: datetime, appointment: Appointment) -> str:
-    local = moment.astimezone(site_zone(appointment.site))
+    local = moment.astimezone(appointment.site.zone)
     return f"{local:%A %-d %B %Y at %H:%M}"
 
 
@@ -108,7 +107,7 @@ def reminders_due(now: datetime) -> list[Appointment]:
         .order_by("starts_at")
     )
     for appointment in candidates:
-        zone = site_zone(appointment.site)
+        zone = appointment.site.zone
         if appointment.starts_at.astimezone(zone).date() != (now.astimezone(zone) + timedelta(days=1)).date():
             continue
         if AppointmentMessage.objects.filter(appointment=appointment, event="reminder",

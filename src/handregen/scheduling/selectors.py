@@ -15,7 +15,6 @@ from handregen.accounts.roles import Permission
 from handregen.errors import NotFound
 from handregen.outcomes.models import FollowUp
 from handregen.outcomes.schedule import schedule
-from handregen.outcomes.selectors import site_zone
 from handregen.pathway.models import Episode
 from handregen.scheduling.models import Appointment, Closure, Resource, SlotLength, WorkingHours
 from handregen.scheduling.slots import KINDS, Hours
@@ -85,7 +84,7 @@ def appointments_of(
 
 def day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:
     """The first and last moment (exclusive) of a local calendar day at the site, as aware datetimes."""
-    zone = site_zone(site)
+    zone = site.zone
     start = datetime.combine(day, time(0), tzinfo=zone)
     return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
 
@@ -105,7 +104,7 @@ def booked_procedure_date(*, episode: Episode) -> date | None:
     booked = booked_procedure_day(episode=episode)
     if booked is None:
         return None
-    return booked.starts_at.astimezone(site_zone(episode.site)).date()
+    return booked.starts_at.astimezone(episode.site.zone).date()
 
 
 def next_appointment_of(*, patient_id: Any, site: Site, now: datetime) -> Appointment | None:

@@ -18,7 +18,6 @@ from handregen.audit.services import audit_record
 from handregen.cellproducts.models import CellProduct
 from handregen.consent.selectors import consent_refusals
 from handregen.errors import GuardRefused, InvalidInput, NotFound
-from handregen.outcomes.selectors import site_zone
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock
 from handregen.pathway.stages import CLOSED_STAGES, STAGE_LABELS, Stage
@@ -96,7 +95,7 @@ def _resource_refusals(kind: str, clinician: Resource, room: Resource, lab: Reso
 
 
 def _time_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, resources: list[Resource]) -> list[str]:
-    zone = site_zone(actor.site)
+    zone = actor.site.zone
     local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     day = local_start.date()
     if local_end.date() != day and local_end.time() != datetime.min.time():
@@ -118,7 +117,7 @@ def _time_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, resourc
 
 def _busy_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, people: list[Resource],
                    lab: Resource | None) -> list[str]:
-    zone = site_zone(actor.site)
+    zone = actor.site.zone
     slots = slots_covering(starts_at, ends_at)
     reasons: list[str] = []
     for resource in people:
@@ -162,7 +161,7 @@ def _hold(actor: Actor, appointment: Appointment) -> None:
 
 def _hold_lab_place(actor: Actor, appointment: Appointment, lab: Resource) -> None:
     """Take the lowest free processing place of the day; a place taken meanwhile sends us to the next one."""
-    day = appointment.starts_at.astimezone(site_zone(actor.site)).date()
+    day = appointment.starts_at.astimezone(actor.site.zone).date()
     key = _lab_slot(day)
     for _ in range(lab.daily_capacity):
         taken = set(SlotHold.objects.filter(resource=lab, slot=key, released_at__isnull=True)
@@ -214,7 +213,7 @@ def _injection_refusals(episode: Episode, starts_at: datetime, ends_at: datetime
         reasons.append(expiry)
     product = CellProduct.objects.filter(episode_id=episode.pk, cycle=episode.cycle).order_by("-collected_at").first()
     if product is not None and product.expires_at < injection_at:
-        zone = site_zone(episode.site)
+        zone = episode.site.zone
         reasons.append(f"The harvested product expires at {product.expires_at.astimezone(zone):%-d %b %Y %H:%M}, "
                        "before the booked injection.")
     return reasons
@@ -230,7 +229,7 @@ def _kind_refusals(*, episode: Episode, kind: str, starts_at: datetime, timepoin
     window = windows.get(timepoint)
     if window is None:
         return [f"Choose the follow-up time point: {', '.join(w.label for w in windows.values())}."]
-    refusal = window_refusal(label=window.label, day=starts_at.astimezone(site_zone(episode.site)).date(),
+    refusal = window_refusal(label=window.label, day=starts_at.astimezone(episode.site.zone).date(),
                              due_from=window.due_from, due_until=window.due_until, reason=outside_window_reason)
     return [refusal] if refusal else []
 

@@ -16,7 +16,6 @@ from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation.views import episode_for_page
-from handregen.outcomes.selectors import site_today, site_zone
 from handregen.scheduling import availability, calendars, counts, daylists, selectors, services
 from handregen.scheduling.forms import (
     BookingForm,
@@ -83,7 +82,7 @@ def episode_appointments(request: HttpRequest, episode_id: uuid.UUID) -> HttpRes
                        initial={"kind": request.GET.get("kind", "")})
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():
-        zone = site_zone(actor.site)
+        zone = actor.site.zone
         by_id = {str(r.pk): r for r in resources}
         try:
             services.appointment_book(
@@ -115,7 +114,7 @@ def appointment(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse
         found = selectors.appointment_get(actor=actor, appointment_id=appointment_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
-    zone = site_zone(actor.site)
+    zone = actor.site.zone
     local = found.starts_at.astimezone(zone)
     action = request.POST.get("action") if request.method == "POST" else None
     move = MoveForm(request.POST if action == "move" else None,
@@ -153,13 +152,13 @@ def day_list(request: HttpRequest, resource_id: uuid.UUID) -> HttpResponse:
     """Today's and tomorrow's list of one clinician, room or the lab (or two days from ?day=)."""
     actor = _actor(request)
     resource = _resource(actor, resource_id)
-    first = _day(request.GET.get("day"), site_today(actor.site))
+    first = _day(request.GET.get("day"), actor.site.today())
     try:
         days = [(d, daylists.day_list(actor=actor, resource=resource, day=d)) for d in (first, first + timedelta(1))]
     except Forbidden as exc:
         raise Http404 from exc
     return render(request, "scheduling/day.html", {
-        "resource": resource, "days": days, "today": site_today(actor.site),
+        "resource": resource, "days": days, "today": actor.site.today(),
         "earlier": first - timedelta(1), "later": first + timedelta(1),
     })
 
@@ -168,7 +167,7 @@ def day_list(request: HttpRequest, resource_id: uuid.UUID) -> HttpResponse:
 def week(request: HttpRequest, resource_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     resource = _resource(actor, resource_id)
-    start = _day(request.GET.get("start"), site_today(actor.site))
+    start = _day(request.GET.get("start"), actor.site.today())
     start -= timedelta(days=start.weekday())
     try:
         days = daylists.week_of(actor=actor, resource=resource, first=start)
@@ -259,7 +258,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         "closure_form": form_for(ClosureForm, resources=resources),
         "length_form": form_for(SlotLengthForm),
         "lengths": [(k.label, selectors.slot_minutes(site=actor.site, kind=k.code)) for k in KINDS.values()],
-        "closures": selectors.closures_ahead(site=actor.site, today=site_today(actor.site)),
+        "closures": selectors.closures_ahead(site=actor.site, today=actor.site.today()),
     })
 
 

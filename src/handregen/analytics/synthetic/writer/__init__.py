@@ -40,7 +40,6 @@ from handregen.analytics.synthetic.writer.plan import plan_for
 from handregen.analytics.synthetic.writer.products import allocate_sequences, build_procedure, harvest_year
 from handregen.cellproducts.models import CellProduct
 from handregen.outcomes.models import QuestionnaireResponse
-from handregen.outcomes.selectors import site_today
 from handregen.patients.models import Patient
 from handregen.safety.models import AdverseEvent, Reintervention
 
@@ -160,7 +159,7 @@ def synth_registry(
     started = time.monotonic()
     if count < 0 or seed < 0 or batch_size < 1:
         raise ValueError("count and seed must not be negative, batch_size must be positive")
-    ctx = site_context(site=site, seed=seed, today=today or site_today(site))
+    ctx = site_context(site=site, seed=seed, today=today or site.today())
     summary = SynthSummary(site=site.code, seed=seed, requested=count)
     stream = _missing(ctx, count, summary)
     chunks = iter(lambda: list(islice(stream, batch_size)), [])

@@ -23,7 +23,7 @@ from handregen.consent.models import ConsentDocument
 from handregen.consent.services import consent_document_ensure
 from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.scoring import RULES
-from handregen.outcomes.selectors import MEASURED_BY_STAFF, site_zone
+from handregen.outcomes.selectors import MEASURED_BY_STAFF
 from handregen.outcomes.services import baseline_instruments
 from handregen.pathway.models import Episode, Protocol
 from handregen.pathway.protocol import Protocol as ProtocolDefinition
@@ -161,7 +161,7 @@ def site_context(*, site: Site, seed: int, today: date) -> SiteContext:
         seed=seed,
         today=today,
         now=timezone.now().replace(microsecond=0),
-        zone=site_zone(site),
+        zone=site.zone,
         protocol=protocol,
         definition=definition,
         physician=staff["physician"],

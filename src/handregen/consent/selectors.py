@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
+from handregen.accounts.models import Site
 from handregen.accounts.roles import Permission
 from handregen.audit.services import access_record
 from handregen.consent.models import Consent, ConsentDocument, Signature
@@ -25,7 +26,7 @@ def required_document_version(*, episode: Episode) -> str:
     return (current or episode.protocol).definition.consent_document_version
 
 
-def _when(moment: datetime | None, site: object) -> str:
+def _when(moment: datetime | None, site: Site) -> str:
     if moment is None:
         return "an unrecorded date"
     zone = site.zone

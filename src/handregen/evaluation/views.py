@@ -64,7 +64,7 @@ def consultation(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     form = ConsultationForm(
         data,
         initial={
-            "seen_on": services.actor.site.today(),
+            "seen_on": actor.site.today(),
             "affected_joints": ", ".join(episode.target_joints),
             "affected_side": episode.side,
             "dominant_hand": patient.dominant_hand,
@@ -116,7 +116,7 @@ def candidacy(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     definition = episode.protocol.definition
     found = selectors.evaluation_of(actor=actor, episode=episode)
     facts = services.record_facts(
-        episode=episode, consultation=found["consultation"], today=services.actor.site.today()
+        episode=episode, consultation=found["consultation"], today=actor.site.today()
     )
     derived = {c.code: d for c in definition.criteria if c.derived_from and (d := derive(c, facts)) is not None}
     form = CandidacyForm(request.POST or None, protocol=definition, derived=derived)

@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def sqlite_backup(source: Path, target: Path) -> BackupResult:
     return BackupResult("sqlite", target, target.stat().st_size)
 
 
-def postgres_backup(db: dict[str, Any], target: Path) -> BackupResult:
+def postgres_backup(db: Mapping[str, Any], target: Path) -> BackupResult:
     """A base backup of the whole PostgreSQL cluster (tar, compressed, with the WAL needed to make it consistent)."""
     tool = shutil.which("pg_basebackup") or _pg_tool("pg_basebackup")
     if target.exists() and any(target.iterdir()):

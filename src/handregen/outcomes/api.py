@@ -149,7 +149,7 @@ def response_out(response: QuestionnaireResponse, fu: FollowUp) -> dict[str, Any
                    "missing_policy": response.missing_policy},
         "source": response.source, "entered_at": response.entered_at, "amended_at": response.amended_at,
         "version": response.version,
-        "follow_up_status": selectors.follow_up_status(fu, selectors.fu.site.today()),
+        "follow_up_status": selectors.follow_up_status(fu, fu.site.today()),
     }
 
 

@@ -119,7 +119,7 @@ def appointment_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     if patient:
         pk = _uuid(patient.removeprefix("Patient/"))
         if pk is None:
-            return fhir_response(bundle([]))
+            return fhir_response(bundle(request, []))
         found = found.filter(patient_id=pk)
     bounds = _date_bounds(actor, request.GET.getlist("date"))
     if bounds is None:
@@ -135,7 +135,7 @@ def appointment_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     rows = list(found.order_by("starts_at")[:SEARCH_LIMIT])
     for patient_id in {a.patient_id for a in rows}:
         access_record(actor=actor, patient_id=patient_id, category="appointments", channel="fhir")
-    return fhir_response(bundle([appointment_resource(a) for a in rows]))
+    return fhir_response(bundle(request, [appointment_resource(a) for a in rows]))
 
 
 @require_GET
@@ -156,7 +156,7 @@ def schedule_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     active = request.GET.get("active")
     if active in ("true", "false"):
         found = found.filter(active=active == "true")
-    return fhir_response(bundle([schedule_resource(r) for r in found.order_by("kind", "name")]))
+    return fhir_response(bundle(request, [schedule_resource(r) for r in found.order_by("kind", "name")]))
 
 
 @require_GET
@@ -178,7 +178,7 @@ def slot_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     if schedule:
         pk = _uuid(schedule.removeprefix("Schedule/"))
         if pk is None:
-            return fhir_response(bundle([]))
+            return fhir_response(bundle(request, []))
         found = found.filter(resource_id=pk)
     bounds = _date_bounds(actor, request.GET.getlist("start"))
     if bounds is None:
@@ -188,4 +188,4 @@ def slot_search(request: HttpRequest, actor: Actor) -> HttpResponse:
         found = found.filter(slot__gte=low)
     if high:
         found = found.filter(slot__lt=high)
-    return fhir_response(bundle([slot_resource(h) for h in found.order_by("slot", "pk")[:SEARCH_LIMIT]]))
+    return fhir_response(bundle(request, [slot_resource(h) for h in found.order_by("slot", "pk")[:SEARCH_LIMIT]]))

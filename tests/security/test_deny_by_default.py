@@ -46,6 +46,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "fhir:read": {"resource_type": "Patient", "resource_id": U},
     "fhir:export": {},
     "fhir:patient-export": {},
+    "fhir:group-export": {"group": "site-demo"},
     "fhir:export-status": {"job_id": U},
     "fhir:export-file": {"job_id": U, "resource_type": "Patient"},
     "analytics:dashboard": {},
@@ -239,7 +240,7 @@ def _page_cases() -> list[Any]:
         pytest.param(r.name, method, id=f"{method} {r.name}")
         for r in ROUTES
         if not _is_api(r) and r.name in SAMPLE_KWARGS
-        for method in (("get",) if r.name.startswith("fhir:") else ("get", "post"))
+        for method in (("get",) if r.name.startswith(("fhir:", "fhir-scheduling:")) else ("get", "post"))
     ]
 
 
@@ -251,7 +252,7 @@ def test_anonymous_client_is_sent_to_sign_in_or_refused(name: str, method: str) 
     if name in ALLOW_LIST:
         assert response.status_code < 500, f"public route {name} failed with {response.status_code}"
         return
-    if name.startswith("fhir:"):
+    if name.startswith(("fhir:", "fhir-scheduling:")):
         assert response.status_code in (401, 403), f"{method.upper()} {url} answered {response.status_code}"
         return
     assert response.status_code == 302, f"{method.upper()} {url} answered {response.status_code}"

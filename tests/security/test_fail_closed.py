@@ -84,12 +84,12 @@ def test_a_raising_actor_look_up_fails_closed(
 ) -> None:
     requests = _requests(world, signed_in, api)
     import handregen.api
+    import handregen.edge.access
     import handregen.interop.fhir.views
-    import handregen.web.access
 
     for module in (handregen.api, handregen.interop.fhir.views):
         monkeypatch.setattr(module, "actor_for_token", _raise)
-    monkeypatch.setattr(handregen.web.access, "actor_for", _raise)
+    monkeypatch.setattr(handregen.edge.access, "actor_for", _raise)
     assert not _check(world, caplog, requests)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from handregen.aftercare.monitoring import RANGES, SITE_STATES
-from handregen.web.form_rules import CheckedForm
+from handregen.edge.form_rules import CheckedForm
 
 OBSERVATIONS = 2  # after the procedure and before discharge; the API takes any number
 _SITE_CHOICES = [("", "—"), *SITE_STATES.items()]

@@ -14,10 +14,10 @@ from handregen.aftercare.forms import PostCareForm, RepeatCycleForm
 from handregen.aftercare.models import PostCareRecord
 from handregen.aftercare.selectors import aftercare_sheet
 from handregen.aftercare.services import episode_repeat_cycle, post_care_record
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
-from handregen.web.access import staff_page
 
 
 def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from handregen.analytics.dataset import CohortFilters
+from handregen.edge.form_rules import CheckedForm
 from handregen.pathway.models import INDICATIONS
-from handregen.web.form_rules import CheckedForm
 
 ANY = [("", "any")]
 INSTRUMENTS = [

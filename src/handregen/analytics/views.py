@@ -13,11 +13,11 @@ from handregen.analytics.charts import change_chart
 from handregen.analytics.dataset import CohortFilters
 from handregen.analytics.flow import flow_svg
 from handregen.analytics.forms import CohortForm
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, NotFound
 from handregen.outcomes.responders import MCIDS
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Protocol
-from handregen.web.access import staff_page
 
 
 @staff_page

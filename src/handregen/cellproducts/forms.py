@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 
 from handregen.cellproducts.regulatory import METHODS, METHODS_FOR_SOURCE, REGULATORY_CLASSES
+from handregen.edge.form_rules import CheckedForm
 from handregen.signatures.forms import SignerFields
-from handregen.web.form_rules import CheckedForm
 
 SCAN_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "data-scan": "1"}
 

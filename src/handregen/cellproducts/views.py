@@ -16,10 +16,10 @@ from handregen.cellproducts import selectors, services
 from handregen.cellproducts.forms import DiscardForm, ProcessingForm, ReleaseForm, ScanForm
 from handregen.cellproducts.models import IN_LAB_STATUSES, CellProduct, ProcessingRecord
 from handregen.cellproducts.regulatory import METHODS, METHODS_FOR_SOURCE, REGULATORY_CLASSES, default_regulatory_class
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.procedures.selectors import injection_of
-from handregen.web.access import staff_page
 
 
 def _actor(request: HttpRequest) -> Actor:

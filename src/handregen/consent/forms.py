@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from handregen.consent.models import DEFAULT_MEANING
+from handregen.edge.form_rules import CheckedForm
 from handregen.signatures.forms import SignerFields
-from handregen.web.form_rules import CheckedForm
 
 
 class ConsentForm(SignerFields):

@@ -18,11 +18,11 @@ from handregen.consent.forms import ConsentForm, CountersignForm, WithdrawConsen
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.text import document_html
+from handregen.edge.access import staff_page
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.pathway.models import Episode
 from handregen.signatures.selectors import local_with_offset, signature_views
-from handregen.web.access import staff_page
 
 
 def _expectation(request: HttpRequest, actor: Actor, episode: Episode) -> tuple[dict[str, Any] | None, list[str]]:

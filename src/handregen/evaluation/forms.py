@@ -6,11 +6,11 @@ from typing import Any
 
 from django import forms
 
+from handregen.edge.form_rules import CheckedForm
 from handregen.evaluation import codes
 from handregen.evaluation.eligibility import Derived
 from handregen.pathway.protocol import Protocol
 from handregen.signatures.forms import SignerFields
-from handregen.web.form_rules import CheckedForm
 
 KIND_WORDS = {"inclusion": "Inclusion", "hard_exclusion": "Hard exclusion", "soft_flag": "Soft flag"}
 

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.actor import Actor
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation import codes, selectors, services
 from handregen.evaluation.eligibility import derive
@@ -25,7 +26,6 @@ from handregen.evaluation.forms import (
 )
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
-from handregen.web.access import staff_page
 
 _ROW = re.compile(r"^(?P<set>\w+)\[(?P<i>\d+)\]\.(?P<field>\w+)$")
 

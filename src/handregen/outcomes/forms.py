@@ -6,10 +6,10 @@ from typing import Any
 
 from django import forms
 
+from handregen.edge.form_rules import CheckedForm
 from handregen.outcomes.instruments import Instrument
 from handregen.outcomes.models import PINCH_TYPES
 from handregen.outcomes.wording import answer_options, item_texts, licensed_scales
-from handregen.web.form_rules import CheckedForm
 
 SIDE_CHOICES = [("right", "right"), ("left", "left")]
 

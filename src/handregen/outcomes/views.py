@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from handregen.accounts.roles import Permission
+from handregen.edge.access import staff_page
+from handregen.edge.versioning import VersionForm, at_current_version, conflict_rows
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.outcomes import selectors
 from handregen.outcomes.forms import AmendmentForm, InstrumentForm, MarkDoneForm
@@ -29,8 +31,6 @@ from handregen.outcomes.services import (
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
 from handregen.versions import StaleVersion
-from handregen.web.access import staff_page
-from handregen.web.versioning import VersionForm, at_current_version, conflict_rows
 
 
 def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from handregen.web.form_rules import CheckedForm
+from handregen.edge.form_rules import CheckedForm
 
 
 class ChecklistForm(CheckedForm):

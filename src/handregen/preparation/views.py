@@ -8,12 +8,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from handregen.edge.access import staff_page
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.preparation import selectors, services
 from handregen.preparation.forms import ChecklistForm, InstructionsDateForm
 from handregen.scheduling.selectors import booked_procedure_day
-from handregen.web.access import staff_page
 
 
 @staff_page

@@ -10,9 +10,9 @@ from django import forms
 from handregen.cellproducts.forms import SCAN_ATTRS, DateTimeInput
 from handregen.cellproducts.models import Donor
 from handregen.cellproducts.regulatory import ANAESTHESIA, ORIGINS, SOURCES
+from handregen.edge.form_rules import CheckedForm
 from handregen.pathway.models import SIDES, Episode
 from handregen.procedures.models import GUIDANCE, HARVEST_SITES
-from handregen.web.form_rules import CheckedForm
 
 
 class HarvestForm(CheckedForm):

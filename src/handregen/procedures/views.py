@@ -11,12 +11,12 @@ from django.shortcuts import redirect, render
 
 from handregen.accounts.actor import Actor
 from handregen.cellproducts.models import Donor
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
 from handregen.procedures import services
 from handregen.procedures.forms import HarvestForm, InjectionForm
-from handregen.web.access import staff_page
 
 
 def _episode(request: HttpRequest, episode_id: uuid.UUID) -> tuple[Actor, Episode]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from handregen.edge.form_rules import CheckedForm
 from handregen.safety.terms import (
     ACTIONS,
     GRADES,
@@ -13,7 +14,6 @@ from handregen.safety.terms import (
     SERIOUSNESS_CRITERIA,
     TERMS,
 )
-from handregen.web.form_rules import CheckedForm
 
 _OPTIONAL_RELATEDNESS = [("", "— not assessed —"), *RELATEDNESS.items()]
 

@@ -9,13 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.roles import Permission
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
 from handregen.safety import selectors
 from handregen.safety.forms import AdverseEventForm, ReinterventionForm
 from handregen.safety.services import adverse_event_record, alert_acknowledge, reintervention_record
-from handregen.web.access import staff_page
 
 
 def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation.views import episode_for_page
 from handregen.scheduling import availability, calendars, counts, daylists, selectors, services
@@ -29,7 +30,6 @@ from handregen.scheduling.forms import (
 from handregen.scheduling.models import Resource, WorkingHours
 from handregen.scheduling.services import PROCEDURE_RULE
 from handregen.scheduling.slots import KINDS, WEEKDAYS
-from handregen.web.access import staff_page
 
 
 def _actor(request: HttpRequest) -> Actor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from handregen.web.form_rules import CheckedForm
+from handregen.edge.form_rules import CheckedForm
 
 
 class SignerFields(CheckedForm):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from handregen.edge.form_rules import CheckedForm
 from handregen.pathway.models import INDICATIONS, SIDES
 from handregen.patients.models import HAND_CHOICES, SEX_CHOICES
-from handregen.web.form_rules import CheckedForm
 
 
 class DateInput(forms.DateInput):

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from handregen.accounts.mfa import confirmed_totp, mfa_verify, totp_confirm, totp_enrolment
-from handregen.web.form_rules import CheckedForm
+from handregen.edge.form_rules import CheckedForm
 
 
 class CodeForm(CheckedForm):

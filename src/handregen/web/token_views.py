@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 
 from handregen.accounts.selectors import token_state, tokens_visible
 from handregen.accounts.services import token_max_days, token_revoke
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, NotFound
-from handregen.web.access import staff_page
 
 
 @staff_page

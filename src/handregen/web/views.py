@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from handregen.accounts.roles import Permission
 from handregen.accounts.services import password_changed
 from handregen.audit.selectors import break_glass_report
+from handregen.edge.access import staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.services import episode_open, episode_withdraw
@@ -30,7 +31,6 @@ from handregen.patients.models import Patient
 from handregen.patients.selectors import break_glass_grant_active, patient_get, patient_search
 from handregen.patients.services import break_glass_open, patient_register
 from handregen.signatures.selectors import episode_signature_views
-from handregen.web.access import staff_page
 from handregen.web.actions import action_url
 from handregen.web.episode_panels import episode_panels
 from handregen.web.forms import BreakGlassForm, EpisodeForm, PatientForm, SearchForm, WithdrawForm

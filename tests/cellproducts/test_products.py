@@ -344,5 +344,5 @@ def test_a_withdrawn_episodes_product_is_not_processed_but_can_be_discarded(make
         product_discard(actor=team.lab, product=product, reason=" ")
     product_discard(actor=team.lab, product=product, reason="episode withdrawn")
     assert custody(product) == ["collected", "discarded"]
-    with pytest.raises(GuardRefused, match="already discarded"):
+    with pytest.raises(GuardRefused, match="The product is discarded; it cannot be discarded now"):
         product_discard(actor=team.lab, product=product, reason="again")

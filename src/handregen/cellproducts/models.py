@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from handregen.cellproducts.identifiers import ProductCode
+from handregen.cellproducts.lifecycle import IN_LAB, STATUS_WORDS, ProductStatus
 from handregen.cellproducts.regulatory import (
     DEFAULT_CLASSES_NEEDING_APPROVAL,
     METHODS,
@@ -78,15 +79,8 @@ class Donor(ClinicalModel):
         return f"donor {self.code} ({self.eligibility})"
 
 
-STATUSES = [
-    ("collected", "collected"),
-    ("received", "received in the lab"),
-    ("processed", "processed"),
-    ("released", "released"),
-    ("administered", "administered"),
-    ("discarded", "discarded"),
-]
-IN_LAB_STATUSES = ("collected", "received", "processed")
+STATUSES = [(status.value, STATUS_WORDS[status]) for status in ProductStatus]
+IN_LAB_STATUSES = tuple(sorted(IN_LAB))
 
 
 class CellProduct(ClinicalModel):

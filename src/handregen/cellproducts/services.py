@@ -25,6 +25,7 @@ from handregen.accounts.roles import Permission, Role
 from handregen.accounts.signing_throttle import failed_credentials_record
 from handregen.audit.services import audit_record, audit_refusal
 from handregen.cellproducts.identifiers import ProductCode, format_product_code
+from handregen.cellproducts.lifecycle import ProductStatus, moved, step_refusal
 from handregen.cellproducts.models import (
     CellProduct,
     CustodyEvent,
@@ -249,7 +250,7 @@ def product_collect(
         source=source,
         origin=origin,
         donor=donor,
-        status="collected",
+        status=ProductStatus.COLLECTED,
         collected_at=collected_at,
         expires_at=collected_at + timedelta(hours=hours),
         regulatory_class=default_regulatory_class(origin=origin, method=None),
@@ -280,7 +281,7 @@ def product_collect(
 
 
 def _receive(*, actor: Actor, product: CellProduct, location: str, note: str = "") -> None:
-    product.status = "received"
+    product.status = moved(product.status, "receive")
     _save_product(product, ["status"])
     custody_append(actor=actor, product=product, event="received", location=location or LAB, note=note)
     audit_record(
@@ -502,7 +503,7 @@ def processing_record(
     locked.class_justification = class_justification.strip() if against else ""
     locked.class_verified_by = class_verifier
     status_before = locked.status
-    locked.status = "processed"
+    locked.status = moved(locked.status, "process")
     _save_product(
         locked, ["regulatory_class", "approval_reference", "class_justification", "class_verified_by", "status"]
     )
@@ -678,7 +679,7 @@ def product_release(
         exceptional=exceptional,
         justification=justification if exceptional else "",
     )
-    locked.status = "released"
+    locked.status = moved(locked.status, "release")
     locked.released_at = now
     locked.exceptional_release = exceptional
     _save_product(locked, ["status", "released_at", "exceptional_release"])
@@ -756,7 +757,7 @@ def product_administer(
     custody_append(actor=actor, product=product, event="dispensed", location=location, at=at)
     note = f"Injection {injection_id}" + (f": {details}" if details else "")
     custody_append(actor=actor, product=product, event="administered", location=location, at=at, note=note)
-    product.status = "administered"
+    product.status = moved(product.status, "administer")
     product.administered_at = at
     _save_product(product, ["status", "administered_at"])
     audit_record(
@@ -781,10 +782,11 @@ def product_discard(*, actor: Actor, product: CellProduct | Any, reason: str, lo
     if not reason.strip():
         raise InvalidInput([("reason", "say why the product is discarded")])
     locked = product_lock(actor=actor, product=product)
-    if locked.status in ("administered", "discarded"):
-        raise GuardRefused([f"The product is already {locked.get_status_display()}."])
+    refusal = step_refusal("discard", locked.status)
+    if refusal:
+        raise GuardRefused([refusal])
     before = locked.status
-    locked.status = "discarded"
+    locked.status = moved(locked.status, "discard")
     _save_product(locked, ["status"])
     custody_append(actor=actor, product=locked, event="discarded", location=location or LAB, note=reason.strip())
     audit_record(

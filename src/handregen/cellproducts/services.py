@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -21,9 +20,9 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.models import Site
 from handregen.accounts.reauth import VERIFIER_REFUSED, Verification, reauthenticate, verifier_confirm, with_failures
+from handregen.accounts.refusals import Subject, refusals_audited_as
 from handregen.accounts.roles import Permission, Role
-from handregen.accounts.signing_throttle import failed_credentials_record
-from handregen.audit.services import audit_record, audit_refusal
+from handregen.audit.services import audit_record
 from handregen.cellproducts.identifiers import ProductCode, format_product_code
 from handregen.cellproducts.lifecycle import ProductStatus, moved, step_refusal
 from handregen.cellproducts.models import (
@@ -44,7 +43,7 @@ from handregen.cellproducts.regulatory import (
     default_regulatory_class,
 )
 from handregen.cellproducts.release import HOURS_SINCE_HARVEST, evaluate_release, hours_between, release_refusals
-from handregen.errors import GuardRefused, InvalidInput, NotFound, ReauthenticationRefused
+from handregen.errors import GuardRefused, InvalidInput, NotFound
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, step_refusals
 from handregen.pathway.stages import Stage
@@ -109,42 +108,20 @@ def product_find(*, actor: Actor, product: CellProduct | Any) -> CellProduct:
         raise NotFound("product") from exc
 
 
+def _product_subject(kwargs: Mapping[str, Any], actor: Actor) -> Subject:
+    ref = kwargs.get("product")
+    try:
+        found: CellProduct | None = product_find(actor=actor, product=ref)
+    except NotFound:
+        found = None
+    pk = ref.pk if isinstance(ref, CellProduct) else ref
+    return Subject("cell_product", pk, found.patient_id if found else None, found.episode_id if found else None)
+
+
 def product_refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run a product step in its own transaction; when a guard refuses, roll back and audit the refusal.
-
-    The decorated service takes keyword arguments `actor` and `product` (a CellProduct or its id).
-    """
-
-    def decorate(service: Callable[P, R]) -> Callable[P, R]:
-        @wraps(service)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                with transaction.atomic():
-                    return service(*args, **kwargs)
-            except (GuardRefused, ReauthenticationRefused) as refusal:  # a failed signer check is audited too
-                actor = kwargs["actor"]
-                assert isinstance(actor, Actor)
-                ref = kwargs.get("product")
-                pk = ref.pk if isinstance(ref, CellProduct) else ref
-                try:
-                    found: CellProduct | None = product_find(actor=actor, product=ref)
-                except NotFound:
-                    found = None
-                failed_credentials_record(refusal, actor=actor)  # the detail first, then the step refused
-                audit_refusal(
-                    actor=actor,
-                    action=action,
-                    object_type="cell_product",
-                    object_id=pk,
-                    reasons=refusal.reasons,
-                    patient_id=found.patient_id if found else None,
-                    episode_id=found.episode_id if found else None,
-                )
-                raise
-
-        return run
-
-    return decorate
+    """Run a product step (keyword arguments `actor` and `product`, a CellProduct or its id) in its own
+    transaction; when a guard refuses, roll back and audit the refusal as `action`."""
+    return refusals_audited_as(action, _product_subject)
 
 
 def _decimal(value: Any, field: str, errors: list[tuple[str, str]]) -> Decimal | None:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from handregen.accounts.actor import Actor
+from handregen.accounts.refusals import Subject, refusals_audited_as
 from handregen.accounts.roles import Permission
-from handregen.accounts.signing_throttle import failed_credentials_record
-from handregen.audit.services import audit_record, audit_refusal
-from handregen.errors import GuardRefused, InvalidInput, NotFound, ReauthenticationRefused
+from handregen.audit.services import audit_record
+from handregen.errors import GuardRefused, InvalidInput, NotFound
 from handregen.pathway.models import INDICATIONS, SIDES, Episode, Protocol
 from handregen.pathway.protocol import parse_protocol, shipped_protocol_documents
 from handregen.pathway.stages import TRANSITIONS, Stage, transition_refusals
@@ -74,36 +73,16 @@ def protocol_current(code: str) -> Protocol:
     return protocol
 
 
+def _episode_subject(kwargs: Mapping[str, Any], actor: Actor) -> Subject:
+    episode = kwargs.get("episode")
+    pk = getattr(episode, "pk", None)
+    return Subject("episode", pk or "", getattr(episode, "patient_id", None), pk)
+
+
 def refusals_audited(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run a pathway service in its own transaction; when a guard refuses, roll back and audit the refusal.
-
-    The decorated service takes keyword arguments `actor` and `episode`.
-    """
-
-    def decorate(service: Callable[P, R]) -> Callable[P, R]:
-        @wraps(service)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                with transaction.atomic():
-                    return service(*args, **kwargs)
-            except (GuardRefused, ReauthenticationRefused) as refusal:  # a failed signer check is audited too
-                actor = kwargs["actor"]
-                episode = kwargs.get("episode")
-                failed_credentials_record(refusal, actor=actor)  # type: ignore[arg-type]
-                audit_refusal(
-                    actor=actor,  # type: ignore[arg-type]
-                    action=f"episode.{action}",
-                    object_type="episode",
-                    object_id=getattr(episode, "pk", ""),
-                    reasons=refusal.reasons,
-                    patient_id=getattr(episode, "patient_id", None),
-                    episode_id=getattr(episode, "pk", None),
-                )
-                raise
-
-        return run
-
-    return decorate
+    """Run a pathway service (keyword arguments `actor` and `episode`) in its own transaction; when a guard
+    refuses, roll back and audit the refusal as `episode.<action>`."""
+    return refusals_audited_as(f"episode.{action}", _episode_subject)
 
 
 def episode_lock(*, actor: Actor, episode: Episode | Any) -> Episode:

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -14,15 +14,15 @@ from handregen.aftercare.forms import PostCareForm, RepeatCycleForm
 from handregen.aftercare.models import PostCareRecord
 from handregen.aftercare.selectors import aftercare_sheet
 from handregen.aftercare.services import episode_repeat_cycle, post_care_record
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
 
 
-def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:
+def _episode(request: StaffRequest, episode_id: uuid.UUID) -> Episode:
     try:
-        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)  # type: ignore[attr-defined]
+        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
 
@@ -39,9 +39,9 @@ def _form_errors(form: PostCareForm, error: InvalidInput) -> None:
 
 
 @staff_page
-def post_care(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def post_care(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """Monitoring, discharge and instructions; on success the episode enters follow-up."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     episode = _episode(request, episode_id)
     now = timezone.localtime(timezone.now(), episode.site.zone).strftime("%Y-%m-%dT%H:%M")
     form = PostCareForm(request.POST or None, initial={"obs1_at": now, "discharged_at": now})
@@ -66,7 +66,7 @@ def post_care(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def sheet(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def sheet(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """The after-care sheet to print and hand to the patient (no staff navigation on the page)."""
     episode = _episode(request, episode_id)
     content = aftercare_sheet(episode=episode)
@@ -82,8 +82,8 @@ def sheet(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def repeat_cycle(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def repeat_cycle(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     episode = _episode(request, episode_id)
     form = RepeatCycleForm(request.POST or None)
     reasons: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from handregen.accounts.roles import Permission
@@ -13,7 +13,7 @@ from handregen.analytics.charts import change_chart
 from handregen.analytics.dataset import CohortFilters
 from handregen.analytics.flow import flow_svg
 from handregen.analytics.forms import CohortForm
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, NotFound
 from handregen.outcomes.responders import MCIDS
 from handregen.pathway import selectors as pathway_selectors
@@ -21,8 +21,8 @@ from handregen.pathway.models import Protocol
 
 
 @staff_page
-def dashboard(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def dashboard(request: StaffRequest) -> HttpResponse:
+    actor = request.actor
     if not actor.can(Permission.COHORT_VIEW_DEIDENTIFIED):
         raise Http404
     form = CohortForm(request.GET or None)
@@ -64,10 +64,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def report_pdf(request: HttpRequest) -> HttpResponse:
+def report_pdf(request: StaffRequest) -> HttpResponse:
     from handregen.analytics.report import cohort_report_context, render_cohort_report_pdf
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if not actor.can(Permission.COHORT_VIEW_DEIDENTIFIED):
         raise Http404
     response = HttpResponse(
@@ -78,11 +78,11 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def patient_progress_pdf(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def patient_progress_pdf(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """One patient's progress report for the episode's current cycle; another site's episode is a 404."""
     from handregen.analytics.patient_report import patient_progress_report_context, render_patient_progress_pdf
 
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     try:
         episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
         context = patient_progress_report_context(actor=actor, episode=episode)

@@ -6,41 +6,27 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.cellproducts import selectors, services
 from handregen.cellproducts.forms import DiscardForm, ProcessingForm, ReleaseForm, ScanForm
 from handregen.cellproducts.models import IN_LAB_STATUSES, CellProduct, ProcessingRecord
 from handregen.cellproducts.regulatory import METHODS, METHODS_FOR_SOURCE, REGULATORY_CLASSES, default_regulatory_class
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
+from handregen.edge.form_rules import add_form_errors
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.procedures.selectors import injection_of
 
 
-def _actor(request: HttpRequest) -> Actor:
-    actor = request.actor  # type: ignore[attr-defined]
-    assert isinstance(actor, Actor)
-    return actor
-
-
-def _product(request: HttpRequest, product_id: uuid.UUID) -> CellProduct:
+def _product(request: StaffRequest, product_id: uuid.UUID) -> CellProduct:
     try:
-        return selectors.product_get(actor=_actor(request), product_id=product_id)
+        return selectors.product_get(actor=request.actor, product_id=product_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
-
-
-def _add_errors(form: Any, error: InvalidInput) -> None:
-    for field, message in error.errors:
-        if field in form.fields:
-            form.add_error(field, message)
-        else:
-            form.add_error(None, f"{field.replace('_', ' ')}: {message}")
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
@@ -50,9 +36,9 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 
 
 @staff_page
-def lab(request: HttpRequest) -> HttpResponse:
+def lab(request: StaffRequest) -> HttpResponse:
     """Products in the lab and released ones waiting for injection; a scan field finds one by its label."""
-    actor = _actor(request)
+    actor = request.actor
     if not actor.can(Permission.PATIENT_VIEW):
         raise Http404
     form = ScanForm(request.GET or None)
@@ -71,8 +57,8 @@ def lab(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def product(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
-    actor = _actor(request)
+def product(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     found = _product(request, product_id)
     detail = selectors.product_detail(product=found)
     return render(request, "cellproducts/product.html", {
@@ -88,10 +74,10 @@ def product(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def episode_product(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def episode_product(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """The current product of an episode (where the episode page's 'Release the product' leads)."""
     try:
-        episode = pathway_selectors.episode_get(actor=_actor(request), episode_id=episode_id)
+        episode = pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
     current = selectors.current_product(episode=episode)
@@ -102,10 +88,10 @@ def episode_product(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse
 
 @staff_page
 @require_POST
-def receive(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
+def receive(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
     found = _product(request, product_id)
     try:
-        services.product_receive(actor=_actor(request), product=found)
+        services.product_receive(actor=request.actor, product=found)
     except GuardRefused as exc:
         for reason in exc.reasons:
             messages.error(request, reason)
@@ -115,8 +101,8 @@ def receive(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def processing(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
-    actor = _actor(request)
+def processing(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     found = _product(request, product_id)
     existing = ProcessingRecord.objects.filter(product=found).first()
     initial: dict[str, Any] = {}
@@ -134,7 +120,7 @@ def processing(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
         try:
             services.processing_record(actor=actor, product=found, **data)
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -151,8 +137,8 @@ def processing(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def release(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
-    actor = _actor(request)
+def release(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     found = _product(request, product_id)
     form = ReleaseForm(request.POST or None)
     reasons: list[str] = []
@@ -160,7 +146,7 @@ def release(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
         try:
             services.product_release(actor=actor, product=found, **form.cleaned_data)
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -172,8 +158,8 @@ def release(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def discard(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
-    actor = _actor(request)
+def discard(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     found = _product(request, product_id)
     form = DiscardForm(request.POST or None)
     reasons: list[str] = []
@@ -181,7 +167,7 @@ def discard(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
         try:
             services.product_discard(actor=actor, product=found, reason=form.cleaned_data["reason"])
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -191,15 +177,15 @@ def discard(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def label(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
+def label(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
     found = _product(request, product_id)
-    return _pdf(selectors.product_label(actor=_actor(request), product=found), f"product-{found.code}.pdf")
+    return _pdf(selectors.product_label(actor=request.actor, product=found), f"product-{found.code}.pdf")
 
 
 @staff_page
-def wristband(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+def wristband(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     try:
-        pdf = selectors.wristband_label(actor=_actor(request), patient_id=patient_id)
+        pdf = selectors.wristband_label(actor=request.actor, patient_id=patient_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
     return _pdf(pdf, "wristband.pdf")

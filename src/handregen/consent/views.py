@@ -18,7 +18,7 @@ from handregen.consent.forms import ConsentForm, CountersignForm, WithdrawConsen
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.text import document_html
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.pathway.models import Episode
@@ -43,7 +43,7 @@ def _expectation(request: HttpRequest, actor: Actor, episode: Episode) -> tuple[
 
 
 @staff_page
-def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def consent(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     required = selectors.required_document_version(episode=episode)
     document = services.consent_document_ensure(version=required)
@@ -105,7 +105,7 @@ def consent(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def sign(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def sign(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """The physician signs the active consent again (after an unlock voided the earlier signature)."""
     actor, episode = episode_for_page(request, episode_id)
     if request.method != "POST":
@@ -126,7 +126,7 @@ def sign(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def withdraw(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def withdraw(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     form = WithdrawConsentForm(request.POST or None)
     reasons: list[str] = []
@@ -145,7 +145,7 @@ def withdraw(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def pdf(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def pdf(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     current = selectors.consent_for_episode(actor=actor, episode=episode)
     signature = selectors.signature_of(current) if current else None

@@ -12,8 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from handregen.accounts.actor import Actor
 from handregen.accounts.mfa import confirmed_totp
 from handregen.accounts.selectors import actor_for
+
+
+class StaffRequest(HttpRequest):
+    """A request that passed the staff door (`staff_page`): `actor` says who acts, at which site, in which role."""
+
+    actor: Actor
 
 
 def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

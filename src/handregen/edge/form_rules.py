@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from django import forms
 
+from handregen.errors import InvalidInput
 from handregen.input_rules import control_character_problem, date_range_problem
 
 
@@ -30,3 +32,11 @@ def _problem(value: object) -> str | None:
     if isinstance(value, list | tuple):
         return next((p for p in map(_problem, value) if p), None)
     return None
+
+
+def add_form_errors(form: forms.Form, error: InvalidInput, aliases: Mapping[str, str] | None = None) -> None:
+    """Put a service's input errors on the form's fields (`aliases` maps a service's names to the form's); an
+    error of a field the form does not have goes to the form's top, in its own words (no field code)."""
+    for field, message in error.errors:
+        name = (aliases or {}).get(field, field)
+        form.add_error(name if name in form.fields else None, message)

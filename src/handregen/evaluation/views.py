@@ -7,11 +7,11 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.actor import Actor
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation import codes, selectors, services
 from handregen.evaluation.eligibility import derive
@@ -30,8 +30,8 @@ from handregen.pathway.models import Episode
 _ROW = re.compile(r"^(?P<set>\w+)\[(?P<i>\d+)\]\.(?P<field>\w+)$")
 
 
-def episode_for_page(request: HttpRequest, episode_id: uuid.UUID) -> tuple[Actor, Episode]:
-    actor = request.actor  # type: ignore[attr-defined]
+def episode_for_page(request: StaffRequest, episode_id: uuid.UUID) -> tuple[Actor, Episode]:
+    actor = request.actor
     try:
         return actor, pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
@@ -57,7 +57,7 @@ def place_errors(error: InvalidInput, form: Any, formsets: dict[str, Any]) -> No
 
 
 @staff_page
-def consultation(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def consultation(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     patient = episode.patient
     data = request.POST if request.method == "POST" else None
@@ -111,7 +111,7 @@ def definitions() -> dict[str, Any]:
 
 
 @staff_page
-def candidacy(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def candidacy(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     definition = episode.protocol.definition
     found = selectors.evaluation_of(actor=actor, episode=episode)

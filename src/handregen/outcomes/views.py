@@ -7,12 +7,12 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from handregen.accounts.roles import Permission
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.edge.versioning import VersionForm, at_current_version, conflict_rows
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.outcomes import selectors
@@ -33,23 +33,23 @@ from handregen.pathway.models import Episode
 from handregen.versions import StaleVersion
 
 
-def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:
+def _episode(request: StaffRequest, episode_id: uuid.UUID) -> Episode:
     try:
-        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)  # type: ignore[attr-defined]
+        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
 
 
-def _follow_up(request: HttpRequest, follow_up_id: uuid.UUID) -> FollowUp:
+def _follow_up(request: StaffRequest, follow_up_id: uuid.UUID) -> FollowUp:
     try:
-        return selectors.follow_up_get(actor=request.actor, follow_up_id=follow_up_id)  # type: ignore[attr-defined]
+        return selectors.follow_up_get(actor=request.actor, follow_up_id=follow_up_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
 
 
 @staff_page
-def episode_follow_ups(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def episode_follow_ups(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     episode = _episode(request, episode_id)
     rows = selectors.episode_follow_ups(actor=actor, episode=episode)
     has_baseline = any(r.follow_up.cycle == episode.cycle and r.follow_up.timepoint == BASELINE for r in rows)
@@ -61,19 +61,19 @@ def episode_follow_ups(request: HttpRequest, episode_id: uuid.UUID) -> HttpRespo
 
 
 @staff_page
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: StaffRequest) -> HttpResponse:
     """Follow-ups due now (window closing soonest first) and missed ones, for the coordinator."""
     try:
-        rows = selectors.follow_up_worklist(actor=request.actor)  # type: ignore[attr-defined]
+        rows = selectors.follow_up_worklist(actor=request.actor)
     except Forbidden as exc:
         raise Http404 from exc
     return render(request, "outcomes/worklist.html", {"rows": rows, "words": STATUS_WORDS})
 
 
 @staff_page
-def follow_up(request: HttpRequest, follow_up_id: uuid.UUID) -> HttpResponse:
+def follow_up(request: StaffRequest, follow_up_id: uuid.UUID) -> HttpResponse:
     """One follow-up: its instruments and scores, a patient link to create, and 'mark done'."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     fu = _follow_up(request, follow_up_id)
     reasons: list[str] = []
     link_url = None
@@ -104,9 +104,9 @@ def follow_up(request: HttpRequest, follow_up_id: uuid.UUID) -> HttpResponse:
 
 
 def _entry(
-    request: HttpRequest, *, fu: FollowUp | None, episode: Episode, instrument: str
+    request: StaffRequest, *, fu: FollowUp | None, episode: Episode, instrument: str
 ) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     try:
         definition = load_instrument(instrument)
     except ValueError as exc:
@@ -162,13 +162,13 @@ def _entry(
 
 
 @staff_page
-def entry(request: HttpRequest, follow_up_id: uuid.UUID, instrument: str) -> HttpResponse:
+def entry(request: StaffRequest, follow_up_id: uuid.UUID, instrument: str) -> HttpResponse:
     fu = _follow_up(request, follow_up_id)
     return _entry(request, fu=fu, episode=fu.episode, instrument=instrument)
 
 
 @staff_page
-def baseline_entry(request: HttpRequest, episode_id: uuid.UUID, instrument: str) -> HttpResponse:
+def baseline_entry(request: StaffRequest, episode_id: uuid.UUID, instrument: str) -> HttpResponse:
     """The first baseline answer of a cycle (the baseline record is created with it)."""
     episode = _episode(request, episode_id)
     return _entry(request, fu=None, episode=episode, instrument=instrument)
@@ -176,13 +176,13 @@ def baseline_entry(request: HttpRequest, episode_id: uuid.UUID, instrument: str)
 
 @staff_page
 @require_POST
-def baseline_link(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def baseline_link(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """A link to the baseline questionnaires for the patient, shown once (only its hash is stored)."""
     episode = _episode(request, episode_id)
     reasons: list[str] = []
     url = None
     try:
-        url = baseline_link_create(actor=request.actor, episode=episode)  # type: ignore[attr-defined]
+        url = baseline_link_create(actor=request.actor, episode=episode)
     except (GuardRefused, Forbidden) as exc:
         reasons = getattr(exc, "reasons", [str(exc)])
     context = {"episode": episode, "link_url": url, "reasons": reasons}

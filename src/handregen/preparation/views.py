@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.preparation import selectors, services
@@ -17,7 +17,7 @@ from handregen.scheduling.selectors import booked_procedure_day
 
 
 @staff_page
-def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def checklist(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     items = episode.protocol.definition.checklist
     form = ChecklistForm(request.POST or None, items=items)
@@ -49,7 +49,7 @@ def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def instructions(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def instructions(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """The patient's instructions on one printable page, with the stop dates counted from the booked procedure day
     (or, while none is booked, from a date typed here)."""
     actor, episode = episode_for_page(request, episode_id)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.actor import Actor
 from handregen.cellproducts.models import Donor
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
+from handregen.edge.form_rules import add_form_errors
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
@@ -19,22 +19,19 @@ from handregen.procedures import services
 from handregen.procedures.forms import HarvestForm, InjectionForm
 
 
-def _episode(request: HttpRequest, episode_id: uuid.UUID) -> tuple[Actor, Episode]:
-    actor = request.actor  # type: ignore[attr-defined]
+def _episode(request: StaffRequest, episode_id: uuid.UUID) -> tuple[Actor, Episode]:
+    actor = request.actor
     try:
         return actor, pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
 
 
-def _add_errors(form: Any, error: InvalidInput) -> None:
-    for field, message in error.errors:
-        name = "donor" if field == "donor_id" else field
-        form.add_error(name if name in form.fields else None, message)
+DONOR_ALIAS = {"donor_id": "donor"}  # the service names the donor by id, the form by choice
 
 
 @staff_page
-def harvest(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def harvest(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = _episode(request, episode_id)
     donors = list(Donor.objects.filter(site=actor.site).order_by("code"))
     form = HarvestForm(request.POST or None, donors=donors)
@@ -45,7 +42,7 @@ def harvest(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         try:
             record = services.harvest_record(actor=actor, episode=episode, **data)
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc, DONOR_ALIAS)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -55,7 +52,7 @@ def harvest(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def injection(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def injection(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = _episode(request, episode_id)
     form = InjectionForm(request.POST or None, episode=episode)
     reasons: list[str] = []
@@ -63,7 +60,7 @@ def injection(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
         try:
             record = services.injection_record(actor=actor, episode=episode, **form.cleaned_data)
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc, DONOR_ALIAS)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:

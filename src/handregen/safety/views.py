@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.roles import Permission
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.models import Episode
@@ -18,9 +18,9 @@ from handregen.safety.forms import AdverseEventForm, ReinterventionForm
 from handregen.safety.services import adverse_event_record, alert_acknowledge, reintervention_record
 
 
-def _episode(request: HttpRequest, episode_id: uuid.UUID) -> Episode:
+def _episode(request: StaffRequest, episode_id: uuid.UUID) -> Episode:
     try:
-        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)  # type: ignore[attr-defined]
+        return pathway_selectors.episode_get(actor=request.actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
 
@@ -31,8 +31,8 @@ def _errors(form: AdverseEventForm | ReinterventionForm, error: InvalidInput) ->
 
 
 @staff_page
-def episode_events(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def episode_events(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     episode = _episode(request, episode_id)
     return render(request, "safety/episode_events.html", {
         "episode": episode,
@@ -44,8 +44,8 @@ def episode_events(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def event_new(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def event_new(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     episode = _episode(request, episode_id)
     form = AdverseEventForm(request.POST or None)
     reasons: list[str] = []
@@ -67,8 +67,8 @@ def event_new(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def reintervention_new(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def reintervention_new(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     episode = _episode(request, episode_id)
     form = ReinterventionForm(request.POST or None)
     reasons: list[str] = []
@@ -86,17 +86,17 @@ def reintervention_new(request: HttpRequest, episode_id: uuid.UUID) -> HttpRespo
 
 
 @staff_page
-def alerts(request: HttpRequest) -> HttpResponse:
+def alerts(request: StaffRequest) -> HttpResponse:
     try:
-        rows = selectors.alerts_open_for(actor=request.actor)  # type: ignore[attr-defined]
+        rows = selectors.alerts_open_for(actor=request.actor)
     except Forbidden as exc:
         raise Http404 from exc
     return render(request, "safety/alerts.html", {"alerts": rows})
 
 
 @staff_page
-def alert(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def alert(request: StaffRequest, alert_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     try:
         found = selectors.alert_get(actor=actor, alert_id=alert_id)
     except (NotFound, Forbidden) as exc:

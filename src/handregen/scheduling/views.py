@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation.views import episode_for_page
 from handregen.scheduling import availability, calendars, counts, daylists, selectors, services
@@ -58,7 +58,7 @@ def _day(text: str | None, fallback: date) -> date:
 
 
 @staff_page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     """The calendar's resources, each with its day list and week, and the set-up link for site admins."""
     actor = _actor(request)
     try:
@@ -73,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def episode_appointments(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def episode_appointments(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """The episode's appointments and the booking form (windows offered; refusals shown with their rule)."""
     actor, episode = episode_for_page(request, episode_id)
     resources = list(selectors.resources_of(actor=actor))
@@ -107,7 +107,7 @@ def episode_appointments(request: HttpRequest, episode_id: uuid.UUID) -> HttpRes
 
 
 @staff_page
-def appointment(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse:
+def appointment(request: StaffRequest, appointment_id: uuid.UUID) -> HttpResponse:
     """One appointment: move it (versioned) or cancel it, each with a reason."""
     actor = _actor(request)
     try:
@@ -148,7 +148,7 @@ def appointment(request: HttpRequest, appointment_id: uuid.UUID) -> HttpResponse
 
 
 @staff_page
-def day_list(request: HttpRequest, resource_id: uuid.UUID) -> HttpResponse:
+def day_list(request: StaffRequest, resource_id: uuid.UUID) -> HttpResponse:
     """Today's and tomorrow's list of one clinician, room or the lab (or two days from ?day=)."""
     actor = _actor(request)
     resource = _resource(actor, resource_id)
@@ -164,7 +164,7 @@ def day_list(request: HttpRequest, resource_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def week(request: HttpRequest, resource_id: uuid.UUID) -> HttpResponse:
+def week(request: StaffRequest, resource_id: uuid.UUID) -> HttpResponse:
     actor = _actor(request)
     resource = _resource(actor, resource_id)
     start = _day(request.GET.get("start"), actor.site.today())
@@ -225,7 +225,7 @@ def _setup_action(request: HttpRequest, actor: Actor, resources: list[Resource])
 
 
 @staff_page
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: StaffRequest) -> HttpResponse:
     """The site admin's calendar: resources, weekly hours, closures, slot lengths and feed addresses."""
     actor = _actor(request)
     if not actor.can(Permission.SCHEDULE_MANAGE):
@@ -277,7 +277,7 @@ def feed(request: HttpRequest, resource_id: uuid.UUID, token: str) -> HttpRespon
 
 
 @staff_page
-def counts_page(request: HttpRequest) -> HttpResponse:
+def counts_page(request: StaffRequest) -> HttpResponse:
     """The managers' counts per month: waiting times, no-shows and late cancellations (no patient named)."""
     actor = _actor(request)
     try:

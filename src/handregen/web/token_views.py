@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.selectors import token_state, tokens_visible
 from handregen.accounts.services import token_max_days, token_revoke
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, NotFound
 
 
 @staff_page
-def tokens_page(request: HttpRequest) -> HttpResponse:
+def tokens_page(request: StaffRequest) -> HttpResponse:
     """List the tokens the actor may revoke; a POST naming one of them revokes it."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     visible = tokens_visible(actor=actor)
     if request.method == "POST":
         chosen = next((t for t in visible if str(t.pk) == request.POST.get("token")), None)

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from handregen.accounts.roles import Permission
 from handregen.accounts.services import password_changed
 from handregen.audit.selectors import break_glass_report
-from handregen.edge.access import staff_page
+from handregen.edge.access import StaffRequest, staff_page
+from handregen.edge.form_rules import add_form_errors
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.services import episode_open, episode_withdraw
@@ -37,15 +38,10 @@ from handregen.web.forms import BreakGlassForm, EpisodeForm, PatientForm, Search
 from handregen.web.links import link_for_each
 
 
-def _add_errors(form: object, error: InvalidInput) -> None:
-    for field, message in error.errors:
-        form.add_error(field if field in form.fields else None, message)  # type: ignore[attr-defined]
-
-
 @staff_page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     """Worklists with their counts, the actor's own kind of work first."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if not actor.can(Permission.PATIENT_VIEW):
         return render(request, "web/home.html", {"can_view": False})
     counts = worklist_counts(actor=actor)
@@ -54,15 +50,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def staff_health(request: HttpRequest) -> HttpResponse:
+def staff_health(request: StaffRequest) -> HttpResponse:
     """A health check behind the staff door: the same session, second-factor and site-role checks as every staff
     page, then a few bytes and no patient data (the web benchmark's fair baseline for the pages)."""
-    return JsonResponse({"status": "ok", "site": request.actor.site.code})  # type: ignore[attr-defined]
+    return JsonResponse({"status": "ok", "site": request.actor.site.code})
 
 
 @staff_page
-def worklist(request: HttpRequest, code: str) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def worklist(request: StaffRequest, code: str) -> HttpResponse:
+    actor = request.actor
     chosen = WORKLISTS_BY_CODE.get(code)
     if chosen is None:
         raise Http404
@@ -77,10 +73,10 @@ def worklist(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @staff_page
-def patients(request: HttpRequest) -> HttpResponse:
+def patients(request: StaffRequest) -> HttpResponse:
     """Search by name or MRN. The words searched for travel in a POST and stay in the session, never in a URL
     (URLs end up in logs and browser history); the results page is then a plain GET."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if request.method == "POST":
         posted = SearchForm(request.POST)
         request.session["patient_search"] = posted.cleaned_data["q"] if posted.is_valid() else ""
@@ -102,15 +98,15 @@ def patients(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def patient_new(request: HttpRequest) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def patient_new(request: StaffRequest) -> HttpResponse:
+    actor = request.actor
     form = PatientForm(request.POST or None)
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
             patient = patient_register(actor=actor, **form.cleaned_data)
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -119,20 +115,20 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     return render(request, "web/patient_new.html", {"form": form, "reasons": reasons})
 
 
-def _not_here(request: HttpRequest, patient_id: uuid.UUID | None = None) -> HttpResponse:
+def _not_here(request: StaffRequest, patient_id: uuid.UUID | None = None) -> HttpResponse:
     """The 404 of a patient or episode that is not at this site (or not at all): the same page either way.
 
     A user who may break the glass gets the way to ask for emergency access; the form says nothing of the
     patient, and the request answers 404 as well for a patient that does not exist.
     """
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     offer = patient_id is not None and actor.can(Permission.BREAK_GLASS)
     return render(request, "web/not_here.html", {"break_glass_patient": patient_id if offer else None}, status=404)
 
 
 @staff_page
-def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def patient(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     try:
         found = patient_get(actor=actor, patient_id=patient_id, allow_break_glass=True)
     except (NotFound, Forbidden):
@@ -147,7 +143,7 @@ def patient(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         try:
             episode = episode_open(actor=actor, patient=found, **form.cleaned_data)
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             return redirect("web:episode", episode.pk)
     return render(
@@ -162,9 +158,9 @@ def _episodes(patient: Patient) -> Any:
 
 
 @staff_page
-def break_glass(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
+def break_glass(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Ask for emergency read access to a patient of another site: a reason first, then the record."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     if not actor.can(Permission.BREAK_GLASS):
         raise Http404
     form = BreakGlassForm(request.POST or None, initial={"minutes": 60})
@@ -175,7 +171,7 @@ def break_glass(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
         except NotFound as exc:
             raise Http404 from exc
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -184,9 +180,9 @@ def break_glass(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def break_glass_report_page(request: HttpRequest) -> HttpResponse:
+def break_glass_report_page(request: StaffRequest) -> HttpResponse:
     """The site admin's list of every emergency opening of this site's patients."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     try:
         rows = break_glass_report(actor=actor)
     except Forbidden as exc:
@@ -195,9 +191,9 @@ def break_glass_report_page(request: HttpRequest) -> HttpResponse:
 
 
 @staff_page
-def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
+def episode(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     """One episode: where it stands, what may be done now, and every step so far."""
-    actor = request.actor  # type: ignore[attr-defined]
+    actor = request.actor
     try:
         found = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, allow_break_glass=True)
     except (NotFound, Forbidden) as exc:
@@ -226,8 +222,8 @@ def episode(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_page
-def episode_withdraw_page(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
+def episode_withdraw_page(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
+    actor = request.actor
     try:
         found = pathway_selectors.episode_get(actor=actor, episode_id=episode_id)
     except (NotFound, Forbidden) as exc:
@@ -240,7 +236,7 @@ def episode_withdraw_page(request: HttpRequest, episode_id: uuid.UUID) -> HttpRe
         except GuardRefused as exc:
             reasons = exc.reasons
         except InvalidInput as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
         else:
             messages.success(request, "The episode was withdrawn.")
             return redirect("web:episode", found.pk)
@@ -248,7 +244,7 @@ def episode_withdraw_page(request: HttpRequest, episode_id: uuid.UUID) -> HttpRe
 
 
 @staff_page
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: StaffRequest) -> HttpResponse:
     """Change one's own password; the validators (15+ characters, not a common password) apply."""
     form = PasswordChangeForm(request.user, request.POST or None)  # type: ignore[arg-type]
     if request.method == "POST" and form.is_valid():

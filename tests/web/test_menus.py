@@ -16,11 +16,15 @@ def _menu_links(page: str) -> list[str]:
     return re.findall(r'href="([^"]+)"', nav.group(1))
 
 
+# The data steward works through the FHIR bulk export only (their home page says so): no page to list.
+WITHOUT_PAGES = {Role.DATA_STEWARD.value}
+
+
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_every_menu_link_answers_200_for_the_role(signed_in, role):
     client = signed_in(role)
     links = _menu_links(client.get("/analytics/" if role == "researcher" else "/").content.decode())
-    assert links, f"the {role} has a menu"
+    assert bool(links) != (role in WITHOUT_PAGES), f"the {role}'s menu: {links}"
     for link in links:
         response = client.get(link)
         assert response.status_code == 200, f"{role}: {link} answered {response.status_code}"

@@ -27,6 +27,10 @@ FHIR_STATUS = {"booked": "booked", "cancelled": "cancelled", "attended": "fulfil
 SEARCH_LIMIT = 500
 
 
+def _searchset(request: HttpRequest, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return bundle(request, entries, total=len(entries))
+
+
 def appointment_resource(appointment: Appointment) -> dict[str, Any]:
     status = "pending" if appointment.tentative and appointment.status == "booked" else FHIR_STATUS[appointment.status]
     data: dict[str, Any] = {
@@ -119,7 +123,7 @@ def appointment_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     if patient:
         pk = _uuid(patient.removeprefix("Patient/"))
         if pk is None:
-            return fhir_response(bundle(request, []))
+            return fhir_response(_searchset(request, []))
         found = found.filter(patient_id=pk)
     bounds = _date_bounds(actor, request.GET.getlist("date"))
     if bounds is None:
@@ -135,7 +139,7 @@ def appointment_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     rows = list(found.order_by("starts_at")[:SEARCH_LIMIT])
     for patient_id in {a.patient_id for a in rows}:
         access_record(actor=actor, patient_id=patient_id, category="appointments", channel="fhir")
-    return fhir_response(bundle(request, [appointment_resource(a) for a in rows]))
+    return fhir_response(_searchset(request, [appointment_resource(a) for a in rows]))
 
 
 @require_GET
@@ -156,7 +160,7 @@ def schedule_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     active = request.GET.get("active")
     if active in ("true", "false"):
         found = found.filter(active=active == "true")
-    return fhir_response(bundle(request, [schedule_resource(r) for r in found.order_by("kind", "name")]))
+    return fhir_response(_searchset(request, [schedule_resource(r) for r in found.order_by("kind", "name")]))
 
 
 @require_GET
@@ -178,7 +182,7 @@ def slot_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     if schedule:
         pk = _uuid(schedule.removeprefix("Schedule/"))
         if pk is None:
-            return fhir_response(bundle(request, []))
+            return fhir_response(_searchset(request, []))
         found = found.filter(resource_id=pk)
     bounds = _date_bounds(actor, request.GET.getlist("start"))
     if bounds is None:
@@ -188,4 +192,4 @@ def slot_search(request: HttpRequest, actor: Actor) -> HttpResponse:
         found = found.filter(slot__gte=low)
     if high:
         found = found.filter(slot__lt=high)
-    return fhir_response(bundle(request, [slot_resource(h) for h in found.order_by("slot", "pk")[:SEARCH_LIMIT]]))
+    return fhir_response(_searchset(request, [slot_resource(h) for h in found.order_by("slot", "pk")[:SEARCH_LIMIT]]))

@@ -207,3 +207,35 @@ def test_the_key_file_is_made_on_first_use_outside_production_and_rotated(settin
 
     with pytest.raises(ImproperlyConfigured, match="No audit key"):
         key_ring()
+
+
+def test_a_chain_written_before_keying_is_sealed_in_by_the_migration(trail):
+    import importlib
+
+    from django.apps import apps
+
+    with _triggers_off() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET key_id = '' WHERE chain = %s", [trail["chain"]])
+    _reseal(trail["chain"], key=None)  # the chain as the unkeyed code wrote it
+    older = AuditEvent.objects.filter(chain=trail["chain"]).count()
+    migration = importlib.import_module("handregen.audit.migrations.0004_keyed_chains_and_chained_reads")
+    migration.seal_unkeyed_chains(apps, None)
+    [report] = [r for r in verify_all() if r.chain == trail["chain"]]
+    assert report.ok and (report.unkeyed, report.events) == (older, older + 1)
+    # and the unkeyed part cannot be rewritten now: the keyed event after it links to its head
+    first = AuditEvent.objects.filter(chain=trail["chain"]).order_by("seq")[0]
+    with _triggers_off() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET reason = 'rewritten' WHERE seq = %s", [first.seq])
+    _reseal_unkeyed_prefix(trail["chain"])
+    assert trail["chain"] in _problems()
+
+
+def _reseal_unkeyed_prefix(chain: str) -> None:
+    """Re-hash the unkeyed events only (all the attacker can do without the key), leaving the keyed ones."""
+    prev = GENESIS
+    with _triggers_off() as cursor:
+        for event in AuditEvent.objects.filter(chain=chain, key_id="").order_by("seq"):
+            event.prev_hash = prev
+            event.hash = prev = event_digest(event_content(event), prev, None)
+            cursor.execute("UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s",
+                           [event.prev_hash, event.hash, event.seq])  # fmt: skip

@@ -87,6 +87,13 @@ def test_deactivation_revokes_the_tokens_for_good(token_of, persona):
     assert AuditEvent.objects.filter(action="user.deactivate", reason="left the clinic").exists()
 
 
+def test_deactivation_at_the_command_line_revokes_the_tokens(token_of, persona):
+    raw = token_of("coordinator")
+    call_command("user", "deactivate", persona("coordinator").user.username, "--reason", "left", stdout=StringIO())
+    assert not _works(raw)
+    assert _revocations() == ["the user was deactivated"]
+
+
 @pytest.mark.parametrize("days", ["0", "-1", "91"])
 def test_a_token_that_never_expires_cannot_be_made(physician, days):
     with pytest.raises(CommandError, match="from 1 to 90 days; none lives for ever"):

@@ -48,11 +48,11 @@ def token_ends_at(token: ApiToken) -> datetime:
 
 
 def token_state(token: ApiToken) -> str:
-    """The token's state in words: revoked, expired or live until when (UTC)."""
+    """The token's state in words: revoked, expired or live until which day (UTC)."""
     if token.revoked_at is not None:
-        return f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC"
+        return f"revoked {token.revoked_at:%-d %b %Y}"
     ends = token_ends_at(token)
-    return "expired" if ends <= timezone.now() else f"live until {ends:%Y-%m-%d %H:%M} UTC"
+    return "expired" if ends <= timezone.now() else f"live until {ends:%-d %b %Y}"
 
 
 def tokens_visible(*, actor: Actor) -> list[ApiToken]:

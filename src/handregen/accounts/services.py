@@ -144,12 +144,13 @@ def password_changed(*, user: User) -> int:
 
 
 @transaction.atomic
-def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
-    """A site admin deactivates a user of their site: they can no longer sign in, their sessions end and their
-    API tokens are revoked."""
-    actor.require(Permission.USER_MANAGE)
-    if not Membership.objects.filter(user=user, site=actor.site).exists():
-        raise NotFound("user")
+def user_deactivate(*, actor: Actor | None, user: User, reason: str) -> User:
+    """Deactivate a user: they can no longer sign in, their sessions end and their API tokens are revoked. A site
+    admin may for a user of their site; `actor` None is the operator at the command line."""
+    if actor is not None:
+        actor.require(Permission.USER_MANAGE)
+        if not Membership.objects.filter(user=user, site=actor.site).exists():
+            raise NotFound("user")
     if not reason.strip():
         raise InvalidInput([("reason", "say why the user is deactivated")])
     locked = User.objects.select_for_update().get(pk=user.pk)

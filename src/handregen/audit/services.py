@@ -182,7 +182,8 @@ def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str,
 
 
 def _seal_reads(events: Sequence[AccessEvent], site: Any) -> None:
-    """Chain and seal new reads of `site`, in order, after the chain's newest; runs inside the writing transaction."""
+    """Chain and seal new reads of `site` (all of them reads of that site), in order, after the chain's newest;
+    runs inside the writing transaction."""
     chain = reads_chain(site)
     ring = key_ring()
     seal = sealer(ring.current)

@@ -372,3 +372,37 @@ def test_the_capability_statement_offers_export_and_says_it_runs_asynchronously(
     assert "runs asynchronously" in export["documentation"]
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     assert "export" in {o["name"] for o in patient["operation"]}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_kick_offs_by_one_user_start_one_export(api, make_patient, files_dir):
+    """The limit check and the new request are serialised per user (a row lock), so a burst cannot pass it."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks across connections: run scripts/with-postgres .venv/bin/pytest")
+    make_patient()
+    client = api(STEWARD)
+    barrier = threading.Barrier(8)
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        try:
+            barrier.wait(timeout=30)
+            code = kick_off(type(client)(client.headers["Authorization"][7:])).status_code
+        finally:
+            connections.close_all()
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(codes) == [202] + [429] * 7
+    assert BulkExportRequest.objects.count() == 1

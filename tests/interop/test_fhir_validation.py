@@ -140,7 +140,7 @@ def test_two_worker_processes_write_the_same_files_as_one(tmp_path, treated, per
     treated()
     treated()
     monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
-    user = persona("physician").user.username
+    user = persona("data_steward").user.username
     call_command("export", "fhir", "--out", str(tmp_path / "one"), "--user", user, "--workers", "1")
     call_command("export", "fhir", "--out", str(tmp_path / "two"), "--user", user, "--workers", "2")
     one, two = _files(tmp_path / "one"), _files(tmp_path / "two")

@@ -11,8 +11,8 @@ from handregen.records import REFERENCE
 
 class WorkerBeat(models.Model):
     """One running `handregen worker`: it updates `beat_at` every HANDREGEN_WORKER_BEAT_SECONDS, also while a long
-    job runs. A worker silent for HANDREGEN_WORKER_LOST_AFTER_SECONDS is taken as lost with its running job. Operational state, not a record of care: it changes in place and its row
-    goes when the worker stops."""
+    job runs. A worker silent for HANDREGEN_WORKER_LOST_AFTER_SECONDS is taken as lost with its running job.
+    Operational state, not a record of care: it changes in place and its row goes when the worker stops."""
 
     record_kind: ClassVar[str] = REFERENCE
     worker_id = models.CharField(max_length=64, primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
@@ -43,7 +44,13 @@ def home(request: StaffRequest) -> HttpResponse:
     """Worklists with their counts, the actor's own kind of work first."""
     actor = request.actor
     if not actor.can(Permission.PATIENT_VIEW):
-        return render(request, "web/home.html", {"can_view": False})
+        return render(request, "web/home.html", {
+            "can_view": False,
+            "can_export": actor.can(Permission.BULK_EXPORT),
+            "can_see_cohort": actor.can(Permission.COHORT_VIEW_DEIDENTIFIED),
+            "retention_hours": settings.HANDREGEN_BULK_RETENTION_HOURS,
+            "max_running": settings.HANDREGEN_BULK_MAX_RUNNING_PER_USER,
+        })
     counts = worklist_counts(actor=actor)
     lists = [{"worklist": w, "count": counts[w.code], "own": actor.can(w.for_permission)} for w in worklists_for(actor)]
     return render(request, "web/home.html", {"can_view": True, "lists": lists})

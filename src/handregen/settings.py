@@ -138,6 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# Staff pages are English; a patient's pages speak the patient's preferred language (outcomes/locale).
+LANGUAGES = [("en-gb", "English"), ("en", "English"), ("es", "Spanish")]
 TIME_ZONE = env_str("HANDREGEN_TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True

@@ -15,10 +15,11 @@ from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record, changes_between
 from handregen.cellproducts.identifiers import new_wristband_code
 from handregen.errors import GuardRefused, InvalidInput, NotFound
-from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, BreakGlassGrant, Patient
+from handregen.patients.models import HAND_CHOICES, PATIENT_LANGUAGES, SEX_CHOICES, BreakGlassGrant, Patient
 
 _SEXES = {v for v, _ in SEX_CHOICES}
 _HANDS = {v for v, _ in HAND_CHOICES}
+_LANGUAGES = {v for v, _ in PATIENT_LANGUAGES} | {""}
 DEMOGRAPHIC_FIELDS = (
     "mrn",
     "given_name",
@@ -29,6 +30,7 @@ DEMOGRAPHIC_FIELDS = (
     "occupation",
     "phone",
     "email",
+    "preferred_language",
     "postal_code",
 )
 
@@ -42,6 +44,8 @@ def _validate(fields: dict[str, Any]) -> None:
         errors.append(("sex", f"must be one of {', '.join(sorted(_SEXES))}"))
     if "dominant_hand" in fields and fields["dominant_hand"] not in _HANDS:
         errors.append(("dominant_hand", f"must be one of {', '.join(sorted(_HANDS))}"))
+    if "preferred_language" in fields and fields["preferred_language"] not in _LANGUAGES:
+        errors.append(("preferred_language", f"must be one of {', '.join(sorted(_LANGUAGES - {''}))} or empty"))
     birth = fields.get("birth_date")
     if isinstance(birth, date):
         today = timezone.localdate()
@@ -67,6 +71,7 @@ def patient_register(
     phone: str = "",
     email: str = "",
     postal_code: str = "",
+    preferred_language: str = "",
     is_synthetic: bool = False,
 ) -> Patient:
     """Register a patient at the actor's site; an MRN already used there is refused."""
@@ -82,6 +87,7 @@ def patient_register(
         "phone": phone.strip(),
         "email": email.strip(),
         "postal_code": postal_code.strip(),
+        "preferred_language": preferred_language,
     }
     _validate(fields)
     if Patient.objects.filter(site=actor.site, mrn=fields["mrn"]).exists():

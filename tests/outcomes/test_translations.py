@@ -45,8 +45,9 @@ def test_the_spanish_catalogue_is_complete_and_the_committed_mo_is_its_compilati
     assert [msgid for msgid, msgstr in entries.items() if not msgstr] == []
     compiled = gettext.GNUTranslations((LOCALE / "django.mo").open("rb"))
     assert all(compiled.gettext(msgid) == msgstr for msgid, msgstr in entries.items())
-    if shutil.which("msgfmt"):
-        subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "x.mo"), str(LOCALE / "django.po")], check=True)
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt:  # the catalogue is well formed (placeholders match, no duplicate)
+        subprocess.run([msgfmt, "--check", "-o", str(tmp_path / "x.mo"), str(LOCALE / "django.po")], check=True)
 
 
 @pytest.mark.parametrize(("language", "heading", "note"), [

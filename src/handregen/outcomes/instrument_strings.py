@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - one string per line, as generated from the instruments' JSON
 """Our own patient-facing wording of the instruments (titles, questions, answer labels, item texts), listed
 for Django's translation tools, which cannot read the instruments' JSON. Generated from the JSON files;
 `tests/outcomes/test_translations.py` fails when it falls out of step. Licensed wording is never listed here.

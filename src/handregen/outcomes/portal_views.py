@@ -283,7 +283,7 @@ def _review_rows(pages: list[Page], draft: dict[str, Any]) -> list[dict[str, Any
         answers = []
         for item in current.items:
             value = saved.get(item.id)
-            labels = {o.value: _(o.label) for o in answer_options(instrument, item, licensed)}
+            labels: dict[object, str] = {o.value: _(o.label) for o in answer_options(instrument, item, licensed)}
             shown = str(PREFER_NOT) if value == DECLINED else labels.get(value, _("Not answered yet"))
             text = texts[item.id] if licensed_text else _(texts[item.id])
             question = text if len(instrument.items) > 1 or not instrument.question else _(instrument.title)

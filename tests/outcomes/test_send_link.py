@@ -69,3 +69,12 @@ def test_the_follow_ups_page_shows_how_many_questions_each_time_point_asks(due, 
     assert "Questions for the patient" in page
     assert patient_item_count(["nrs", "quickdash", "pgic", "grip"]) == 1 + 11 + 1  # grip is measured by staff
     assert f"<td>{patient_item_count(due.instruments)}</td>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_surrounding_transaction_every_delivery_record_is_audited(make_episode, persona):
+    """Views run without a request-wide transaction: each record and its audit event commit together."""
+    nurse = persona("nurse")
+    _, delivery = questionnaire_link_send(actor=nurse, episode=make_episode(actor=nurse))
+    assert delivery.status == "failed"
+    assert AuditEvent.objects.filter(object_type="delivery", object_id=str(delivery.pk)).count() == 1

@@ -31,6 +31,7 @@ class Outgoing:
     channel: str = "email"
 
 
+@transaction.atomic
 def _record(actor: Actor | None, message: Outgoing, status: str, reason: str = "") -> Delivery:
     delivery = Delivery.objects.create(
         site=message.site, patient=message.patient, channel=message.channel, purpose=message.purpose,
@@ -65,8 +66,7 @@ def message_deliver(*, actor: Actor | None, message: Outgoing, raise_on_failure:
     address = way.address_of(message.patient)
     if not address:
         return _record(actor, message, FAILED, NO_ADDRESS)
-    with transaction.atomic():
-        delivery = _record(actor, message, QUEUED)
+    delivery = _record(actor, message, QUEUED)
     try:
         way.send(to=address, subject=message.subject, body=message.body)
     except Exception as exc:
@@ -90,8 +90,7 @@ def _mark(actor: Actor | None, delivery: Delivery, status: str, reason: str = ""
 
 def delivery_failed(*, actor: Actor | None, message: Outgoing, exc: Exception) -> Delivery:
     """Record a failed delivery whose queued record was rolled back with its caller's transaction."""
-    with transaction.atomic():
-        return _record(actor, message, FAILED, _why(exc))
+    return _record(actor, message, FAILED, _why(exc))
 
 
 def latest_deliveries(*, site: Site, about_type: str, about_ids: list[str]) -> dict[str, Delivery]:

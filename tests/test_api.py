@@ -94,7 +94,7 @@ def test_an_episode_opens_at_referred_with_its_allowed_actions(api, make_patient
     body = response.json()
     assert body["stage"] == "referred"
     assert body["allowed_actions"] == ["consultation", "withdraw"]
-    assert body["protocol"] == {"code": "hand-oa-autologous", "version": "1.0"}
+    assert body["protocol"] == {"code": "hand-oa-autologous", "version": "1.1"}
     assert body["target_joints"] == ["CMC1"]
 
 

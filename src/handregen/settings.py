@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "handregen.procedures",
     "handregen.aftercare",
     "handregen.outcomes",
+    "handregen.messaging",
     "handregen.safety",
     "handregen.signatures",
     "handregen.analytics",
@@ -163,6 +164,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# Staff pages are English; a patient's pages speak the patient's preferred language (outcomes/locale).
+LANGUAGES = [("en-gb", "English"), ("en", "English"), ("es", "Spanish")]
 TIME_ZONE = env_str("HANDREGEN_TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -243,6 +246,8 @@ HANDREGEN_REMINDER_AFTER_DAYS = env_int("HANDREGEN_REMINDER_AFTER_DAYS", 7)
 # `handregen serve` sets it from the address it binds when not given (see pathway/management/commands/serve.py).
 HANDREGEN_BASE_URL = env_str("HANDREGEN_BASE_URL", "http://127.0.0.1:8000")
 HANDREGEN_WORDING_DIR = env_str("HANDREGEN_WORDING_DIR", "")
+# Channels messages to patients can go through (handregen.messaging); add an SMS gateway class here.
+HANDREGEN_MESSAGE_CHANNELS = {"email": "handregen.messaging.channels.EmailChannel"}
 # The number a patient is told to call when a link is wrong and its clinic unknown (else the only site's).
 HANDREGEN_PATIENT_PHONE = env_str("HANDREGEN_PATIENT_PHONE", "")
 DEFAULT_FROM_EMAIL = env_str("HANDREGEN_FROM_EMAIL", "handregen@localhost")

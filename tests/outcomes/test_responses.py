@@ -41,9 +41,9 @@ def test_grip_takes_age_sex_and_side_from_the_record_not_from_staff(scheduled, n
 
 
 def test_mhq_is_scored_for_the_treated_hand(scheduled, nurse):
-    episode = scheduled(days_ago=182, side="left")
+    episode = scheduled(days_ago=365, side="left")  # the MHQ is asked at 12 months (protocol v1.1)
     answers = {item: 3 for item in ("ib1", "ib2", "ib3", "ib4", "ib5")}
-    response = response_record(actor=nurse, follow_up=follow_up(episode, "m6"), instrument="mhq", answers=answers)
+    response = response_record(actor=nurse, follow_up=follow_up(episode, "m12"), instrument="mhq", answers=answers)
     assert response.options == {"hand": "left"}
     assert response.subscales["function"] == pytest.approx(50.0)
 

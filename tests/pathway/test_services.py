@@ -12,7 +12,7 @@ from handregen.pathway.services import episode_lock, episode_move, episode_withd
 def test_a_new_episode_starts_referred_on_the_sites_default_protocol(make_episode):
     episode = make_episode()
     assert episode.stage == "referred"
-    assert (episode.protocol.code, episode.protocol.version) == ("hand-oa-autologous", "1.0")
+    assert (episode.protocol.code, episode.protocol.version) == ("hand-oa-autologous", "1.1")
     event = AuditEvent.objects.get(action="episode.open")
     assert event.episode_id == episode.pk and event.changes["stage"] == [None, "referred"]
 

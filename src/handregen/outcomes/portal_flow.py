@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from handregen.outcomes.instruments import Instrument, Item
+from handregen.outcomes.instruments import Instrument, Item, load_instrument
 
 PAGE_ITEMS = 8
 SECONDS_PER_ITEM = 12  # reading the question and tapping one answer on a phone; a deliberately slow guess
@@ -89,6 +89,12 @@ def minutes_left(pages: Sequence[Page], draft: Mapping[str, Mapping[str, object]
     open_items = sum(1 for page in pages for item in page.items
                      if item.id not in (draft.get(page.instrument.code) or {}))
     return math.ceil(open_items * SECONDS_PER_ITEM / 60)
+
+
+def patient_item_count(codes: Sequence[str]) -> int:
+    """How many questions a time point with these instruments asks the patient (staff measurements aside)."""
+    return sum(len(instrument.items) for instrument in map(load_instrument, codes) if instrument.options_for(
+        instrument.items[0]))
 
 
 def answers_for_scoring(instrument: Instrument, saved: Mapping[str, object]) -> dict[str, object]:

@@ -78,7 +78,8 @@ def patient_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        with translation.override(translation.get_language()):  # the patient's language ends with the request
+            response = view(request, *args, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store"
         response["X-Robots-Tag"] = "noindex, nofollow"
@@ -169,13 +170,14 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.page = page
         instrument = page.instrument
-        texts, _licensed_text = item_texts(instrument)
+        texts, licensed_text = item_texts(instrument)
         licensed = licensed_scales(instrument)
         for item in page.items:
             choices = [(str(o.value), _(o.label)) for o in answer_options(instrument, item, licensed)]
             if instrument.missing_allowed:
                 choices.append((DECLINED, str(PREFER_NOT)))
-            label = texts[item.id] if len(instrument.items) > 1 or not instrument.question else _(instrument.question)
+            text = texts[item.id] if licensed_text else _(texts[item.id])  # a licence's wording is shown as it is
+            label = text if len(instrument.items) > 1 or not instrument.question else _(instrument.question)
             field = forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect,
                                       error_messages={"required": _("Please choose an answer."),
                                                       "invalid_choice": _("Please choose one of the answers.")})
@@ -279,15 +281,16 @@ def _review_rows(pages: list[Page], draft: dict[str, Any]) -> list[dict[str, Any
     rows = []
     for number, current in enumerate(pages, start=1):
         instrument = current.instrument
-        texts, _licensed_text = item_texts(instrument)
+        texts, licensed_text = item_texts(instrument)
         licensed = licensed_scales(instrument)
         saved = draft.get(instrument.code) or {}
         answers = []
         for item in current.items:
             value = saved.get(item.id)
-            labels = {o.value: _(o.label) for o in answer_options(instrument, item, licensed)}
+            labels: dict[object, str] = {o.value: _(o.label) for o in answer_options(instrument, item, licensed)}
             shown = str(PREFER_NOT) if value == DECLINED else labels.get(value, _("Not answered yet"))
-            question = texts[item.id] if len(instrument.items) > 1 or not instrument.question else _(instrument.title)
+            text = texts[item.id] if licensed_text else _(texts[item.id])
+            question = text if len(instrument.items) > 1 or not instrument.question else _(instrument.title)
             answers.append({"question": question, "answer": shown})
         rows.append({"page": current, "number": number, "answers": answers,
                      "complete": page_complete(current, draft)})

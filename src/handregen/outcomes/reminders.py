@@ -3,7 +3,9 @@
 Each sent e-mail has a `ReminderSent` row, unique per follow-up and kind, written in the same transaction
 as the link and the audit event and before the mail goes out: a rerun, or a second run at the same time,
 finds the row (or trips over the constraint) and sends nothing. If sending fails, the transaction rolls
-back and the next run tries again. The e-mail names no patient, condition or date of birth.
+back and the next run tries again; the failed delivery is recorded (handregen.messaging) so that staff see
+it on the follow-ups page. The e-mail names no patient, condition or date of birth. Staff's "Send link"
+goes the same way (`questionnaire_link_send`).
 """
 
 from __future__ import annotations
@@ -11,23 +13,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from handregen.accounts.actor import Actor
 from handregen.accounts.models import Site
+from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
+from handregen.messaging.models import Delivery
+from handregen.messaging.services import Outgoing, delivery_failed, message_deliver
 from handregen.outcomes.links import _link_create, link_url
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse, ReminderSent
 from handregen.outcomes.schedule import BASELINE
 from handregen.outcomes.selectors import patient_instruments
+from handregen.outcomes.services import _baseline_ensure, _episode_of_site, _follow_up_locked
+from handregen.pathway.models import Episode
 from handregen.pathway.stages import CLOSED_STAGES
 
 SUBJECTS = {
     "invitation": "Your hand clinic questionnaire",
     "reminder": "Reminder: your hand clinic questionnaire",
+    "link": "Your hand clinic questionnaire",
 }
 
 
@@ -75,21 +84,41 @@ def _next_kind(fu: FollowUp, now: datetime) -> str | None:
     return "reminder" if sent["invitation"].sent_at + wait <= now else None
 
 
-def _message(fu: FollowUp, kind: str, url: str, expires: datetime) -> EmailMessage:
+def questionnaire_message(fu: FollowUp, kind: str, url: str, expires: datetime) -> Outgoing:
+    """The invitation, reminder or staff-sent link to the questionnaires of `fu` (no patient details in it)."""
     site = fu.site
     phone = f"call us on {site.phone}" if site.phone else "call the clinic"
     opening = ("This is a reminder: we have not yet heard" if kind == "reminder" else "We would like to hear")
+    when = "before your treatment" if fu.is_baseline else f"{fu.label.lower()} after your treatment"
     body = (
-        f"Hello,\n\n{opening} how your hand is doing ({fu.label.lower()} after your treatment at "
-        f"{site.name}).\n\nPlease answer a few short questions here:\n\n{url}\n\n"
+        f"Hello,\n\n{opening} how your hand is doing ({when} at {site.name}).\n\n"
+        f"Please answer a few short questions here:\n\n{url}\n\n"
         f"The link works until {timezone.localtime(expires):%d %B %Y}. It is personal: please do not forward it.\n"
         f"If you have questions or worries about your hand, {phone}.\n\n{site.name}\n"
     )
-    return EmailMessage(subject=SUBJECTS[kind], body=body, to=[fu.patient.email])
+    return Outgoing(site=site, patient=fu.patient, purpose=f"questionnaire_{kind}", subject=SUBJECTS[kind],
+                    body=body, about_type="follow_up", about_id=str(fu.pk))
+
+
+def questionnaire_link_send(
+    *, actor: Actor, follow_up: FollowUp | Any = None, episode: Episode | Any = None
+) -> tuple[str, Delivery]:
+    """Staff's "Send link" for a follow-up (or the baseline of `episode`'s cycle): a new link (the live one is
+    revoked), e-mailed to the patient through the same path as `handregen remind`; the delivery says whether
+    it went. The URL is returned to show once, for copying or the QR code."""
+    actor.require(Permission.FOLLOW_UP_RECORD)
+    with transaction.atomic():
+        if episode is not None:
+            follow_up = _baseline_ensure(actor=actor, episode=_episode_of_site(actor=actor, episode=episode))
+        fu = _follow_up_locked(actor=actor, follow_up=follow_up)
+        link, token = _link_create(actor=actor, fu=fu)
+    url = link_url(token)
+    return url, message_deliver(actor=actor, message=questionnaire_message(fu, "link", url, link.expires_at))
 
 
 def _send(fu: FollowUp, kind: str) -> bool:
     """Send one invitation or reminder; False when another run already sent it."""
+    message: Outgoing | None = None
     try:
         with transaction.atomic():
             locked = FollowUp.objects.select_for_update().select_related("patient", "site", "episode").get(pk=fu.pk)
@@ -100,9 +129,14 @@ def _send(fu: FollowUp, kind: str) -> bool:
                 object_id=locked.pk, changes={"sent": [None, kind], "link": [None, str(link.pk)]},
                 patient_id=locked.patient_id, episode_id=locked.episode_id,
             )
-            _message(locked, kind, link_url(token), link.expires_at).send(fail_silently=False)
+            message = questionnaire_message(locked, kind, link_url(token), link.expires_at)
+            message_deliver(actor=None, message=message, raise_on_failure=True)
     except IntegrityError:
         return False
+    except Exception as exc:
+        if message is not None:  # the queued record rolled back with the rest: keep the failure for staff
+            delivery_failed(actor=None, message=message, exc=exc)
+        raise
     return True
 
 

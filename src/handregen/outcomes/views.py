@@ -15,11 +15,14 @@ from handregen.accounts.roles import Permission
 from handregen.edge.access import StaffRequest, staff_page
 from handregen.edge.versioning import VersionForm, at_current_version, conflict_rows
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
+from handregen.messaging.services import latest_deliveries
 from handregen.outcomes import selectors
 from handregen.outcomes.forms import AmendmentForm, InstrumentForm, MarkDoneForm
 from handregen.outcomes.instruments import load_instrument
-from handregen.outcomes.links import baseline_link_create, questionnaire_link_create
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse
+from handregen.outcomes.portal_flow import patient_item_count
+from handregen.outcomes.qr import qr_svg
+from handregen.outcomes.reminders import questionnaire_link_send
 from handregen.outcomes.schedule import BASELINE, STATUS_WORDS
 from handregen.outcomes.services import (
     allowed_instruments,
@@ -53,6 +56,11 @@ def episode_follow_ups(request: StaffRequest, episode_id: uuid.UUID) -> HttpResp
     episode = _episode(request, episode_id)
     rows = selectors.episode_follow_ups(actor=actor, episode=episode)
     has_baseline = any(r.follow_up.cycle == episode.cycle and r.follow_up.timepoint == BASELINE for r in rows)
+    deliveries = latest_deliveries(site=episode.site, about_type="follow_up",
+                                   about_ids=[str(r.follow_up.pk) for r in rows])
+    for row in rows:
+        row.delivery = deliveries.get(str(row.follow_up.pk))  # type: ignore[attr-defined]
+        row.patient_items = patient_item_count(row.follow_up.instruments)  # type: ignore[attr-defined]
     return render(request, "outcomes/episode_follow_ups.html", {
         "episode": episode, "rows": rows, "words": STATUS_WORDS,
         "baseline_instruments": [] if has_baseline else baseline_instruments(episode),
@@ -77,11 +85,12 @@ def follow_up(request: StaffRequest, follow_up_id: uuid.UUID) -> HttpResponse:
     fu = _follow_up(request, follow_up_id)
     reasons: list[str] = []
     link_url = None
+    delivery = None
     done_form = MarkDoneForm(request.POST if request.POST.get("action") == "done" else None)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "link":
-                link_url = questionnaire_link_create(actor=actor, follow_up=fu)
+                link_url, delivery = questionnaire_link_send(actor=actor, follow_up=fu)
             elif request.POST.get("action") == "done" and done_form.is_valid():
                 followup_mark_done(actor=actor, follow_up=fu, reason=done_form.cleaned_data["reason"])
                 messages.success(request, f"The {fu.label} follow-up is marked done.")
@@ -98,7 +107,11 @@ def follow_up(request: StaffRequest, follow_up_id: uuid.UUID) -> HttpResponse:
     extra = [code for code in allowed_instruments(fu) if code not in fu.instruments]
     return render(request, "outcomes/follow_up.html", {
         "fu": fu, "row": row, "words": STATUS_WORDS, "instruments": instruments, "extra": extra,
-        "reasons": reasons, "link_url": link_url, "done_form": done_form,
+        "reasons": reasons, "link_url": link_url, "done_form": done_form, "delivery": delivery,
+        "qr": qr_svg(link_url, title="QR code of the questionnaire link") if link_url else "",
+        "fu_label": fu.label.lower(),
+        "last_delivery": latest_deliveries(site=fu.site, about_type="follow_up",
+                                           about_ids=[str(fu.pk)]).get(str(fu.pk)),
         "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
     })
 
@@ -181,11 +194,13 @@ def baseline_link(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     episode = _episode(request, episode_id)
     reasons: list[str] = []
     url = None
+    delivery = None
     try:
-        url = baseline_link_create(actor=request.actor, episode=episode)
+        url, delivery = questionnaire_link_send(actor=request.actor, episode=episode)
     except (GuardRefused, Forbidden) as exc:
         reasons = getattr(exc, "reasons", [str(exc)])
-    context = {"episode": episode, "link_url": url, "reasons": reasons}
+    context = {"episode": episode, "link_url": url, "reasons": reasons, "delivery": delivery,
+               "qr": qr_svg(url, title="QR code of the baseline questionnaire link") if url else ""}
     if request.htmx:  # type: ignore[attr-defined]
         # Only the fragment, swapped into the episode page. htmx swaps 2xx answers only, so a refusal comes as
         # 200 here; without JavaScript the full page answers 409.

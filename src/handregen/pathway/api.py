@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 from handregen.accounts.actor import actor_of
 from handregen.cellproducts.selectors import current_product
 from handregen.errors import NotFound
+from handregen.outcomes.portal_flow import patient_item_count
 from handregen.pathway import selectors, services
 from handregen.pathway.models import Episode, Protocol
 
@@ -44,7 +45,10 @@ def protocol_detail(request: HttpRequest, code: str) -> dict[str, Any]:
         "product": doc["product"],
         "release_criteria": doc["release_criteria"],
         "aftercare": doc["aftercare"],
-        "follow_up": doc["follow_up"],
+        # how many questions each time point asks the patient, for whoever edits the schedule (docs/protocols.md)
+        "follow_up": [point | {"questions_for_the_patient": patient_item_count(point["instruments"])}
+                      for point in doc["follow_up"]],
+        "baseline_questions_for_the_patient": patient_item_count(doc.get("baseline_instruments", [])),
     }
 
 

@@ -13,6 +13,10 @@ SEX_CHOICES = [("female", "female"), ("male", "male"), ("other", "other"), ("unk
 HAND_CHOICES = [("left", "left"), ("right", "right"), ("ambidextrous", "ambidextrous")]
 
 
+# Languages the patient's pages speak (our own words; not validated instrument translations).
+PATIENT_LANGUAGES = [("en", "English"), ("es", "Spanish (español)")]
+
+
 class Patient(ClinicalModel):
     """A person treated at a site. The MRN is unique per site; the wristband code is unique everywhere."""
 
@@ -27,6 +31,7 @@ class Patient(ClinicalModel):
     occupation = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    preferred_language = models.CharField(max_length=8, choices=PATIENT_LANGUAGES, blank=True)  # "" = the clinic's
     postal_code = models.CharField(max_length=16, blank=True)
     wristband_code = models.CharField(max_length=16, unique=True)
     is_synthetic = models.BooleanField(default=False)

@@ -16,11 +16,12 @@ from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record, changes_between
 from handregen.errors import GuardRefused, InvalidInput, NotFound
 from handregen.input_rules import control_character_problem
-from handregen.patients.models import HAND_CHOICES, SEX_CHOICES, BreakGlassGrant, Patient
+from handregen.patients.models import HAND_CHOICES, PATIENT_LANGUAGES, SEX_CHOICES, BreakGlassGrant, Patient
 from handregen.patients.wristband import new_wristband_code
 
 _SEXES = {v for v, _ in SEX_CHOICES}
 _HANDS = {v for v, _ in HAND_CHOICES}
+_LANGUAGES = {v for v, _ in PATIENT_LANGUAGES} | {""}
 DEMOGRAPHIC_FIELDS = (
     "mrn",
     "given_name",
@@ -31,6 +32,7 @@ DEMOGRAPHIC_FIELDS = (
     "occupation",
     "phone",
     "email",
+    "preferred_language",
     "postal_code",
 )
 
@@ -53,6 +55,8 @@ def _validate(fields: dict[str, Any]) -> None:
             validate_email(fields["email"])
         except ValidationError:
             errors.append(("email", "is not an e-mail address (name@example.org)"))
+    if "preferred_language" in fields and fields["preferred_language"] not in _LANGUAGES:
+        errors.append(("preferred_language", f"must be one of {', '.join(sorted(_LANGUAGES - {''}))} or empty"))
     birth = fields.get("birth_date")
     if isinstance(birth, date):
         today = timezone.localdate()
@@ -78,6 +82,7 @@ def patient_register(
     phone: str = "",
     email: str = "",
     postal_code: str = "",
+    preferred_language: str = "",
     is_synthetic: bool = False,
 ) -> Patient:
     """Register a patient at the actor's site; an MRN already used there is refused."""
@@ -93,6 +98,7 @@ def patient_register(
         "phone": phone.strip(),
         "email": email.strip(),
         "postal_code": postal_code.strip(),
+        "preferred_language": preferred_language,
     }
     _validate(fields)
     if Patient.objects.filter(site=actor.site, mrn=fields["mrn"]).exists():

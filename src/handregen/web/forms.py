@@ -6,7 +6,7 @@ from django import forms
 
 from handregen.edge.form_rules import CheckedForm
 from handregen.pathway.models import INDICATIONS, SIDES
-from handregen.patients.models import HAND_CHOICES, SEX_CHOICES
+from handregen.patients.models import HAND_CHOICES, PATIENT_LANGUAGES, SEX_CHOICES
 
 
 class DateInput(forms.DateInput):
@@ -23,6 +23,9 @@ class PatientForm(CheckedForm):
     occupation = forms.CharField(label="Occupation", max_length=120, required=False)
     phone = forms.CharField(label="Phone", max_length=40, required=False)
     email = forms.EmailField(label="E-mail (for questionnaire links)", required=False)
+    preferred_language = forms.ChoiceField(
+        label="Language of the patient's questionnaire pages", required=False,
+        choices=[("", "The clinic's language"), *PATIENT_LANGUAGES])
     postal_code = forms.CharField(label="Postal code", max_length=16, required=False)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.db.models import F
@@ -247,7 +248,7 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                             ]
                         }
                     ],
-                    "code": {"coding": coding, "text": f"{instrument} score ({r['scoring_version']})"},
+                    "code": {"coding": coding, "text": f"{_instrument_name(instrument)} ({r['scoring_version']})"},
                     "subject": _subject(r["patient_id"]),
                     "effectiveDateTime": r["entered_at"].isoformat(),
                     "valueQuantity": _quantity(instrument, r["total"]),
@@ -288,6 +289,17 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                 )
             )
     return resources
+
+
+@cache
+def _instrument_name(code: str) -> str:
+    """What people read for an instrument (its name from the data file), never its internal code."""
+    from handregen.outcomes.instruments import load_instrument
+
+    try:
+        return load_instrument(code).name
+    except ValueError:
+        return code
 
 
 def _quantity(instrument: str, value: float | None) -> dict[str, Any]:

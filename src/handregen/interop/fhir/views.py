@@ -56,7 +56,7 @@ def fhir_endpoint(*methods: str, auth: bool = True) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if request.method not in methods:
+            if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
                 response = outcome(405, "not-supported", f"{request.method} is not supported here.")
                 response["Allow"] = ", ".join(methods)
                 return response

@@ -7,7 +7,7 @@ used (hand, age, sex, side) are stored with every response, so a later rule chan
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -194,6 +194,7 @@ def _store(
     device: str = "",
     amendment_reason: str = "",
     field: str = "answers",
+    answered_at: datetime | None = None,
 ) -> QuestionnaireResponse:
     """Validate, score and store one instrument at a locked follow-up (staff or patient)."""
     if fu.superseded_at is not None:
@@ -242,7 +243,7 @@ def _store(
     response = QuestionnaireResponse(
         site=fu.site, patient=fu.patient, episode=fu.episode, follow_up=fu, instrument=instrument,
         side=measured_side, variant=pinch_type, source=source, entered_by=actor.user if actor else None,
-        entered_at=timezone.now(), **values)
+        entered_at=answered_at or timezone.now(), **values)
     try:
         with transaction.atomic():
             response.save()
@@ -294,16 +295,21 @@ def response_record(
     device: str = "",
     amendment_reason: str = "",
     field: str = "answers",
+    answered_at: datetime | None = None,
 ) -> QuestionnaireResponse:
     """Store staff-entered answers (or grip / pinch trials) for one instrument at a follow-up, scored.
 
     A second submission of the same instrument is refused unless it comes with `amendment_reason`, which
-    amends the stored response (the audit keeps the previous answers and scores).
+    amends the stored response (the audit keeps the previous answers and scores). `answered_at`: when the
+    answers were given, if earlier than now (a FHIR QuestionnaireResponse's `authored`); never in the future.
     """
     actor.require(Permission.FOLLOW_UP_RECORD)
+    if answered_at is not None and answered_at > timezone.now():
+        raise InvalidInput([("authored", "cannot be in the future")])
     fu = _follow_up_locked(actor=actor, follow_up=follow_up)
     return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field)
+                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field,
+                  answered_at=answered_at)
 
 
 @transaction.atomic

@@ -224,7 +224,7 @@ def _write(request: HttpRequest, actor: Actor, resource_type: str, resource_id: 
     try:
         if resource_type == "Patient" and resource_id is None:
             record: Any = writes.patient_create(actor=actor, resource=body)
-        elif resource_type == "Patient":
+        elif resource_type == "Patient" and resource_id is not None:
             record = writes.patient_update(actor=actor, patient_id=resource_id, resource=body)
         else:
             record = writes.response_create(actor=actor, resource=body)

@@ -65,6 +65,8 @@ def test_what_handregen_cannot_store_is_refused_naming_the_element(api):
         "Patient.address": _patient(address=[{"line": ["Bahnhofstrasse 1"], "postalCode": "8001"}]),
         "Patient.identifier[0]": _patient(identifier=[{"system": "http://ehr.example/mrn", "value": "9"}]),
         "Patient.maritalStatus": _patient(maritalStatus={"text": "married"}),
+        "Patient.birthDate": _patient(birthDate="1961"),
+        "Patient.name.0.given": _patient(name=[{"family": "Weber", "given": "Ina"}]),  # not valid R4 at all
     }
     for element, body in cases.items():
         response = _send(client, "post", "/fhir/R4/Patient", body)

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
 
 from handregen.accounts.actor import Actor
 from handregen.errors import GuardRefused, InvalidInput, NotFound
@@ -49,7 +51,16 @@ class Unstorable(ValueError):
 
 
 def _only(resource: dict[str, Any], allowed: set[str]) -> list[tuple[str, str]]:
+    """The resource must be valid R4 (its fhir.resources model), and hold only elements handregen stores."""
     kind = resource.get("resourceType", "")
+    try:
+        get_fhir_model_class(kind).model_validate(resource)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"] if part != "__root__")
+        raise Unstorable([(f"{kind}.{where}" if where else kind, f"not valid R4: {first['msg']}")]) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Unstorable([(kind or "resourceType", "not a valid R4 resource")]) from exc
     return [(f"{kind}.{key}", "handregen does not store this element") for key in sorted(set(resource) - allowed)]
 
 
@@ -98,8 +109,10 @@ def patient_fields(resource: dict[str, Any]) -> dict[str, Any]:
     addresses = resource.get("address", [])
     if len(addresses) > 1 or any(set(a) - {"postalCode"} for a in addresses):
         problems.append(("Patient.address", "handregen stores the postal code only"))
-    if resource.get("gender") is None or resource.get("birthDate") is None:
-        problems.append(("Patient.gender" if resource.get("gender") is None else "Patient.birthDate", "required"))
+    if resource.get("gender") is None:
+        problems.append(("Patient.gender", "required"))
+    if len(str(resource.get("birthDate", ""))) != 10:
+        problems.append(("Patient.birthDate", "a full date of birth (YYYY-MM-DD) is required"))
     if problems:
         raise Unstorable(problems)
     return {
@@ -203,7 +216,10 @@ def transaction_apply(*, actor: Actor, bundle: dict[str, Any]) -> list[tuple[str
     `urn:uuid:` subjects resolve to the Patients created here. A refusal names the entry."""
     if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "transaction":
         raise Unstorable([("Bundle.type", "must be transaction")])
-    entries = list(enumerate(bundle.get("entry", [])))
+    entries = list(enumerate(bundle.get("entry") or []))
+    malformed = [i for i, e in entries if not isinstance(e, dict) or not isinstance(e.get("resource", {}), dict)]
+    if malformed or not isinstance(bundle.get("entry", []), list):
+        raise Unstorable([(f"Bundle.entry[{malformed[0] if malformed else 0}]", "not a Bundle entry")])
     order = sorted(entries, key=lambda e: e[1].get("resource", {}).get("resourceType") != "Patient")
     done: dict[int, tuple[str, Any]] = {}
     created: dict[str, Patient] = {}

@@ -42,6 +42,7 @@ ALLOW_LIST: dict[str, str] = {
 # Staff pages and FHIR routes → sample kwargs for `reverse`. UUIDs are random: the point is the door, not the object.
 SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "fhir:search": {"resource_type": "Observation"},
+    "fhir:transaction": {},
     "fhir:patient-everything": {"patient_id": U},
     "fhir:read": {"resource_type": "Patient", "resource_id": U},
     "fhir:export": {},

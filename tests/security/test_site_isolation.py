@@ -158,6 +158,25 @@ def test_fhir_reads_answer_404_or_nothing_to_another_site(north: World, api: Any
         empty = total == 0 or (url, query) in unscoped
         if response.status_code != 200 or not empty or _leaks(north, entries.encode()) or str(pid) in entries:
             wrong.append(f"{url} {query} → {response.status_code} total={total}")
+    # Writes: an update or a response for North's patient is not found; a transaction naming it changes nothing.
+    patient = {"resourceType": "Patient", "id": str(pid), "name": [{"family": "Overwritten", "given": ["X"]}],
+               "identifier": [{"system": "https://handregen.org/fhir/sid/mrn", "value": north.patient.mrn}],
+               "gender": "female", "birthDate": "1960-01-01"}
+    response_body = {"resourceType": "QuestionnaireResponse", "status": "completed", "authored": "2026-01-01",
+                     "questionnaire": "https://handregen.org/fhir/Questionnaire/nrs|1",
+                     "extension": [{"url": "https://handregen.org/fhir/StructureDefinition/follow-up-timepoint",
+                                    "valueCode": "w6"}],
+                     "subject": {"reference": f"Patient/{pid}"},
+                     "item": [{"linkId": "pain", "answer": [{"valueInteger": 1}]}]}
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [{"resource": patient, "request": {"method": "PUT", "url": f"Patient/{pid}"}}]}
+    writes = [("put", reverse("fhir:read", kwargs={"resource_type": "Patient", "resource_id": pid}), patient, 404),
+              ("post", reverse("fhir:search", kwargs={"resource_type": "QuestionnaireResponse"}), response_body, 404),
+              ("post", reverse("fhir:transaction"), bundle, 422)]
+    for method, url, body, status in writes:
+        response = getattr(client, method)(url, json.dumps(body), content_type="application/fhir+json", headers=headers)
+        if response.status_code != status or _leaks(north, response.content):
+            wrong.append(f"{method.upper()} {url} → {response.status_code}")
     assert not wrong, "\n".join(wrong)
     assert _snapshot(north) == before
 

@@ -208,6 +208,7 @@ def _store(
     amendment_reason: str = "",
     field: str = "answers",
     expected_version: int | None = None,
+    answered_at: datetime | None = None,
 ) -> QuestionnaireResponse:
     """Validate, score and store one instrument at a locked follow-up (staff or patient).
 
@@ -262,7 +263,7 @@ def _store(
     response = QuestionnaireResponse(
         site=fu.site, patient=fu.patient, episode=fu.episode, follow_up=fu, instrument=instrument,
         side=measured_side, variant=pinch_type, source=source, entered_by=actor.user if actor else None,
-        entered_at=now, **values)
+        entered_at=answered_at or now, **values)
     try:
         with transaction.atomic():
             response.save()
@@ -321,17 +322,21 @@ def response_record(
     amendment_reason: str = "",
     field: str = "answers",
     expected_version: int | None = None,
+    answered_at: datetime | None = None,
 ) -> QuestionnaireResponse:
     """Store staff-entered answers (or grip / pinch trials) for one instrument at a follow-up, scored.
 
     A second submission of the same instrument is refused unless it comes with `amendment_reason`, which
-    amends the stored response (the audit keeps the previous answers and scores).
+    amends the stored response (the audit keeps the previous answers and scores). `answered_at`: when the
+    answers were given, if earlier than now (a FHIR QuestionnaireResponse's `authored`); never in the future.
     """
     actor.require(Permission.FOLLOW_UP_RECORD)
+    if answered_at is not None and answered_at > timezone.now():
+        raise InvalidInput([("authored", "cannot be in the future")])
     fu = _follow_up_locked(actor=actor, follow_up=follow_up)
     return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
                   variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field,
-                  expected_version=expected_version)
+                  expected_version=expected_version, answered_at=answered_at)
 
 
 @transaction.atomic

@@ -39,24 +39,18 @@ def validated(model: type[Resource], data: dict[str, Any]) -> dict[str, Any]:
     return CHECKER.checked(data)
 
 
-# The audit object types of the records FHIR resources are built from (`last_changed` reads their events).
-AUDITED_RECORDS = (
-    "patient", "episode", "consultation", "harvest", "injection", "cell_product", "questionnaire_response",
-    "imaging_study", "adverse_event", "consent", "follow_up",
-    # the migration import's names for the same records
-    "cellproduct", "questionnaireresponse", "imagingstudy", "adverseevent", "followup",
-)
-
-
-def last_changed(record_ids: Iterable[Any]) -> dict[str, datetime]:
+def last_changed(record_ids: Iterable[Any], *records: str) -> dict[str, datetime]:
     """The time of the latest audit event of each record (by id as text): the last time it was written.
 
-    Records have no common "updated at" column, but every write is audited in the same transaction."""
+    `records`: the audit object types of the records (the services' `cell_product` and the migration import's
+    `cellproduct` alike). Records have no common "updated at" column, but every write is audited in the same
+    transaction."""
     keys = sorted({str(i) for i in record_ids})
     if not keys:
         return {}
+    kinds = {kind for record in records for kind in (record, record.replace("_", ""))}
     rows = (
-        AuditEvent.objects.filter(object_type__in=AUDITED_RECORDS, object_id__in=keys)
+        AuditEvent.objects.filter(object_type__in=sorted(kinds), object_id__in=keys)
         .values("object_id")
         .annotate(at=Max("occurred_at"))
         .values_list("object_id", "at")
@@ -76,7 +70,7 @@ def meta(version: Any, *times: datetime | None, tag: list[dict[str, str]] | None
 
 def patient_resources(patients: Sequence[Patient]) -> list[dict[str, Any]]:
     """Patient resources of a batch, with `lastUpdated` from the audit trail (one query for the batch)."""
-    changed = last_changed(p.pk for p in patients)
+    changed = last_changed((p.pk for p in patients), "patient")
     return [patient_resource(p, changed.get(str(p.pk))) for p in patients]
 
 
@@ -182,7 +176,7 @@ def conditions_for(patients: Sequence[Patient]) -> Grouped:
         .select_related("protocol")
         .order_by("patient_id", "created_at", "id")
     )
-    changed = last_changed(e.pk for e in episodes)
+    changed = last_changed((e.pk for e in episodes), "episode")
     for e in episodes:
         grouped[e.patient_id].append(condition_resource(e, changed.get(str(e.pk))))
     return grouped

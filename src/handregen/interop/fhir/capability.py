@@ -8,6 +8,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from handregen.interop.fhir.builders import validated
 from handregen.interop.fhir.search_params import INCLUDES, SEARCH_PARAMS
+from handregen.interop.fhir.writes import INTERACTIONS
 
 EXPORT_NOTE = (
     "Bulk Data kick-off ($export, Patient/$export, Group/site-<site code>/$export) with `Prefer: respond-async` "
@@ -25,7 +26,7 @@ def _resource(resource_type: str) -> dict[str, Any]:
     params = SEARCH_PARAMS[resource_type]
     return {
         "type": resource_type,
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "interaction": [{"code": c} for c in ("read", "search-type", *INTERACTIONS.get(resource_type, ()))],
         "versioning": "versioned",
         "readHistory": False,
         "searchParam": [
@@ -60,7 +61,10 @@ def capability_statement() -> dict[str, Any]:
             "kind": "instance",
             "software": {"name": "handregen"},
             "implementation": {
-                "description": "handregen FHIR R4 API (read and search; bearer token), Bulk Data $export (asynchronous)"
+                "description": (
+                    "handregen FHIR R4 API (read, search, create/update of Patient and QuestionnaireResponse, "
+                    "transaction; bearer token), Bulk Data $export (asynchronous)"
+                )
             },
             "fhirVersion": "4.0.1",
             "format": ["json"],
@@ -75,6 +79,7 @@ def capability_statement() -> dict[str, Any]:
                     ),
                     "security": {"description": "Bearer token from `handregen token create`."},
                     "resource": [patient, *others],
+                    "interaction": [{"code": "transaction"}],
                     "operation": [
                         {
                             "name": "export",

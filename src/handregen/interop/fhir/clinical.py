@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.db.models import F
@@ -72,7 +73,7 @@ def encounters_for(patients: Sequence[Patient]) -> Grouped:
 
     resources: Grouped = defaultdict(list)
     consultations = list(Consultation.objects.filter(patient__in=patients).order_by("patient_id", "seen_on", "id"))
-    changed = last_changed(c.pk for c in consultations)
+    changed = last_changed((c.pk for c in consultations), "consultation")
     for c in consultations:
         resources[c.patient_id].append(
             validated(
@@ -107,7 +108,7 @@ def procedures_for(patients: Sequence[Patient]) -> Grouped:
         .order_by("patient_id", "started_at", "id")
     )
     injections = list(Injection.objects.filter(patient__in=patients).order_by("patient_id", "performed_at", "id"))
-    changed = last_changed([*(h.pk for h in harvests), *(i.pk for i in injections)])
+    changed = last_changed([*(h.pk for h in harvests), *(i.pk for i in injections)], "harvest", "injection")
     for h in harvests:
         resources[h.patient_id].append(
             validated(
@@ -174,7 +175,7 @@ def products_for(patients: Sequence[Patient]) -> Grouped:
         .select_related("processing")
         .order_by("patient_id", "collected_at", "id")
     )
-    changed = last_changed(p.pk for p in products)
+    changed = last_changed((p.pk for p in products), "cell_product")
     for p in products:
         processing = getattr(p, "processing", None)
         resources[p.patient_id].append(
@@ -216,7 +217,8 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
         _responses(patients).filter(scorable=True).values(*_RESPONSE_FIELDS, "total", "subscales", "scoring_version")
     )
     studies = list(ImagingStudy.objects.filter(patient__in=patients).order_by("patient_id", "study_date", "id"))
-    changed = last_changed([*(r["id"] for r in scores), *(s.pk for s in studies)])
+    sources = [*(r["id"] for r in scores), *(s.pk for s in studies)]
+    changed = last_changed(sources, "questionnaire_response", "imaging_study")
     for r in scores:
         instrument = r["instrument"]
         coding = [NRS_LOINC] if instrument == "nrs" else []
@@ -247,7 +249,7 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                             ]
                         }
                     ],
-                    "code": {"coding": coding, "text": f"{instrument} score ({r['scoring_version']})"},
+                    "code": {"coding": coding, "text": f"{_instrument_name(instrument)} ({r['scoring_version']})"},
                     "subject": _subject(r["patient_id"]),
                     "effectiveDateTime": r["entered_at"].isoformat(),
                     "valueQuantity": _quantity(instrument, r["total"]),
@@ -288,6 +290,17 @@ def observations_for(patients: Sequence[Patient]) -> Grouped:
                 )
             )
     return resources
+
+
+@cache
+def _instrument_name(code: str) -> str:
+    """What people read for an instrument (its name from the data file), never its internal code."""
+    from handregen.outcomes.instruments import load_instrument
+
+    try:
+        return load_instrument(code).name
+    except ValueError:
+        return code
 
 
 def _quantity(instrument: str, value: float | None) -> dict[str, Any]:
@@ -335,7 +348,7 @@ def follow_up_extensions(r: dict[str, Any]) -> list[dict[str, Any]]:
 def questionnaire_responses_for(patients: Sequence[Patient]) -> Grouped:
     resources: Grouped = defaultdict(list)
     responses = list(_responses(patients).values(*_RESPONSE_FIELDS, "answers"))
-    changed = last_changed(r["id"] for r in responses)
+    changed = last_changed((r["id"] for r in responses), "questionnaire_response")
     for r in responses:
         items = [
             {"linkId": item, "answer": [_answer(value)]}
@@ -374,7 +387,7 @@ def adverse_events_for(patients: Sequence[Patient]) -> Grouped:
 
     resources: Grouped = defaultdict(list)
     events = list(AdverseEvent.objects.filter(patient__in=patients).order_by("patient_id", "onset_date", "id"))
-    changed = last_changed(e.pk for e in events)
+    changed = last_changed((e.pk for e in events), "adverse_event")
     suspects = _suspect_procedures({e.episode_id for e in events})
     for e in events:
         suspect = suspects.get((e.episode_id, e.cycle)) or suspects.get((e.episode_id, None))
@@ -464,7 +477,7 @@ def consents_for(patients: Sequence[Patient]) -> Grouped:
         .select_related("document")
         .order_by("patient_id", "recorded_at", "id")
     )
-    changed = last_changed(c.pk for c in consents)
+    changed = last_changed((c.pk for c in consents), "consent")
     for c in consents:
         resources[c.patient_id].append(
             validated(
@@ -500,7 +513,7 @@ def care_plans_for(patients: Sequence[Patient]) -> Grouped:
             "patient_id", F("due_on").asc(nulls_first=True), "days", "timepoint"
         )
     )
-    changed = last_changed(f.pk for f in follow_ups_all)
+    changed = last_changed((f.pk for f in follow_ups_all), "follow_up")
     for f in follow_ups_all:
         plans.setdefault((f.patient_id, f.episode_id, f.cycle), []).append(f)
     resources: Grouped = defaultdict(list)

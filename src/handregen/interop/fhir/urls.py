@@ -8,6 +8,7 @@ TYPE = r"(?P<resource_type>[A-Z][A-Za-z]+)"
 ID = r"(?P<resource_id>[A-Za-z0-9\-\.]{1,64})"
 
 urlpatterns = [
+    path("", views.transaction, name="transaction"),
     path("metadata", views.metadata, name="metadata"),
     path("$export", bulk_views.system_export, name="export"),
     path("Patient/$export", bulk_views.patient_export, name="patient-export"),

@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.accounts.selectors import actor_for_token
-from handregen.errors import NotFound
-from handregen.interop.fhir import selectors
+from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
+from handregen.interop.fhir import selectors, writes
 from handregen.interop.fhir.capability import capability_statement
 from handregen.interop.fhir.search import FORMATS, SearchRefused, plan_search
 from handregen.interop.fhir.search_values import date_range
@@ -56,7 +56,7 @@ def fhir_endpoint(*methods: str, auth: bool = True) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if request.method not in methods:
+            if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
                 response = outcome(405, "not-supported", f"{request.method} is not supported here.")
                 response["Allow"] = ", ".join(methods)
                 return response
@@ -110,10 +110,12 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(capability_statement())
 
 
-@fhir_endpoint("GET")
+@fhir_endpoint("GET", "PUT")
 def resource_read(request: HttpRequest, actor: Actor, resource_type: str, resource_id: str) -> HttpResponse:
     if resource_type not in selectors.SERVED:
         return outcome(404, "not-supported", f"{resource_type} is not a resource type served here.")
+    if request.method == "PUT":
+        return _write(request, actor, resource_type, resource_id)
     resource = selectors.resource_read(actor=actor, resource_type=resource_type, resource_id=resource_id)
     if resource is None:
         return outcome(404, "not-found", f"No {resource_type} with this id here.")
@@ -132,11 +134,14 @@ def _page_link(request: HttpRequest, relation: str, resource_type: str, offset: 
     return {"relation": relation, "url": f"{base_url(request)}{resource_type}?{urlencode(query)}"}
 
 
-@fhir_endpoint("GET")
+@fhir_endpoint("GET", "POST")
 def type_search(request: HttpRequest, actor: Actor, resource_type: str) -> HttpResponse:
-    """`<Type>?params`: the search parameters of `search_params.SEARCH_PARAMS`, paged with `_count`/`_offset`."""
+    """`<Type>?params`: the search parameters of `search_params.SEARCH_PARAMS`, paged with `_count`/`_offset`;
+    POST creates (Patient, QuestionnaireResponse)."""
     if resource_type not in selectors.SERVED:
         return outcome(404, "not-supported", f"{resource_type} is not a resource type served here.")
+    if request.method == "POST":
+        return _write(request, actor, resource_type, None)
     strict = "handling=strict" in request.headers.get("Prefer", "").replace(" ", "")
     try:
         plan = plan_search(resource_type, [(k, v) for k, vs in request.GET.lists() for v in vs], strict=strict)
@@ -174,6 +179,79 @@ def patient_everything(request: HttpRequest, actor: Actor, patient_id: str) -> H
     body = bundle(request, resources)
     body["total"] = len(resources)
     return fhir_response(body)
+
+
+def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
+    if request.content_type not in (FHIR_JSON, "application/json"):
+        return outcome(415, "not-supported", "Send application/fhir+json.")
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return outcome(400, "structure", "The body is not JSON.")
+    if not isinstance(body, dict):
+        return outcome(400, "structure", "The body is not a FHIR resource.")
+    return body
+
+
+def _refused(exc: Exception) -> HttpResponse:
+    if isinstance(exc, writes.Unstorable):
+        issues = [{"severity": "error", "code": "not-supported", "diagnostics": why, "expression": [where]}
+                  for where, why in exc.problems]
+        return fhir_response({"resourceType": "OperationOutcome", "issue": issues}, 422)
+    if isinstance(exc, Forbidden):
+        return outcome(403, "forbidden", "This role may not make this change.")
+    if isinstance(exc, NotFound):
+        return outcome(404, "not-found", "No such record here.")
+    if isinstance(exc, InvalidInput):
+        return fhir_response({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "invalid", "diagnostics": message, "expression": [field]}
+            for field, message in exc.errors]}, 422)
+    return outcome(409, "business-rule", str(exc))
+
+
+WRITE_ERRORS = (writes.Unstorable, Forbidden, NotFound, InvalidInput, GuardRefused)
+
+
+def _write(request: HttpRequest, actor: Actor, resource_type: str, resource_id: str | None) -> HttpResponse:
+    """Create (POST) or update (PUT) one Patient or QuestionnaireResponse; 201/200 with the stored resource."""
+    body = _body(request)
+    if isinstance(body, HttpResponse):
+        return body
+    if body.get("resourceType") != resource_type:
+        return outcome(400, "invalid", f"The body must be a {resource_type}.")
+    if ("update" if resource_id else "create") not in writes.INTERACTIONS.get(resource_type, ()):
+        return outcome(405, "not-supported", f"{request.method} {resource_type} is not supported here.")
+    try:
+        if resource_type == "Patient" and resource_id is None:
+            record: Any = writes.patient_create(actor=actor, resource=body)
+        elif resource_type == "Patient" and resource_id is not None:
+            record = writes.patient_update(actor=actor, patient_id=resource_id, resource=body)
+        else:
+            record = writes.response_create(actor=actor, resource=body)
+    except WRITE_ERRORS as exc:
+        return _refused(exc)
+    stored = selectors.resource_read(actor=actor, resource_type=resource_type, resource_id=str(record.pk))
+    response = fhir_response(stored or {}, 200 if resource_id else 201)
+    response["Location"] = f"{base_url(request)}{resource_type}/{record.pk}"
+    return response
+
+
+@fhir_endpoint("POST")
+def transaction(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """A `transaction` Bundle: all or nothing (see `writes.transaction_apply`)."""
+    body = _body(request)
+    if isinstance(body, HttpResponse):
+        return body
+    try:
+        done = writes.transaction_apply(actor=actor, bundle=body)
+    except WRITE_ERRORS as exc:
+        return _refused(exc)
+    methods = [e.get("request", {}).get("method") for e in body.get("entry", [])]
+    entries = [
+        {"response": {"status": "201 Created" if method == "POST" else "200 OK", "location": f"{kind}/{record.pk}"}}
+        for (kind, record), method in zip(done, methods, strict=True)
+    ]
+    return fhir_response({"resourceType": "Bundle", "type": "transaction-response", "entry": entries})
 
 
 @csrf_exempt

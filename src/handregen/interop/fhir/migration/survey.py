@@ -41,7 +41,7 @@ ORDER = (
 VALIDATION_CHUNK = 500  # resources per validation task
 PARALLEL_FROM_BYTES = 4_000_000
 HARVEST_NOTE = re.compile(r"^volume (?P<volume>[\d.]+) mL; product (?P<din>\w+)$")
-SCORE_TEXT = re.compile(r"^\S+ score \((?P<version>.*)\)$")
+SCORE_TEXT = re.compile(r"\((?P<version>[^()]*)\)$")  # "<instrument name> (<scoring version>)"
 
 
 class MigrationInputError(Exception):
@@ -280,7 +280,7 @@ def _observation(found: Survey, r: dict[str, Any]) -> None:
     derived = r.get("derivedFrom")
     if derived:
         response = reference_id(derived[0], "QuestionnaireResponse") or ""
-        match = SCORE_TEXT.match(r["code"].get("text", ""))
+        match = SCORE_TEXT.search(r["code"].get("text", ""))
         found.scores[response] = {
             "total": r["valueQuantity"]["value"],
             "subscales": {

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from whitenoise.compress import Compressor
 
 from handregen.settings_env import env_bool, env_int, env_list, env_str, local_secret_key
 
@@ -163,6 +164,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_HASHED
+# Source maps are for developers' tools: not worth compressing (brotli on ninja's 5 MB of maps took half a minute).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+WHITENOISE_KEEP_ONLY_HASHED_FILES = STATIC_HASHED  # pages name the hashed copies only; half the work
 
 # Staff sessions end after 15 idle minutes (the session age, renewed by activity at most once a minute; see
 # web.security.SessionLifetimeMiddleware) and 12 hours in all.

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from whitenoise.compress import Compressor
 
 from handregen.settings_env import env_bool, env_int, env_list, env_str, local_secret_key
 
@@ -192,6 +193,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_HASHED
+# Source maps are for developers' tools: not worth compressing (brotli on ninja's 5 MB of maps took half a minute).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
+WHITENOISE_KEEP_ONLY_HASHED_FILES = STATIC_HASHED  # pages name the hashed copies only; half the work
 
 # Background jobs (decision 0008): django-tasks with its database backend, run by `handregen worker`. A job is
 # enqueued in the transaction of the request that asks for it, so it exists exactly when that request committed.

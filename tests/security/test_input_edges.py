@@ -57,6 +57,11 @@ def date_inputs() -> list[tuple[str, str, str, str, str]]:
                     kind = _date_kind(schema, prop)
                     if kind:
                         found.append((method.upper(), path, "body", name, kind))
+                    items = _resolve(schema, prop.get("items", {})) if prop.get("type") == "array" else {}
+                    for sub, sub_prop in items.get("properties", {}).items():  # a list of rows, each with a time
+                        kind = _date_kind(schema, sub_prop)
+                        if kind:
+                            found.append((method.upper(), path, "body", f"{name}.0.{sub}", kind))
     return sorted(found)
 
 
@@ -82,13 +87,45 @@ def test_every_api_date_out_of_range_is_a_422_naming_the_field(api, demo_site, m
         if where == "query":
             response = client.client.generic(method, url, headers=client.headers, QUERY_STRING=f"{field}={value}")
         else:
-            response = client.client.generic(method, url, data=json.dumps({field: value}),
+            name, _, sub = field.partition(".0.")
+            body = {name: [{sub: value}]} if sub else {name: value}
+            response = client.client.generic(method, url, data=json.dumps(body),
                                              content_type="application/json", headers=client.headers)
         assert response.status_code == 422, (url, value, response.content)
         assert response["Content-Type"] == "application/problem+json"
-        assert field in [e["field"].split(".")[0] for e in response.json()["errors"]]
+        assert field in [e["field"] for e in response.json()["errors"]]
 
     attempt()
+
+
+def test_every_form_of_the_app_checks_its_input():
+    """Each page form is a CheckedForm, so the shared rules (dates in range, no control characters) hold on every
+    page without each form repeating them."""
+    import django.forms
+
+    from handregen.edge.form_rules import CheckedForm
+
+    def subclasses(cls: type) -> set[type]:
+        return set(cls.__subclasses__()).union(*(subclasses(c) for c in cls.__subclasses__()))
+
+    ours = {c for c in subclasses(django.forms.Form) if c.__module__.startswith("handregen.")}
+    assert len(ours) > 20
+    assert {c.__qualname__ for c in ours if not issubclass(c, CheckedForm)} == set()
+
+
+@given(day=OUT_OF_RANGE, hour=st.integers(0, 23))
+def test_a_checked_form_refuses_any_date_or_time_out_of_range(day, hour):
+    import django.forms
+
+    from handregen.edge.form_rules import CheckedForm
+
+    class Dated(CheckedForm):
+        on = django.forms.DateField()
+        at = django.forms.DateTimeField()
+
+    form = Dated({"on": day.isoformat(), "at": f"{day.isoformat()} {hour:02d}:00"})
+    assert not form.is_valid()
+    assert set(form.errors) == {"on", "at"}
 
 
 def test_the_testers_procedure_date_is_a_422_in_the_api_and_a_form_error_on_the_page(api, make_episode, signed_in):

@@ -118,13 +118,15 @@ def served(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 240  # collecting and compressing the static files first takes a while
+        while True:
             try:
                 _get(base + "/health")
                 break
             except OSError:
-                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail("handregen serve did not start:\n" + process.communicate()[0].decode()[-3000:])
                 time.sleep(0.5)
         yield base
     finally:

@@ -112,6 +112,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     correlation_id = getattr(request, "correlation_id", "-")
     if for_a_program(request):
         return problem_response(500, "Server error", f"Something went wrong; reference {correlation_id}.")
+    body: str
     try:
         body = render_to_string("web/500.html", {"correlation_id": correlation_id})
     except Exception:  # the page itself must not fail (a broken static manifest, say): words without styling

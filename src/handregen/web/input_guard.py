@@ -47,7 +47,7 @@ def _texts(request: HttpRequest) -> Iterator[tuple[str, str]]:
         yield name, name
         for value in values:
             yield name, value
-    if "json" in request.content_type and request.method in {"POST", "PUT", "PATCH"}:
+    if "json" in (request.content_type or "") and request.method in {"POST", "PUT", "PATCH"}:
         try:
             body = json.loads(request.body)
         except ValueError:  # not JSON, or not UTF-8: the schema answers that

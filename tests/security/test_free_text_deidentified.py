@@ -1,4 +1,4 @@
-"""Issue 19, finding 2: free text never reaches the de-identified role (the researcher).
+"""D6 (issue 19, finding 2): free text never reaches the de-identified role (the researcher).
 
 A treated patient's records carry a marker in every free-text field (found by introspecting the models), the
 withdrawal and consent-withdrawal reasons included; then every page, PDF, API answer and export a researcher

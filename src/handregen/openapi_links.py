@@ -45,7 +45,9 @@ LINKS: dict[str, dict[str, tuple[str, str, str]]] = {
         "GetWristband": ("handregen_cellproducts_api_wristband_pdf", "patient_id", "id"),
         "OpenEpisode": (_E + "episode_create", "body.patient_id", "id"),
     },
-    _E + "episode_create": _to(_EPISODE_STEPS, "episode_id", "id"),
+    _E + "episode_create": _to(_EPISODE_STEPS, "episode_id", "id") | {
+        "BookAppointment": ("handregen_scheduling_api_appointment_create", "body.episode_id", "id"),
+    },
     "handregen_procedures_api_harvest": _to(_PRODUCT_STEPS, "product_id", "product_id"),
     "handregen_cellproducts_api_donor_create": {
         "GetDonor": ("handregen_cellproducts_api_donor_detail", "donor_id", "id"),
@@ -56,6 +58,11 @@ LINKS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
     "handregen_outcomes_api_response_create": _to(_RESPONSE_STEPS, "response_id", "id"),
     "handregen_outcomes_api_baseline_response": _to(_RESPONSE_STEPS, "response_id", "id"),
+    "handregen_scheduling_api_appointment_create": {
+        "GetAppointment": ("handregen_scheduling_api_appointment_detail", "appointment_id", "id"),
+        "MoveAppointment": ("handregen_scheduling_api_appointment_move", "appointment_id", "id"),
+        "CancelAppointment": ("handregen_scheduling_api_appointment_cancel", "appointment_id", "id"),
+    },
 }
 
 

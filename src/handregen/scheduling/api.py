@@ -6,11 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from handregen.api import actor_of, problem
 from handregen.api_inputs import IsoDateTime
+from handregen.audit.services import access_record
 from handregen.pathway import selectors as pathway_selectors
 from handregen.scheduling import selectors, services
 from handregen.scheduling.models import Appointment
@@ -107,14 +109,19 @@ def appointment_out(appointment: Appointment) -> dict[str, Any]:
 
 @router.get("", response=AppointmentList, summary="Appointments of the site (of an episode, of a resource, a range)")
 def appointment_list(request: HttpRequest, query: Query[AppointmentQuery]) -> dict[str, Any]:
+    """A filter naming an episode or resource of another site (or none) matches nothing: an empty list."""
     actor = actor_of(request)
-    episode = (pathway_selectors.episode_get(actor=actor, episode_id=query.episode_id, channel="api")
-               if query.episode_id else None)
-    resource = selectors.resource_get(actor=actor, resource_id=query.resource_id) if query.resource_id else None
-    found = selectors.appointments_of(actor=actor, episode=episode, resource=resource, starts_from=query.starts_from,
-                                      starts_before=query.starts_before, include_cancelled=query.include_cancelled)
-    items = [appointment_out(a) for a in found[:500]]
-    return {"items": items, "count": len(items)}
+    found = selectors.appointments_of(actor=actor, starts_from=query.starts_from, starts_before=query.starts_before,
+                                      include_cancelled=query.include_cancelled)
+    if query.episode_id:
+        found = found.filter(episode_id=query.episode_id)
+    if query.resource_id:
+        found = found.filter(Q(clinician_id=query.resource_id) | Q(room_id=query.resource_id)
+                             | Q(lab_id=query.resource_id))
+    rows = list(found[:500])
+    for patient_id in {a.patient_id for a in rows}:
+        access_record(actor=actor, patient_id=patient_id, category="appointments", channel="api")
+    return {"items": [appointment_out(a) for a in rows], "count": len(rows)}
 
 
 @router.get("/{appointment_id}", response=AppointmentOut, summary="One appointment")

@@ -45,9 +45,7 @@ LINKS: dict[str, dict[str, tuple[str, str, str]]] = {
         "GetWristband": ("handregen_cellproducts_api_wristband_pdf", "patient_id", "id"),
         "OpenEpisode": (_E + "episode_create", "body.patient_id", "id"),
     },
-    _E + "episode_create": _to(_EPISODE_STEPS, "episode_id", "id") | {
-        "BookAppointment": ("handregen_scheduling_api_appointment_create", "body.episode_id", "id"),
-    },
+    _E + "episode_create": _to(_EPISODE_STEPS, "episode_id", "id"),
     "handregen_procedures_api_harvest": _to(_PRODUCT_STEPS, "product_id", "product_id"),
     "handregen_cellproducts_api_donor_create": {
         "GetDonor": ("handregen_cellproducts_api_donor_detail", "donor_id", "id"),

@@ -10,12 +10,14 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
+from handregen.accounts.actor import Actor
 from handregen.api import actor_of, problem
 from handregen.api_inputs import IsoDateTime
 from handregen.audit.services import access_record
+from handregen.errors import InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.scheduling import selectors, services
-from handregen.scheduling.models import Appointment
+from handregen.scheduling.models import Appointment, Resource
 from handregen.scheduling.slots import STATUS_LABELS
 
 router = Router(tags=["appointments"])
@@ -135,9 +137,9 @@ def appointment_create(request: HttpRequest, payload: AppointmentIn) -> Status[d
     episode = pathway_selectors.episode_get(actor=actor, episode_id=payload.episode_id, channel="api")
     booked = services.appointment_book(
         actor=actor, episode=episode, kind=payload.kind, starts_at=payload.starts_at,
-        clinician=selectors.resource_get(actor=actor, resource_id=payload.clinician_id),
-        room=selectors.resource_get(actor=actor, resource_id=payload.room_id),
-        lab=selectors.resource_get(actor=actor, resource_id=payload.lab_id) if payload.lab_id else None,
+        clinician=_named_resource(actor, payload.clinician_id, "clinician_id"),
+        room=_named_resource(actor, payload.room_id, "room_id"),
+        lab=_named_resource(actor, payload.lab_id, "lab_id"),
         timepoint=payload.timepoint, injection_at=payload.injection_at, tentative=payload.tentative,
         outside_window_reason=payload.outside_window_reason,
     )
@@ -153,9 +155,8 @@ def appointment_move(request: HttpRequest, appointment_id: uuid.UUID, payload: R
         moved = services.appointment_reschedule(
             actor=actor, appointment=appointment, starts_at=payload.starts_at, reason=payload.reason,
             version=payload.version,
-            clinician=selectors.resource_get(actor=actor, resource_id=payload.clinician_id)
-            if payload.clinician_id else None,
-            room=selectors.resource_get(actor=actor, resource_id=payload.room_id) if payload.room_id else None,
+            clinician=_named_resource(actor, payload.clinician_id, "clinician_id"),
+            room=_named_resource(actor, payload.room_id, "room_id"),
             injection_at=payload.injection_at, outside_window_reason=payload.outside_window_reason,
         )
     except services.StaleAppointment as stale:
@@ -173,6 +174,16 @@ def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID, payload:
     except services.StaleAppointment as stale:
         return _conflict(request, stale)
     return appointment_out(selectors.appointment_get(actor=actor, appointment_id=cancelled.pk))
+
+
+def _named_resource(actor: Actor, resource_id: uuid.UUID | None, field: str) -> Resource | None:
+    """A resource the body names: one this site does not have is invalid input naming the field (422)."""
+    if resource_id is None:
+        return None
+    try:
+        return selectors.resource_get(actor=actor, resource_id=resource_id)
+    except NotFound as exc:
+        raise InvalidInput([(field, "is not a clinician, room or lab of this site")]) from exc
 
 
 def _conflict(request: HttpRequest, stale: services.StaleAppointment) -> HttpResponse:

@@ -137,8 +137,8 @@ def appointment_create(request: HttpRequest, payload: AppointmentIn) -> Status[d
     episode = pathway_selectors.episode_get(actor=actor, episode_id=payload.episode_id, channel="api")
     booked = services.appointment_book(
         actor=actor, episode=episode, kind=payload.kind, starts_at=payload.starts_at,
-        clinician=_named_resource(actor, payload.clinician_id, "clinician_id"),
-        room=_named_resource(actor, payload.room_id, "room_id"),
+        clinician=_site_resource(actor, payload.clinician_id, "clinician_id"),
+        room=_site_resource(actor, payload.room_id, "room_id"),
         lab=_named_resource(actor, payload.lab_id, "lab_id"),
         timepoint=payload.timepoint, injection_at=payload.injection_at, tentative=payload.tentative,
         outside_window_reason=payload.outside_window_reason,
@@ -177,9 +177,11 @@ def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID, payload:
 
 
 def _named_resource(actor: Actor, resource_id: uuid.UUID | None, field: str) -> Resource | None:
+    return None if resource_id is None else _site_resource(actor, resource_id, field)
+
+
+def _site_resource(actor: Actor, resource_id: uuid.UUID, field: str) -> Resource:
     """A resource the body names: one this site does not have is invalid input naming the field (422)."""
-    if resource_id is None:
-        return None
     try:
         return selectors.resource_get(actor=actor, resource_id=resource_id)
     except NotFound as exc:

@@ -56,6 +56,11 @@ LINKS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
     "handregen_outcomes_api_response_create": _to(_RESPONSE_STEPS, "response_id", "id"),
     "handregen_outcomes_api_baseline_response": _to(_RESPONSE_STEPS, "response_id", "id"),
+    "handregen_scheduling_api_appointment_create": {
+        "GetAppointment": ("handregen_scheduling_api_appointment_detail", "appointment_id", "id"),
+        "MoveAppointment": ("handregen_scheduling_api_appointment_move", "appointment_id", "id"),
+        "CancelAppointment": ("handregen_scheduling_api_appointment_cancel", "appointment_id", "id"),
+    },
 }
 
 

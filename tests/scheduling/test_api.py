@@ -60,3 +60,14 @@ def test_a_lab_technician_may_read_but_not_book(api, make_episode, calendar, at,
     assert lab.get("/api/v1/appointments").status_code == 200
     assert lab.post("/api/v1/appointments", _body(episode, calendar, at(next_weekday(4, demo_site),
                                                                         "09:00"))).status_code == 403
+
+
+def test_a_clinician_or_room_this_site_does_not_have_is_invalid_input(api, make_episode, calendar, at, demo_site):
+    import uuid
+
+    body = _body(make_episode(), calendar, at(next_weekday(4, demo_site), "09:00"), clinician_id=str(uuid.uuid4()))
+    refused = api("physician").post("/api/v1/appointments", body)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [{"field": "clinician_id", "message": "is not a clinician, room or lab of "
+                                                                              "this site"}]
+    assert not Appointment.objects.exists()

@@ -29,7 +29,7 @@ SCHEMA_PATH = "/api/v1/openapi.json"
 
 
 def _config(*, base_url: str, token: str, lab_token: str, ids: dict[str, object], consented: object,
-            patient: object, admin_token: str, consent: object) -> str:
+            patient: object, admin_token: str, consent: object, calendar: dict[str, object]) -> str:
     parameters = "\n".join(f'"path.{name}" = "{value}"' for name, value in sorted(ids.items()))
     return f"""
 base-url = "{base_url}"
@@ -87,6 +87,17 @@ headers = {{ Authorization = "Bearer {admin_token}" }}
 include-path = "/api/v1/audit/events"
 parameters = {{ "query.patient_id" = "{patient}" }}
 
+# An appointment is booked for an episode and on a clinician and rooms the site has; a move may change them.
+[[operations]]
+include-path = "/api/v1/appointments"
+include-method = "POST"
+parameters = {{ "body.episode_id" = "{calendar['episode']}", "body.clinician_id" = "{calendar['clinician']}", \
+"body.room_id" = "{calendar['room']}", "body.lab_id" = "{calendar['lab']}" }}
+
+[[operations]]
+include-path-regex = "/reschedule$"
+parameters = {{ "body.clinician_id" = "{calendar['clinician']}", "body.room_id" = "{calendar['room']}" }}
+
 # An episode is opened for a patient the body names.
 [[operations]]
 include-path = "/api/v1/episodes"
@@ -107,7 +118,9 @@ def test_schemathesis_finds_no_failure_and_no_missing_auth_or_test_data(live_ser
     config = tmp_path / "schemathesis.toml"
     config.write_text(_config(base_url=live_server.url, token=token, lab_token=lab_token, ids=ids,
                               consented=world.consented_episode.pk, patient=world.patient.pk,
-                              admin_token=admin_token, consent=world.consent.pk))
+                              admin_token=admin_token, consent=world.consent.pk,
+                              calendar={"episode": world.episode.pk, "clinician": world.calendar.clinician.pk,
+                                        "room": world.calendar.consultation_room.pk, "lab": world.calendar.lab.pk}))
     started = time.monotonic()
     command = [str(SCHEMATHESIS), "--config-file", str(config), "--no-color", "run", f"{live_server.url}{SCHEMA_PATH}"]
     # Run from tmp_path: Schemathesis keeps a cache folder in its working directory.

@@ -6,15 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from handregen.accounts.actor import actor_of
+from handregen.accounts.actor import Actor, actor_of
 from handregen.api_inputs import IsoDateTime
+from handregen.audit.services import access_record
+from handregen.errors import InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.problem import problem
 from handregen.scheduling import selectors, services
-from handregen.scheduling.models import Appointment
+from handregen.scheduling.models import Appointment, Resource
 from handregen.scheduling.slots import STATUS_LABELS
 
 router = Router(tags=["appointments"])
@@ -108,14 +111,19 @@ def appointment_out(appointment: Appointment) -> dict[str, Any]:
 
 @router.get("", response=AppointmentList, summary="Appointments of the site (of an episode, of a resource, a range)")
 def appointment_list(request: HttpRequest, query: Query[AppointmentQuery]) -> dict[str, Any]:
+    """A filter naming an episode or resource of another site (or none) matches nothing: an empty list."""
     actor = actor_of(request)
-    episode = (pathway_selectors.episode_get(actor=actor, episode_id=query.episode_id, channel="api")
-               if query.episode_id else None)
-    resource = selectors.resource_get(actor=actor, resource_id=query.resource_id) if query.resource_id else None
-    found = selectors.appointments_of(actor=actor, episode=episode, resource=resource, starts_from=query.starts_from,
-                                      starts_before=query.starts_before, include_cancelled=query.include_cancelled)
-    items = [appointment_out(a) for a in found[:500]]
-    return {"items": items, "count": len(items)}
+    found = selectors.appointments_of(actor=actor, starts_from=query.starts_from, starts_before=query.starts_before,
+                                      include_cancelled=query.include_cancelled)
+    if query.episode_id:
+        found = found.filter(episode_id=query.episode_id)
+    if query.resource_id:
+        found = found.filter(Q(clinician_id=query.resource_id) | Q(room_id=query.resource_id)
+                             | Q(lab_id=query.resource_id))
+    rows = list(found[:500])
+    for patient_id in {a.patient_id for a in rows}:
+        access_record(actor=actor, patient_id=patient_id, category="appointments", channel="api")
+    return {"items": [appointment_out(a) for a in rows], "count": len(rows)}
 
 
 @router.get("/{appointment_id}", response=AppointmentOut, summary="One appointment")
@@ -129,9 +137,9 @@ def appointment_create(request: HttpRequest, payload: AppointmentIn) -> Status[d
     episode = pathway_selectors.episode_get(actor=actor, episode_id=payload.episode_id, channel="api")
     booked = services.appointment_book(
         actor=actor, episode=episode, kind=payload.kind, starts_at=payload.starts_at,
-        clinician=selectors.resource_get(actor=actor, resource_id=payload.clinician_id),
-        room=selectors.resource_get(actor=actor, resource_id=payload.room_id),
-        lab=selectors.resource_get(actor=actor, resource_id=payload.lab_id) if payload.lab_id else None,
+        clinician=_site_resource(actor, payload.clinician_id, "clinician_id"),
+        room=_site_resource(actor, payload.room_id, "room_id"),
+        lab=_named_resource(actor, payload.lab_id, "lab_id"),
         timepoint=payload.timepoint, injection_at=payload.injection_at, tentative=payload.tentative,
         outside_window_reason=payload.outside_window_reason,
     )
@@ -147,9 +155,8 @@ def appointment_move(request: HttpRequest, appointment_id: uuid.UUID, payload: R
         moved = services.appointment_reschedule(
             actor=actor, appointment=appointment, starts_at=payload.starts_at, reason=payload.reason,
             version=payload.version,
-            clinician=selectors.resource_get(actor=actor, resource_id=payload.clinician_id)
-            if payload.clinician_id else None,
-            room=selectors.resource_get(actor=actor, resource_id=payload.room_id) if payload.room_id else None,
+            clinician=_named_resource(actor, payload.clinician_id, "clinician_id"),
+            room=_named_resource(actor, payload.room_id, "room_id"),
             injection_at=payload.injection_at, outside_window_reason=payload.outside_window_reason,
         )
     except services.StaleAppointment as stale:
@@ -167,6 +174,18 @@ def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID, payload:
     except services.StaleAppointment as stale:
         return _conflict(request, stale)
     return appointment_out(selectors.appointment_get(actor=actor, appointment_id=cancelled.pk))
+
+
+def _named_resource(actor: Actor, resource_id: uuid.UUID | None, field: str) -> Resource | None:
+    return None if resource_id is None else _site_resource(actor, resource_id, field)
+
+
+def _site_resource(actor: Actor, resource_id: uuid.UUID, field: str) -> Resource:
+    """A resource the body names: one this site does not have is invalid input naming the field (422)."""
+    try:
+        return selectors.resource_get(actor=actor, resource_id=resource_id)
+    except NotFound as exc:
+        raise InvalidInput([(field, "is not a clinician, room or lab of this site")]) from exc
 
 
 def _conflict(request: HttpRequest, stale: services.StaleAppointment) -> HttpResponse:

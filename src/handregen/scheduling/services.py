@@ -412,8 +412,8 @@ def appointment_reschedule(
     after = appointment_state(current)
     audit_record(
         actor=actor, action="appointment.reschedule", object_type="appointment", object_id=current.pk,
-        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]} | {
-            "injection_at": [None, injection_at] if injection_at else [None, None]},
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        | ({"injection_at": [None, injection_at]} if injection_at else {}),
         reason=reason.strip(), patient_id=current.patient_id, episode_id=current.episode_id,
     )
     send_after_commit(current, "moved", previous_start=old_start)

@@ -208,6 +208,7 @@ HANDREGEN_WORKER_LOST_AFTER_SECONDS = env_int("HANDREGEN_WORKER_LOST_AFTER_SECON
 HANDREGEN_JOB_MAX_ATTEMPTS = env_int("HANDREGEN_JOB_MAX_ATTEMPTS", 3)
 # Scheduled work, declared in code (handregen.jobs.schedule): how often each periodic job runs, in seconds.
 HANDREGEN_REMIND_EVERY_SECONDS = env_int("HANDREGEN_REMIND_EVERY_SECONDS", 3600)
+HANDREGEN_APPOINTMENT_REMIND_EVERY_SECONDS = env_int("HANDREGEN_APPOINTMENT_REMIND_EVERY_SECONDS", 3600)
 HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS = env_int("HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS", 900)
 # FHIR bulk export: files are deleted this many hours after the export finished; a user may have this many
 # exports running at once and start this many in an hour (more is a 429).

@@ -84,6 +84,7 @@ def test_a_given_up_export_says_so_on_its_status_url(api, make_patient, settings
 
 def test_scheduled_work_is_queued_once_per_slot_and_runs(settings):
     settings.HANDREGEN_REMIND_EVERY_SECONDS = 3600
+    settings.HANDREGEN_APPOINTMENT_REMIND_EVERY_SECONDS = 3600
     settings.HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS = 900
     now = slot_of(timezone.now(), 3600) + timedelta(minutes=7)  # inside one slot of either interval
 
@@ -94,9 +95,10 @@ def test_scheduled_work_is_queued_once_per_slot_and_runs(settings):
 
     assert ready_jobs_run() == DBTaskResult.objects.count()
     results = {r.task_path.rsplit(".", 1)[1]: r for r in DBTaskResult.objects.all()}
-    assert set(results) == {"reminders_run", "export_cleanup_run"}
+    assert set(results) == {"reminders_run", "appointment_reminders_run", "export_cleanup_run"}
     assert all(r.status == "SUCCESSFUL" for r in DBTaskResult.objects.all())
     assert results["reminders_run"].return_value == {"invitations": 0, "reminders": 0, "failed": 0, "alerts": 0}
+    assert results["appointment_reminders_run"].return_value == {"sent": 0}
 
 
 def test_a_slot_already_taken_by_another_worker_queues_nothing(settings):
@@ -110,6 +112,7 @@ def test_a_slot_already_taken_by_another_worker_queues_nothing(settings):
 
 def test_an_interval_of_zero_turns_a_periodic_job_off(settings):
     settings.HANDREGEN_REMIND_EVERY_SECONDS = 0
+    settings.HANDREGEN_APPOINTMENT_REMIND_EVERY_SECONDS = 0
     assert schedule_due() == ["expired export files"]
 
 

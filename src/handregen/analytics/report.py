@@ -85,6 +85,7 @@ def cohort_report_context(
         ),
         "adverse_events": selectors.adverse_event_rates(actor=actor, include_synthetic=include_synthetic),
         "protocol": protocol,
+        "km_censoring": selectors.KM_CENSORING,
         "synthetic_patients": n_synthetic,
         "synthetic_label": label,
     }

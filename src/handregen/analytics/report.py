@@ -72,6 +72,7 @@ def cohort_report_context(
     survival = selectors.reintervention_survival(actor=actor, include_synthetic=include_synthetic)
     steps = [(s.day, s.survival) for s in survival.steps] if survival.steps else []
     flow = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic)
+    flow_patients = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic, by="patient")
     return {
         "site": actor.site,
         "generated": timezone.now(),
@@ -79,6 +80,7 @@ def cohort_report_context(
         "sections": sections,
         "flow": flow,
         "flow_svg": flow_svg(flow, note=label),
+        "flow_patients_svg": flow_svg(flow_patients, note=label),
         "survival": survival,
         "survival_chart": survival_chart(
             [(0.0, 1.0), *steps], _titled("Free of re-intervention (Kaplan-Meier)", label)

@@ -201,15 +201,15 @@ def expectation_refusals(*, actor: Actor, indication: str, stage: str | None, ti
         raise InvalidInput(errors)
 
 
-def patient_flow(*, actor: Actor, include_synthetic: bool = False) -> list[Any]:
-    """The site's patient flow from referral to each follow-up, with reasons for leaving."""
+def patient_flow(*, actor: Actor, include_synthetic: bool = False, by: str = "episode") -> list[Any]:
+    """The site's flow from referral to each follow-up, by episode or by patient, with every reason for leaving."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
     episodes, _ = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
-    return _flow(actor, episodes, follow_ups_frame(sites))
+    return _flow(actor, episodes, follow_ups_frame(sites), by=by)
 
 
-def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> list[Any]:
+def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame, by: str = "episode") -> list[Any]:
     """The flow from frames already read (whole site, UUID episode ids)."""
     from handregen.analytics.flow import flow_steps
     from handregen.audit.models import AuditEvent
@@ -234,12 +234,11 @@ def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> lis
         columns=["episode_id", "timepoint"],
     )
     assessed = set(zip(uuids(seen["episode_id"]), seen["timepoint"], strict=True))
-    withdrawals = {
-        e: r
-        for e, r in AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(
-            "episode_id", "reason"
+    withdrawals = set(
+        AuditEvent.objects.filter(site_id__in=sites, action="episode.withdraw", outcome="done").values_list(
+            "episode_id", flat=True
         )
-    }
+    )
     protocol = Protocol.objects.filter(code=actor.site.default_protocol_code, is_current=True).first()
     timepoints = [p.code for p in protocol.definition.follow_up] if protocol else []
     return flow_steps(
@@ -251,6 +250,7 @@ def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> lis
         withdrawals=withdrawals,
         timepoints=timepoints,
         today=timezone.localdate(),
+        by=by,
     )
 
 

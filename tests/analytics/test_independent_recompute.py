@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from django.utils import timezone
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
@@ -72,6 +74,13 @@ def recompute(out, instrument, timepoint, today):
         "n_window_open": len(window_open),
         "mean_change": float(change.mean()) if len(change) else None,
     }
+    patient = episodes.set_index("episode_id")["patient_id"].reindex(pairs.index)
+    figures["n_patients"] = int(patient.nunique()) if len(pairs) else None
+    if len(pairs) and patient.value_counts().max() > 1:
+        fit = sm.OLS(change.to_numpy(), np.ones(len(change))).fit(
+            cov_type="cluster", cov_kwds={"groups": pd.factorize(patient)[0]}, use_t=True
+        )
+        figures["ci95_cluster_robust"] = list(fit.conf_int()[0])
     if len(change) >= 2:
         half = stats.t.ppf(0.975, len(change) - 1) * change.std(ddof=1) / math.sqrt(len(change))
         figures["ci95"] = [change.mean() - half, change.mean() + half]
@@ -138,7 +147,7 @@ def test_the_outcomes_endpoint_matches_an_independent_recomputation_from_the_csv
     episodes = _read(tmp_path, "episodes")
     assert episodes["patient_id"].duplicated().any(), "the registry has bilateral patients"
     client = api("researcher")
-    checked = 0
+    checked = clustered = 0
     for instrument in ("nrs", "quickdash"):
         for timepoint in TIMEPOINTS:
             body = client.get(
@@ -154,6 +163,11 @@ def test_the_outcomes_endpoint_matches_an_independent_recomputation_from_the_csv
                 assert body["mean_change"] == pytest.approx(mine["mean_change"], abs=1e-9)
             if "ci95" in mine:
                 assert body["ci95"] == pytest.approx(mine["ci95"], abs=1e-9)
+            if mine["n_patients"] is not None:
+                assert body["n_patients"] == mine["n_patients"], where
+            if "ci95_cluster_robust" in mine:
+                assert body["ci95_cluster_robust"] == pytest.approx(mine["ci95_cluster_robust"], abs=1e-9)
+                clustered += 1
             api_rules = {r["rule"]: r for r in body["responders"]}
             assert set(api_rules) == set(mine["rules"]), where
             for name, expected in mine["rules"].items():
@@ -167,4 +181,4 @@ def test_the_outcomes_endpoint_matches_an_independent_recomputation_from_the_csv
                     low, high = got["ci95_complete_case"]
                     assert 0 <= low <= got["rate_complete_case"] <= high <= 1
                 checked += 1
-    assert checked >= 20
+    assert checked >= 20 and clustered >= 1, "some time points have a patient with two treated hands"

@@ -182,3 +182,58 @@ def test_the_outcomes_endpoint_matches_an_independent_recomputation_from_the_csv
                     assert 0 <= low <= got["rate_complete_case"] <= high <= 1
                 checked += 1
     assert checked >= 20 and clustered >= 1, "some time points have a patient with two treated hands"
+
+
+def test_survival_and_adverse_events_match_an_independent_recomputation_from_the_csv_export(
+    demo_site, persona, tmp_path
+):
+    from lifelines import KaplanMeierFitter
+
+    from handregen.analytics import selectors
+
+    synth_registry(site=demo_site, count=120, seed=13)
+    export_csv(actor=persona("physician"), out=tmp_path, include_synthetic=True)
+    researcher = persona("researcher")
+    zone = timezone.get_current_timezone()
+
+    def local_day(texts):
+        return pd.to_datetime(texts, utc=True, format="ISO8601").dt.tz_convert(zone).dt.date
+
+    injections = _read(tmp_path, "injections")
+    first = injections[injections["cycle"] == "1"].drop_duplicates("episode_id").set_index("episode_id")
+    start = local_day(first["performed_at"])
+    redo = _read(tmp_path, "reinterventions").sort_values("performed_on").drop_duplicates("episode_id")
+    event_on = pd.to_datetime(redo.set_index("episode_id")["performed_on"]).dt.date
+    follow_ups = _read(tmp_path, "follow_ups")
+    seen = follow_ups[follow_ups["completed_at"] != ""]
+    contacts = pd.concat([
+        pd.Series(local_day(seen["completed_at"]).to_numpy(), index=seen["episode_id"]),
+        (lambda ae: pd.Series(pd.to_datetime(ae["onset_date"]).dt.date.to_numpy(), index=ae["episode_id"]))(
+            _read(tmp_path, "adverse_events")
+        ),
+    ])  # fmt: skip
+    last = contacts.groupby(level=0).max()
+    days, events = [], []
+    for episode_id, begun in start.items():
+        end = event_on.get(episode_id) or max(begun, last.get(episode_id, begun))
+        days.append(max(0, (end - begun).days))
+        events.append(episode_id in event_on.index)
+    fitter = KaplanMeierFitter().fit(days, events)
+    ours = selectors.reintervention_survival(actor=researcher, include_synthetic=True)
+    assert (ours.n, ours.n_events) == (len(days), sum(events)) and ours.n_events > 0
+    for point in ours.points:
+        if point.survival is not None:
+            assert point.survival == pytest.approx(float(fitter.predict(point.day)), abs=1e-9)
+        else:
+            assert point.day > max(days)
+
+    adverse = _read(tmp_path, "adverse_events")
+    harvest_site = adverse["term"] == "harvest_site_haematoma"
+    rows = {r["label"]: r for r in selectors.adverse_event_rates(actor=researcher, include_synthetic=True)}
+    every = rows["every event (procedure-site events over injections)"]
+    assert every["procedures"] == len(injections)
+    assert every["events"] == int((~harvest_site).sum())
+    assert every["with_event"] == adverse[~harvest_site].drop_duplicates(["episode_id", "cycle"]).shape[0]
+    low = stats.chi2.ppf(0.025, 2 * every["events"]) / 2 / len(injections) * 100
+    assert every["events_ci95"][0] == pytest.approx(low)
+    assert rows["every harvest-site event"]["events"] == int(harvest_site.sum())

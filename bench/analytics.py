@@ -95,7 +95,7 @@ def measure() -> None:
 
     def handregen_table() -> list[dict[str, Any]]:
         return selectors.cohort_outcomes_table(
-            actor=actor, instruments=instruments, timepoints=timepoints, filters=CohortFilters()
+            actor=actor, instruments=instruments, timepoints=timepoints, filters=CohortFilters(), include_synthetic=True
         )
 
     ours, ours_ms = _timed(handregen_table)
@@ -137,7 +137,7 @@ def _dashboard_times(user: Any) -> tuple[float, float]:
     times = []
     for _ in range(2):
         started = time.perf_counter()
-        page = client.get("/analytics/")
+        page = client.get("/analytics/?instrument=nrs&missing=complete_case&include_synthetic=on")
         times.append((time.perf_counter() - started) * 1000)
         if page.status_code != 200:
             raise RuntimeError(f"/analytics/ answered {page.status_code}, not 200: the bench would time the wrong page")
@@ -153,9 +153,10 @@ def _duckdb_load(connection: Any, site_id: Any) -> tuple[Any, float, int]:
     queries = {
         "responses": ("SELECT episode_id, follow_up_id, instrument, total, side FROM outcomes_questionnaireresponse "
                       "WHERE site_id = %s", ["episode_id", "follow_up_id", "instrument", "total", "side"]),
-        "follow_ups": ("SELECT id, episode_id, cycle, timepoint, due_from, completed_at IS NOT NULL, "
-                       "superseded_at IS NOT NULL FROM outcomes_followup WHERE site_id = %s",
-                       ["id", "episode_id", "cycle", "timepoint", "due_from", "completed", "superseded"]),
+        "follow_ups": ("SELECT id, episode_id, cycle, timepoint, due_from, due_until, completed_at IS NOT NULL, "
+                       "superseded_at IS NOT NULL, instruments FROM outcomes_followup WHERE site_id = %s",
+                       ["id", "episode_id", "cycle", "timepoint", "due_from", "due_until", "completed", "superseded",
+                        "instruments"]),
         "episodes": ("SELECT id, side FROM pathway_episode WHERE site_id = %s", ["id", "side"]),
     }
     from handregen.accounts.models import Site
@@ -172,6 +173,13 @@ def _duckdb_load(connection: Any, site_id: Any) -> tuple[Any, float, int]:
                 frame[column] = frame[column].astype(str).str.replace("-", "", regex=False)
         if "due_from" in frame:
             frame["due_from"] = pd.to_datetime(frame["due_from"]).dt.date
+            frame["due_until"] = pd.to_datetime(frame["due_until"]).dt.date
+            listed = [json.loads(v) if isinstance(v, str) else (v or []) for v in frame.pop("instruments")]
+            schedule = pd.DataFrame([(i, code) for i, codes in zip(frame["id"], listed, strict=True) for code in codes],
+                                    columns=["id", "instrument"])
+            duck.register("incoming", schedule)
+            duck.execute("CREATE TABLE schedule AS SELECT * FROM incoming")
+            duck.unregister("incoming")
         duck.register("incoming", frame)
         duck.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming")  # noqa: S608 - one of three fixed names
         duck.unregister("incoming")
@@ -182,18 +190,21 @@ def _duckdb_load(connection: Any, site_id: Any) -> tuple[Any, float, int]:
 # The same rules as analytics/cohort.py and outcomes/responders.py, in SQL; 1e-9 is their floating-point slack.
 PAIRED_SQL = """
     CREATE OR REPLACE TEMP TABLE fu AS SELECT * FROM follow_ups WHERE cycle = 1 AND NOT superseded;
-    CREATE OR REPLACE TEMP TABLE expected AS
-        SELECT f.episode_id, f.timepoint FROM fu f JOIN points p USING (timepoint)
-        WHERE f.due_from <= $1 OR f.completed;
+    CREATE OR REPLACE TEMP TABLE candidates AS
+        SELECT DISTINCT f.episode_id, f.timepoint, s.instrument, f.due_until
+        FROM fu f JOIN points p USING (timepoint) JOIN schedule s ON s.id = f.id;
     CREATE OR REPLACE TEMP TABLE scores AS
         SELECT r.episode_id, fu.timepoint, r.instrument, r.total AS value
         FROM responses r JOIN fu ON fu.id = r.follow_up_id JOIN episodes e ON e.id = r.episode_id
         WHERE r.total IS NOT NULL AND (r.side = '' OR r.side = e.side);
     CREATE OR REPLACE TEMP TABLE paired AS
-        SELECT x.timepoint, x.episode_id, b.instrument, b.value AS base, f.value AS follow
-        FROM expected x
-        JOIN scores b ON b.episode_id = x.episode_id AND b.timepoint = 'baseline'
-        JOIN scores f ON f.episode_id = x.episode_id AND f.timepoint = x.timepoint AND f.instrument = b.instrument;
+        SELECT x.timepoint, x.episode_id, x.instrument, b.value AS base, f.value AS follow
+        FROM candidates x
+        JOIN scores b ON b.episode_id = x.episode_id AND b.timepoint = 'baseline' AND b.instrument = x.instrument
+        JOIN scores f ON f.episode_id = x.episode_id AND f.timepoint = x.timepoint AND f.instrument = x.instrument;
+    CREATE OR REPLACE TEMP TABLE expected AS
+        SELECT timepoint, instrument, episode_id FROM paired
+        UNION SELECT timepoint, instrument, episode_id FROM candidates WHERE due_until < $1;
 """
 CELLS_SQL = """
     WITH improved AS (SELECT p.*, m.mcid, CASE WHEN m.higher_is_worse THEN base - follow ELSE follow - base END AS gain
@@ -208,6 +219,7 @@ CELLS_SQL = """
 OMERACT_SQL = """
     WITH pain AS (SELECT timepoint, episode_id, 10 * base AS b, 10 * follow AS f FROM paired WHERE instrument = 'nrs'),
     function AS (SELECT timepoint, episode_id, base AS b, follow AS f FROM paired WHERE instrument = 'quickdash'),
+    -- the patient global is not measured: counted as not improved, so "moderate" needs pain AND function
     domains AS (
         SELECT p.timepoint,
                CASE WHEN p.b = 0 THEN FALSE ELSE 100 * (p.b - p.f) >= 50 * p.b - 1e-9 AND p.b - p.f >= 20 - 1e-9 END
@@ -221,9 +233,7 @@ OMERACT_SQL = """
         FROM pain p LEFT JOIN function q USING (timepoint, episode_id)),
     -- SQL's NULL logic is the rule's three-valued logic: TRUE OR NULL is TRUE, FALSE OR NULL is NULL.
     decided AS (
-        SELECT timepoint, (pain_high OR function_high)
-               OR (CASE WHEN pain_moderate AND function_moderate THEN TRUE
-                        WHEN NOT pain_moderate AND NOT function_moderate THEN FALSE END) AS responder
+        SELECT timepoint, (pain_high OR function_high) OR (pain_moderate AND function_moderate) AS responder
         FROM domains)
     SELECT timepoint, count(*) FILTER (WHERE responder), count(*) FILTER (WHERE responder IS NULL)
     FROM decided GROUP BY 1
@@ -243,7 +253,10 @@ def _duckdb_table(duck: Any, instruments: list[str], timepoints: list[str], toda
     duck.executemany("INSERT INTO points VALUES (?)", [[t] for t in timepoints])
     for statement in filter(str.strip, PAIRED_SQL.split(";")):
         duck.execute(statement, [today] if "$1" in statement else [])
-    expected = dict(duck.execute("SELECT timepoint, count(*) FROM expected GROUP BY 1").fetchall())
+    expected = {(t, i): n for t, i, n in duck.execute(
+        "SELECT timepoint, instrument, count(*) FROM expected GROUP BY 1, 2").fetchall()}
+    with_function = {t for (t,) in duck.execute(
+        "SELECT DISTINCT timepoint FROM candidates WHERE instrument = 'quickdash'").fetchall()}
     cells = duck.execute(CELLS_SQL).fetchall()
     omeract = {t: (yes, unknown) for t, yes, unknown in duck.execute(OMERACT_SQL).fetchall()}
     by_cell = {(row[0], row[1]): row for row in cells}
@@ -257,11 +270,13 @@ def _duckdb_table(duck: Any, instruments: list[str], timepoints: list[str], toda
             if instrument == "nrs":
                 rules["nrs_2_points"] = (row[7], 0) if row else (0, 0)
                 rules["nrs_30_percent"] = (row[8], row[9]) if row else (0, 0)
-                rules["omeract_oarsi"] = omeract.get(timepoint, (0, 0))
+                if timepoint in with_function or not expected.get((timepoint, "nrs")):
+                    rules["omeract_oarsi"] = omeract.get(timepoint, (0, 0))
             if mcid is not None:
                 rules["mcid"] = (row[10], 0) if row else (0, 0)
             table.append({
-                "instrument": instrument, "timepoint": timepoint, "n_expected": expected.get(timepoint, 0),
+                "instrument": instrument, "timepoint": timepoint,
+                "n_expected": expected.get((timepoint, instrument), 0),
                 "n_assessed": n, "mean_change": row[5] if row else None,
                 "ci95": list(t_ci) if t_ci[0] is not None else None,
                 "responders": {rule: {"n_responders": k, "n_undefined": u,

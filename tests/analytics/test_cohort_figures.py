@@ -172,3 +172,22 @@ def test_complete_case_and_non_responder_rates_are_given_side_by_side():
     assert (two.rate_complete_case, two.denominator_complete_case) == (pytest.approx(3 / 5), 5)
     assert (two.rate_non_responder, two.denominator_non_responder) == (pytest.approx(3 / 10), 10)
     assert two.ci95_non_responder[0] <= 0.3 <= two.ci95_non_responder[1]
+
+
+def test_a_patient_with_two_hands_gets_a_cluster_robust_interval_by_patient():
+    import statsmodels.api as sm
+
+    scores, episodes, follow_ups = _frames([(8, 7), (8, 3), (8, 5), (8, 4), (8, 6), (8, 2)])
+    episodes["patient_id"] = ["p0", "p0", "p1", "p2", "p2", "p3"]
+    figures = outcome_figures(
+        scores=scores, episodes=episodes, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    change = [-1, -5, -3, -4, -2, -6]
+    fit = sm.OLS(change, [[1]] * 6).fit(cov_type="cluster", cov_kwds={"groups": [0, 0, 1, 2, 2, 3]}, use_t=True)
+    assert figures.n_patients == 4
+    assert figures.ci95_cluster_robust == pytest.approx(list(fit.conf_int()[0]))
+    one_each = episodes.assign(patient_id=[f"p{i}" for i in range(6)])
+    alone = outcome_figures(
+        scores=scores, episodes=one_each, follow_ups=follow_ups, instrument="nrs", timepoint="m6", today=TODAY
+    )
+    assert alone.ci95_cluster_robust is None and alone.n_patients == 6

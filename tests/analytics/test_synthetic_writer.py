@@ -144,10 +144,20 @@ def test_missed_visits_and_drop_out_leave_follow_ups_open_and_completed_ones_hav
 
 
 def test_the_analytics_api_assesses_synthetic_patients_at_six_months(registry, api):
-    response = api("researcher").get("/api/v1/analytics/outcomes", instrument="nrs", timepoint="m6")
+    response = api("researcher").get(
+        "/api/v1/analytics/outcomes", instrument="nrs", timepoint="m6", include_synthetic=True
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["n_assessed"] > 0 and body["n_expected"] >= body["n_assessed"]
+
+
+def test_some_patients_have_both_hands_treated_as_two_episodes(registry, demo_site):
+    per_patient = Counter(Episode.objects.filter(site=demo_site).values_list("patient_id", flat=True))
+    bilateral = [p for p, n in per_patient.items() if n == 2]
+    assert bilateral and max(per_patient.values()) == 2
+    sides = set(Episode.objects.filter(patient_id=bilateral[0]).values_list("side", flat=True))
+    assert sides == {"left", "right"}
 
 
 def test_running_the_same_seed_again_adds_nothing(registry, demo_site):

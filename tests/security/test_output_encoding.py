@@ -15,6 +15,7 @@ SAFE_ALLOWED = {
     ("analytics/templates/analytics/dashboard.html", "chart|safe"),
     ("analytics/templates/analytics/dashboard.html", "flow_svg|safe"),
     ("analytics/templates/analytics/cohort_report.html", "flow_svg|safe"),
+    ("analytics/templates/analytics/cohort_report.html", "flow_patients_svg|safe"),
     ("analytics/templates/analytics/cohort_report.html", "section.chart|safe"),
     ("analytics/templates/analytics/cohort_report.html", "survival_chart|safe"),
     ("analytics/templates/analytics/patient_progress_pdf.html", "section.chart|safe"),

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from handregen.analytics.stats import mean_ci, responder_rate
+from handregen.analytics.stats.responders import MissingRule
 from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.responders import (
     MCIDS,
@@ -25,6 +26,7 @@ from handregen.outcomes.responders import (
 )
 
 BASELINE = "baseline"
+MISSING_RULES: tuple[MissingRule, ...] = ("complete_case", "non_responder")
 RULE_LABELS = {
     "nrs_2_points": "pain at least 2 points lower",
     "nrs_30_percent": "pain at least 30% lower",
@@ -80,6 +82,10 @@ class OutcomeFigures:
     n_window_open: int = 0  # due now, window still open, not yet assessed: not counted as expected
     scheduled: bool = True  # the protocol schedules this measure at this time point
     ci_method: str = "t distribution (mean change)"
+    # Where a patient contributes more than one episode (two hands): the mean change's interval clustered by patient
+    # (cluster-robust sandwich variance, t with clusters - 1 degrees of freedom); None when every patient has one.
+    n_patients: int | None = None
+    ci95_cluster_robust: list[float] | None = None
 
 
 def scheduled_follow_ups(
@@ -185,7 +191,7 @@ def _rate(
 ) -> RuleRate:
     result = responder_rate(flags, n_expected, missing=missing)  # type: ignore[arg-type]
     ci = [result.ci_low, result.ci_high] if result.ci_low is not None and result.ci_high is not None else None
-    both = {name: responder_rate(flags, n_expected, missing=name) for name in ("complete_case", "non_responder")}
+    both = {name: responder_rate(flags, n_expected, missing=name) for name in MISSING_RULES}
     side = {
         f"{key}_{name}": value
         for name, r in both.items()
@@ -312,8 +318,33 @@ def outcome_figures(
         notes=notes,
         not_assessed=not_assessed,
         n_window_open=n_open,
+        **_clustered(change, paired.index, episodes),
         scheduled=bool(len(scheduled)) or not len(follow_ups),
     )
+
+
+def _clustered(change: np.ndarray, episode_ids: pd.Index, episodes: pd.DataFrame) -> dict[str, Any]:
+    """The number of patients and, where one patient has several episodes, the cluster-robust 95% interval."""
+    if "patient_id" not in episodes or not len(change):
+        return {}
+    patients = episodes.drop_duplicates("episode_id").set_index("episode_id")["patient_id"].reindex(episode_ids)
+    return {"n_patients": int(patients.nunique()), "ci95_cluster_robust": cluster_robust_mean_ci(change, patients)}
+
+
+def cluster_robust_mean_ci(values: np.ndarray, clusters: pd.Series, level: float = 0.95) -> list[float] | None:
+    """The mean's interval with a cluster-robust (CR1 sandwich) standard error and t(G - 1) quantiles, as
+    statsmodels' OLS with cov_type="cluster" gives it; None when no cluster has two values or G < 2."""
+    counts = pd.Series(clusters).value_counts()
+    if len(counts) < 2 or counts.max() < 2:
+        return None
+    import statsmodels.api as sm
+
+    codes = pd.factorize(pd.Series(clusters).astype(str))[0]
+    fit = sm.OLS(np.asarray(values, dtype=float), np.ones(len(values))).fit(
+        cov_type="cluster", cov_kwds={"groups": codes, "use_correction": True}, use_t=True
+    )
+    low, high = fit.conf_int(alpha=1 - level)[0]
+    return [float(low), float(high)]
 
 
 def _mean(values: pd.Series) -> float | None:

@@ -165,7 +165,7 @@ def expectation_for(
     used = [_words(k, v) for k, v in (core | kept).items() if v is not None]
     n = len(similar)
     n_synthetic = int(similar["is_synthetic"].sum()) if "is_synthetic" in similar else 0
-    counts = {"n_strict": n_strict, "n_core": n_core, "relaxed": relaxed, "min_n": min_n,
+    counts: dict[str, Any] = {"n_strict": n_strict, "n_core": n_core, "relaxed": relaxed, "min_n": min_n,
               "synthetic_patients": n_synthetic}  # fmt: skip
     synthetic_words = f" Includes {n_synthetic} synthetic (made-up) patients." if n_synthetic else ""
     if missing_core or n_core < min_n:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from handregen.accounts.actor import Actor
 from handregen.analytics import selectors
+from handregen.analytics.baseline_table import baseline_table, completers_and_dropouts, pgic_summary
 from handregen.analytics.charts import change_chart, survival_chart
 from handregen.analytics.dataset import (
     CohortFilters,
@@ -39,7 +40,7 @@ def cohort_report_context(
     model_frames = (
         episodes,
         follow_ups_frame(sites),
-        scores_frame(sites, subscales=False, instruments=list(REPORT_INSTRUMENTS)),
+        scores_frame(sites, subscales=False, instruments=[*REPORT_INSTRUMENTS, "pgic"]),
     )
     sections = []
     for instrument in REPORT_INSTRUMENTS:
@@ -69,9 +70,20 @@ def cohort_report_context(
                 ),
             }
         )
+    treated = set(episodes.loc[episodes["injected_on"].notna(), "episode_id"])
+    main = "m6" if "m6" in timepoints else (timepoints[-1] if timepoints else "")
+    completers, dropouts = completers_and_dropouts(
+        episodes, model_frames[1], model_frames[2], main, timezone.localdate()
+    )
+    table_one = baseline_table(
+        episodes,
+        model_frames[2],
+        {"All treated": treated, f"Assessed at {main}": completers, f"Not assessed at {main}": dropouts},
+    )
     survival = selectors.reintervention_survival(actor=actor, include_synthetic=include_synthetic)
     steps = [(s.day, s.survival) for s in survival.steps] if survival.steps else []
     flow = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic)
+    flow_patients = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic, by="patient")
     return {
         "site": actor.site,
         "generated": timezone.now(),
@@ -79,12 +91,17 @@ def cohort_report_context(
         "sections": sections,
         "flow": flow,
         "flow_svg": flow_svg(flow, note=label),
+        "flow_patients_svg": flow_svg(flow_patients, note=label),
         "survival": survival,
         "survival_chart": survival_chart(
             [(0.0, 1.0), *steps], _titled("Free of re-intervention (Kaplan-Meier)", label)
         ),
         "adverse_events": selectors.adverse_event_rates(actor=actor, include_synthetic=include_synthetic),
         "protocol": protocol,
+        "km_censoring": selectors.KM_CENSORING,
+        "table_one": table_one,
+        "table_one_groups": ["All treated", f"Assessed at {main}", f"Not assessed at {main}"],
+        "pgic": pgic_summary(model_frames[2], treated, timepoints),
         "synthetic_patients": n_synthetic,
         "synthetic_label": label,
     }

@@ -201,15 +201,15 @@ def expectation_refusals(*, actor: Actor, indication: str, stage: str | None, ti
         raise InvalidInput(errors)
 
 
-def patient_flow(*, actor: Actor, include_synthetic: bool = False) -> list[Any]:
-    """The site's patient flow from referral to each follow-up, with reasons for leaving."""
+def patient_flow(*, actor: Actor, include_synthetic: bool = False, by: str = "episode") -> list[Any]:
+    """The site's flow from referral to each follow-up, by episode or by patient, with every reason for leaving."""
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
     episodes, _ = synthetic_scope(episodes_frame(sites), include_synthetic=include_synthetic)
-    return _flow(actor, episodes, follow_ups_frame(sites))
+    return _flow(actor, episodes, follow_ups_frame(sites), by=by)
 
 
-def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> list[Any]:
+def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame, by: str = "episode") -> list[Any]:
     """The flow from frames already read (whole site, UUID episode ids)."""
     from handregen.analytics.flow import flow_steps
     from handregen.audit.models import AuditEvent
@@ -251,23 +251,31 @@ def _flow(actor: Actor, episodes: pd.DataFrame, follow_ups: pd.DataFrame) -> lis
         withdrawals=withdrawals,
         timepoints=timepoints,
         today=timezone.localdate(),
+        by=by,
     )
+
+
+KM_CENSORING = (
+    "Episodes without a re-intervention are censored at the last known contact: the latest completed follow-up, "
+    "adverse-event onset or re-intervention record of the episode, else the injection day; not at today."
+)
 
 
 def reintervention_survival(
     *, actor: Actor, at_days: tuple[int, ...] = (180, 365, 730), include_synthetic: bool = False
 ) -> Any:
-    """Kaplan-Meier estimate of staying free of re-intervention after the first injection."""
+    """Kaplan-Meier estimate of staying free of re-intervention after the first injection, censored at the last
+    known contact (`KM_CENSORING`); log(-log) Greenwood intervals (the statistics module names the method)."""
     from handregen.analytics.stats import kaplan_meier
+    from handregen.outcomes.models import FollowUp
     from handregen.procedures.models import Injection
-    from handregen.safety.models import Reintervention
+    from handregen.safety.models import AdverseEvent, Reintervention
 
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
     real = {} if include_synthetic else {"episode__patient__is_synthetic": False}
-    injected = dict(
-        Injection.objects.filter(site_id__in=sites, cycle=1, **real).values_list("episode_id", "performed_at")
-    )
+    first = Injection.objects.filter(site_id__in=sites, cycle=1, **real).values_list("episode_id", "performed_at")
+    injected = {e: timezone.localtime(at).date() for e, at in first}
     first_event: dict[Any, Any] = {}
     for episode_id, on in (
         Reintervention.objects.filter(site_id__in=sites, **real)
@@ -275,47 +283,53 @@ def reintervention_survival(
         .values_list("episode_id", "performed_on")
     ):
         first_event.setdefault(episode_id, on)
-    today = timezone.localdate()
-    durations, events = [], []
-    for episode_id, performed_at in injected.items():
-        start = timezone.localtime(performed_at).date()
-        event_on = first_event.get(episode_id)
-        durations.append(((event_on or today) - start).days)
-        events.append(event_on is not None)
+    contacts: dict[Any, list[Any]] = {}
+    for episode_id, at in FollowUp.objects.filter(site_id__in=sites, completed_at__isnull=False, **real).values_list(
+        "episode_id", "completed_at"
+    ):
+        contacts.setdefault(episode_id, []).append(timezone.localtime(at).date())
+    onsets = AdverseEvent.objects.filter(site_id__in=sites, **real).values_list("episode_id", "onset_date")
+    for episode_id, on in onsets:
+        contacts.setdefault(episode_id, []).append(on)
+    durations, events = reintervention_times(injected, first_event, contacts)
     return kaplan_meier(durations, events, at=at_days)
 
 
+def reintervention_times(
+    injected: dict[Any, Any], first_event: dict[Any, Any], contacts: dict[Any, list[Any]]
+) -> tuple[list[int], list[bool]]:
+    """(days, event) per injected episode: days to the first re-intervention, else to the last known contact
+    (never before the injection), as `KM_CENSORING` states."""
+    durations, events = [], []
+    for episode_id, start in injected.items():
+        event_on = first_event.get(episode_id)
+        end = event_on or max([start, *contacts.get(episode_id, [])])
+        durations.append(max(0, (end - start).days))
+        events.append(event_on is not None)
+    return durations, events
+
+
 def adverse_event_rates(*, actor: Actor, include_synthetic: bool = False) -> list[dict[str, Any]]:
-    """Adverse events per 100 injections, by grade and by seriousness, with exact CIs."""
-    from handregen.analytics.stats import event_rate_per_100
-    from handregen.procedures.models import Injection
+    """Adverse events per 100 procedures, per event and per procedure, by term, grade, seriousness and
+    relatedness, with exact intervals; harvest-site events over harvests (see `safety_rates`)."""
+    from handregen.analytics.safety_rates import adverse_event_rows
+    from handregen.procedures.models import Harvest, Injection
     from handregen.safety.models import AdverseEvent
+    from handregen.safety.terms import TERMS
 
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     sites = [actor.site.pk]
     real = {} if include_synthetic else {"episode__patient__is_synthetic": False}
-    n = Injection.objects.filter(site_id__in=sites, **real).count()
+    columns = ["episode_id", "cycle", "term", "grade", "serious", "relatedness"]
     events = pd.DataFrame.from_records(
-        AdverseEvent.objects.filter(site_id__in=sites, **real).values_list("episode_id", "cycle", "grade", "serious"),
-        columns=["episode_id", "cycle", "grade", "serious"],
+        AdverseEvent.objects.filter(site_id__in=sites, **real).values_list(*columns), columns=columns
     )
-    rows = []
-    groups: list[tuple[str, pd.DataFrame]] = [(f"grade {g}", events[events["grade"] == g]) for g in range(1, 6)]
-    groups += [("serious", events[events["serious"]]), ("any", events)]
-    for label, subset in groups:
-        # At most one counted per injection: patients with an event of this kind, per procedure.
-        k = int(subset.drop_duplicates(["episode_id", "cycle"]).shape[0])
-        rate = event_rate_per_100(min(k, n), n) if n else None
-        rows.append(
-            {
-                "kind": label,
-                "procedures": n,
-                "with_event": k,
-                "per_100": rate.rate_per_100 if rate else None,
-                "ci95": [rate.ci_low, rate.ci_high] if rate and rate.ci_low is not None else None,
-            }
-        )
-    return rows
+    return adverse_event_rows(
+        events,
+        n_injections=Injection.objects.filter(site_id__in=sites, **real).count(),
+        n_harvests=Harvest.objects.filter(site_id__in=sites, **real).count(),
+        term_words=TERMS,
+    )
 
 
 CHART_INSTRUMENTS = ("nrs", "quickdash", "prwe", "mhq", "grip")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
-from handregen.interop import core_tables, outcome_tables  # noqa: F401 - register the tables
+from handregen.interop import analytics_tables, core_tables, outcome_tables  # noqa: F401 - register the tables
 from handregen.interop.spreadsheet import safe_cell
 from handregen.interop.tables import DICTIONARY_HEADER, TABLES, dictionary_rows
 

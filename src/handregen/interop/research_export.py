@@ -20,7 +20,7 @@ from django.utils import timezone
 from handregen.accounts.actor import Actor
 from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
-from handregen.interop import core_tables, outcome_tables  # noqa: F401 - register the tables
+from handregen.interop import analytics_tables, core_tables, outcome_tables  # noqa: F401 - register the tables
 from handregen.interop.deidentify import new_study_code, restricted_zip_list, safe_age, safe_zip3
 from handregen.interop.spreadsheet import safe_cell
 from handregen.interop.tables import TABLES, Column

@@ -25,6 +25,10 @@ METHODS = {
     "bone_marrow": ("centrifugation_concentrate",),
 }
 
+# Share of treated patients whose other hand is treated too, as a second episode some months later. Hand OA is
+# mostly bilateral; in cell-therapy series roughly one patient in ten has both hands treated (made-up rate).
+BILATERAL_SHARE = 0.12
+
 # Where an episode stops, and how often (the rest reach injection).
 STOPS = (
     ("referred", 0.02),
@@ -75,6 +79,8 @@ class SyntheticPatient:
     dropped_out_after: str | None = None
     adverse_events: list[tuple[str, int, bool, int]] = field(default_factory=list)  # term, grade, serious, day
     reintervention_day: int | None = None
+    hand: int = 0  # 0: the patient's first episode; 1: the other hand, treated later (bilateral patients)
+    other_hand: SyntheticPatient | None = None
 
     @property
     def injected_on(self) -> date:
@@ -102,6 +108,8 @@ def simulated(n: int, seed: int, *, today: date, follow_up: list[tuple[str, int]
     referred = rng.integers(0, 3 * 365, n)
     stop_draw = rng.random(n)
     responder = rng.random(n) < 0.42
+    # The second hands draw from their own stream, so that adding them left every first episode as it was.
+    bilateral = np.random.default_rng([seed, 2]).random((n, 4))
     for i in range(n):
         referred_on = today - timedelta(days=int(referred[i]))
         age = int(ages[i])
@@ -137,7 +145,47 @@ def simulated(n: int, seed: int, *, today: date, follow_up: list[tuple[str, int]
         )
         if stop is None:
             _course(rng, patient, bool(responder[i]), stage_index, follow_up, today)
+            if bilateral[i, 0] < BILATERAL_SHARE:
+                patient.other_hand = _other_hand(patient, bilateral[i], seed, i, follow_up, today)
         yield patient
+
+
+def _other_hand(
+    first: SyntheticPatient, draws: np.ndarray, seed: int, i: int, follow_up: list[tuple[str, int]], today: date
+) -> SyntheticPatient | None:
+    """The same patient's other hand: same person and indication, stage one step either way, referred 3-12 months
+    after the first; None when that would be in the future."""
+    referred_on = first.referred_on + timedelta(days=90 + int(draws[1] * 270))
+    if (today - referred_on).days < 60:
+        return None
+    stage_index = int(np.clip(STAGES.index(first.stage) + round(draws[2] * 2 - 1), 0, len(STAGES) - 1))
+    rng = np.random.default_rng([seed, 3, i])
+    second = SyntheticPatient(
+        number=first.number,
+        sex=first.sex,
+        birth_date=first.birth_date,
+        dominant_hand=first.dominant_hand,
+        indication=first.indication,
+        side="left" if first.side == "right" else "right",
+        joints=first.joints,
+        stage=STAGES[stage_index],
+        kl_grade=min(4, 1 + stage_index),
+        referred_on=referred_on,
+        stop=None,
+        source=first.source,
+        method=first.method,
+        baseline=Visit(
+            "baseline",
+            -42,
+            float(np.clip(first.baseline.pain + rng.normal(0, 1), 3, 10)),
+            first.baseline.disability,
+            first.baseline.grip_kg,
+            0.0,
+        ),
+        hand=1,
+    )
+    _course(rng, second, bool(draws[3] < 0.42), stage_index, follow_up, today)
+    return second
 
 
 def _course(

@@ -84,10 +84,10 @@ class SynthSummary:
         ]
 
 
-def _rngs(site: Site, seed: int, number: int) -> tuple[random.Random, np.random.Generator]:
+def _rngs(site: Site, seed: int, number: int, hand: int = 0) -> tuple[random.Random, np.random.Generator]:
     """The patient's own random streams, so a rerun or a resumed run writes the same patient the same way."""
-    text = f"{site.code}:{seed}:{number}"
-    return random.Random(text), np.random.default_rng([seed, number])  # noqa: S311 - made-up data, not secrets
+    text = f"{site.code}:{seed}:{number}" + (f":hand{hand}" if hand else "")
+    return random.Random(text), np.random.default_rng([seed, number, *([hand] if hand else [])])  # noqa: S311 - made-up
 
 
 def write_batch(
@@ -102,15 +102,20 @@ def write_batch(
     part = SynthSummary(site=ctx.site.code, seed=ctx.seed, requested=0)
     batch = Batch()
     injected = []
-    for p in patients:
-        plan = plan_for(p, ctx.today)
-        rnd, gen = _rngs(ctx.site, ctx.seed, p.number)
-        written = build_clinical(ctx, p, plan, rnd, batch)
-        if plan.consulted:
-            build_outcomes(ctx, p, written, plan.injected, rnd, gen, batch)
-        if plan.injected:
-            injected.append((p, written, rnd))
-        part.episodes_by_stage[str(plan.stage)] += 1
+    for first in patients:
+        registered = None
+        for p in (first, first.other_hand):  # a bilateral patient's second hand is a second episode
+            if p is None:
+                continue
+            plan = plan_for(p, ctx.today)
+            rnd, gen = _rngs(ctx.site, ctx.seed, p.number, p.hand)
+            written = build_clinical(ctx, p, plan, rnd, batch, patient=registered)
+            registered = written.patient
+            if plan.consulted:
+                build_outcomes(ctx, p, written, plan.injected, rnd, gen, batch)
+            if plan.injected:
+                injected.append((p, written, rnd))
+            part.episodes_by_stage[str(plan.stage)] += 1
     with turn or nullcontext(), transaction.atomic():
         numbers = allocate_sequences(ctx, [harvest_year(ctx, p) for p, _, _ in injected])
         for p, written, rnd in injected:

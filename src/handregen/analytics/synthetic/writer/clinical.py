@@ -62,31 +62,14 @@ def _treatment(kind: str, day: date | None, joint: str = "", side: str = "") -> 
     return {"kind": kind, "date": day.isoformat() if day else None, "joint": joint, "side": side, "notes": ""}
 
 
-def build_clinical(ctx: SiteContext, p: SyntheticPatient, plan: Plan, rnd: random.Random, batch: Batch) -> Written:
-    """Rows of registration, episode, evaluation, consent and preparation; each with its audit event."""
-    site, doctor, seed = ctx.site, ctx.physician, ctx.seed
-    patient = Patient(
-        id=ctx.new_id(),
-        site_id=site.pk,
-        mrn=f"SYN{seed}-{p.number + 1:06d}",
-        given_name=rnd.choice(GIVEN[p.sex]),
-        family_name=rnd.choice(FAMILY),
-        birth_date=p.birth_date,
-        sex=p.sex,
-        dominant_hand=p.dominant_hand,
-        occupation=rnd.choice(OCCUPATIONS),
-        wristband_code=new_wristband_code(rnd),
-        is_synthetic=True,
-    )
-    fields = ("mrn", "given_name", "family_name", "birth_date", "sex", "dominant_hand", "occupation", "wristband_code")
-    batch.add(
-        patient,
-        actor=doctor,
-        action="patient.register",
-        object_type="patient",
-        patient_id=patient.pk,
-        changes={name: [None, getattr(patient, name)] for name in fields} | {"is_synthetic": [None, True]},
-    )
+def build_clinical(
+    ctx: SiteContext, p: SyntheticPatient, plan: Plan, rnd: random.Random, batch: Batch, patient: Patient | None = None
+) -> Written:
+    """Rows of registration, episode, evaluation, consent and preparation; each with its audit event. `patient`:
+    already registered (the second hand of a bilateral patient), so only a new episode is opened."""
+    site, doctor = ctx.site, ctx.physician
+    if patient is None:
+        patient = _register(ctx, p, rnd, batch)
     episode = Episode(
         id=ctx.new_id(),
         site_id=site.pk,
@@ -402,3 +385,31 @@ def _checklist(ctx: SiteContext, p: SyntheticPatient, batch: Batch, w: Written) 
             "medication_holds": [None, [h.medication for h in instructions.holds]],
         },
     )
+
+
+def _register(ctx: SiteContext, p: SyntheticPatient, rnd: random.Random, batch: Batch) -> Patient:
+    """The synthetic patient's registration row (is_synthetic, MRN SYN<seed>-<n>) with its audit event."""
+    site, doctor, seed = ctx.site, ctx.physician, ctx.seed
+    patient = Patient(
+        id=ctx.new_id(),
+        site_id=site.pk,
+        mrn=f"SYN{seed}-{p.number + 1:06d}",
+        given_name=rnd.choice(GIVEN[p.sex]),
+        family_name=rnd.choice(FAMILY),
+        birth_date=p.birth_date,
+        sex=p.sex,
+        dominant_hand=p.dominant_hand,
+        occupation=rnd.choice(OCCUPATIONS),
+        wristband_code=new_wristband_code(rnd),
+        is_synthetic=True,
+    )
+    fields = ("mrn", "given_name", "family_name", "birth_date", "sex", "dominant_hand", "occupation", "wristband_code")
+    batch.add(
+        patient,
+        actor=doctor,
+        action="patient.register",
+        object_type="patient",
+        patient_id=patient.pk,
+        changes={name: [None, getattr(patient, name)] for name in fields} | {"is_synthetic": [None, True]},
+    )
+    return patient

@@ -59,6 +59,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "safety:reintervention-new": {"episode_id": U},
     "safety:alerts": {},
     "safety:alert": {"alert_id": U},
+    "safety:event": {"adverse_event_id": U},
     "cellproducts:lab": {},
     "cellproducts:product": {"product_id": U},
     "cellproducts:receive": {"product_id": U},

@@ -244,7 +244,8 @@ def adverse_event_rates(*, actor: Actor) -> list[dict[str, Any]]:
     sites = [actor.site.pk]
     n = Injection.objects.filter(site_id__in=sites).count()
     events = pd.DataFrame.from_records(
-        AdverseEvent.objects.filter(site_id__in=sites).values_list("episode_id", "cycle", "grade", "serious"),
+        AdverseEvent.objects.filter(site_id__in=sites, retracted_at__isnull=True)  # entered in error: not counted
+        .values_list("episode_id", "cycle", "grade", "serious"),
         columns=["episode_id", "cycle", "grade", "serious"],
     )
     rows = []

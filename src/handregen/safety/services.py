@@ -180,6 +180,8 @@ def adverse_event_amend(
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
     reasons = lock_refusals(event)  # a closed event is locked
+    if event.retracted_at is not None:
+        reasons.append("This event was retracted as entered in error; it is kept as it was and not changed.")
     if reasons:
         raise GuardRefused(reasons)
     version_check(what="adverse event", version=event.version, expected_version=expected_version,
@@ -201,6 +203,39 @@ def adverse_event_amend(
     )
     if event.serious and not was_serious:
         alert_raise(actor=actor, event=event)
+    return event
+
+
+@transaction.atomic
+def adverse_event_retract(
+    *, actor: Actor, adverse_event: AdverseEvent | Any, reason: str, expected_version: int | None = None
+) -> AdverseEvent:
+    """Retract an event entered in error, with a reason: it is kept (shown struck through) and left out of rates."""
+    actor.require(Permission.ADVERSE_EVENT_RECORD)
+    pk = adverse_event.pk if isinstance(adverse_event, AdverseEvent) else adverse_event
+    try:
+        event = AdverseEvent.objects.select_for_update().get(pk=pk, site=actor.site)
+    except (AdverseEvent.DoesNotExist, ValueError) as exc:
+        raise NotFound("adverse event") from exc
+    if len(reason.strip()) < 5:
+        raise InvalidInput([("reason", "say why the event was entered in error")])
+    reasons = lock_refusals(event)
+    if event.retracted_at is not None:
+        reasons.append("This event is already retracted.")
+    if reasons:
+        raise GuardRefused(reasons)
+    version_check(what="adverse event", version=event.version, expected_version=expected_version,
+                  current={name: getattr(event, name) for name in AMENDABLE})
+    event.retracted_at = timezone.now()
+    event.retracted_by = actor.user
+    event.retracted_reason = reason.strip()
+    event.version += 1
+    event.save()
+    audit_record(
+        actor=actor, action="adverse_event.retract", object_type="adverse_event", object_id=event.pk,
+        changes={"retracted_at": [None, event.retracted_at]}, reason=event.retracted_reason,
+        patient_id=event.patient_id, episode_id=event.episode_id,
+    )
     return event
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from handregen.consent.models import DEFAULT_MEANING
+from handregen.consent.models import DEFAULT_MEANING, RECONSENT_KINDS
 from handregen.signatures.forms import SignerFields
 
 
@@ -25,7 +25,11 @@ class ConsentForm(SignerFields):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    signer_name = forms.CharField(label="Signer's printed name", max_length=200)
+    signer_name = forms.CharField(
+        label="Patient's printed name, typed by the patient", max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="The patient types their name (or confirms it on the screen); it is never filled in for them.",
+    )
     confirm_meaning = forms.BooleanField(
         label=f"The signer confirms that this signature means: {DEFAULT_MEANING}", required=True
     )
@@ -45,3 +49,10 @@ class WithdrawConsentForm(forms.Form):
     reason = forms.CharField(
         label="How and why the patient withdrew consent", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ReconsentFields(forms.Form):
+    """Why consent is taken again while one is on file (shown only in the explicit re-consent flow)."""
+
+    reconsent_kind = forms.ChoiceField(label="Why consent is taken again", choices=[("", "Choose"), *RECONSENT_KINDS])
+    reconsent_reason = forms.CharField(label="What changed", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from handregen.consent.selectors import consent_refusals
 from handregen.errors import Forbidden, GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
 from handregen.preparation import selectors, services
@@ -19,7 +20,8 @@ from handregen.web.access import staff_page
 def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     items = episode.protocol.definition.checklist
-    form = ChecklistForm(request.POST or None, items=items)
+    form = ChecklistForm(request.POST or None, items=items, derived=(services.CONSENT_ITEM,))
+    consent_state = consent_refusals(episode=episode)
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -43,6 +45,8 @@ def checklist(request: HttpRequest, episode_id: uuid.UUID) -> HttpResponse:
             "reasons": reasons,
             "instructions": selectors.instructions_for(actor=actor, episode=episode),
             "completed": selectors.checklist_for_cycle(episode=episode),
+            "consent_label": dict(items).get(services.CONSENT_ITEM, ""),
+            "consent_reasons": consent_state,
         },
     )
 

@@ -12,13 +12,18 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _choose(what: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A choice that starts empty: what the record says about a person is chosen, never pre-selected."""
+    return [("", f"Choose {what}"), *choices]
+
+
 class PatientForm(forms.Form):
     mrn = forms.CharField(label="MRN (hospital number)", max_length=40)
     given_name = forms.CharField(label="Given name", max_length=100)
     family_name = forms.CharField(label="Family name", max_length=100)
     birth_date = forms.DateField(label="Date of birth", widget=DateInput)
-    sex = forms.ChoiceField(label="Sex", choices=SEX_CHOICES)
-    dominant_hand = forms.ChoiceField(label="Dominant hand", choices=HAND_CHOICES)
+    sex = forms.ChoiceField(label="Sex", choices=_choose("the sex", list(SEX_CHOICES)))
+    dominant_hand = forms.ChoiceField(label="Dominant hand", choices=_choose("the dominant hand", list(HAND_CHOICES)))
     occupation = forms.CharField(label="Occupation", max_length=120, required=False)
     phone = forms.CharField(label="Phone", max_length=40, required=False)
     email = forms.EmailField(label="E-mail (for questionnaire links)", required=False)
@@ -26,12 +31,11 @@ class PatientForm(forms.Form):
 
 
 class EpisodeForm(forms.Form):
-    indication = forms.ChoiceField(label="Indication", choices=INDICATIONS)
-    side = forms.ChoiceField(label="Side", choices=SIDES)
+    indication = forms.ChoiceField(label="Indication", choices=_choose("the indication", list(INDICATIONS)))
+    side = forms.ChoiceField(label="Side", choices=_choose("the side", list(SIDES)))
     target_joints = forms.CharField(
         label="Target joints",
         max_length=100,
-        initial="CMC1",
         help_text="Separate several joints with commas, e.g. CMC1 or PIP3, DIP2.",
     )
 

@@ -78,8 +78,21 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
         @rule()
         def record_another_event(self) -> None:
             adverse_event_record(actor=nurse, episode=self.episode, term="numbness", onset_date=timezone.localdate(),
-                                 grade=1, serious=False, relatedness="unlikely")
+                                 grade=1, serious=False, relatedness="unlikely",
+                                 description=f"episode {self.events_recorded} of tingling")
             self.events_recorded += 1
+
+        @rule()
+        def record_the_same_event_again(self) -> None:
+            """Back and re-submit: an identical event is refused, never stored twice."""
+            now = AdverseEvent.objects.get(pk=self.event.pk)
+            try:
+                adverse_event_record(actor=nurse, episode=self.episode, term=now.term, onset_date=now.onset_date,
+                                     grade=now.grade, serious=now.serious, relatedness=now.relatedness)
+            except GuardRefused as refused:
+                assert "Duplicate rule" in refused.reasons[0]
+            else:
+                raise AssertionError("an identical event was stored twice")
 
         @rule(on_purpose=st.booleans())
         def consent_again(self, on_purpose: bool) -> None:

@@ -141,9 +141,10 @@ def _entry(
             reasons = exc.reasons
             conflict = conflict_rows(exc, {**form.answers(), "score": "computed when saved"})
             version = VersionForm(at_current_version(request.POST, exc))
+            where: dict[str, Any] = {"follow_up": fu} if fu else {"follow_up__timepoint": BASELINE}
             existing = QuestionnaireResponse.objects.filter(
-                episode=episode, follow_up__cycle=episode.cycle, instrument=instrument,
-                **({"follow_up": fu} if fu else {"follow_up__timepoint": BASELINE})).order_by("entered_at").first()
+                episode=episode, follow_up__cycle=episode.cycle, instrument=instrument, **where
+            ).order_by("entered_at").first()
         except (GuardRefused, Forbidden) as exc:
             reasons = getattr(exc, "reasons", [str(exc)])
         except InvalidInput as exc:

@@ -145,6 +145,8 @@ def adverse_event_record(
     problems = _problems(fields, found)
     if problems:
         raise InvalidInput(problems)
+    Episode.objects.select_for_update().filter(pk=found.pk).first()  # one recorder at a time per episode
+    _duplicate_refusal(episode=found, fields=fields)
     event = AdverseEvent.objects.create(
         site=found.site, patient=found.patient, episode=found, cycle=found.cycle, reported_by=actor.user,
         reported_at=timezone.now(), **fields,
@@ -157,6 +159,23 @@ def adverse_event_record(
     if event.serious:
         alert_raise(actor=actor, event=event)
     return event
+
+
+SAME_EVENT = ("term", "other_text", "description", "onset_date", "grade", "serious", "relatedness")
+
+
+def _duplicate_refusal(*, episode: Episode, fields: dict[str, Any]) -> None:
+    """Refuse an event identical to one already on the episode (Back and re-submit, a second tab)."""
+    same = AdverseEvent.objects.filter(
+        episode=episode, cycle=episode.cycle, retracted_at__isnull=True, **{k: fields[k] for k in SAME_EVENT}
+    ).select_related("reported_by").first()
+    if same is not None:
+        when = timezone.localtime(same.reported_at, site_zone(episode.site)).strftime("%d %b %Y %H:%M")
+        raise GuardRefused([
+            f"Duplicate rule: this event ({same.term_label}, onset {same.onset_date:%d %b %Y}, grade {same.grade}) "
+            f"is already recorded for this episode ({when}, by {same.reported_by.get_full_name() or same.reported_by}"
+            "). Open it to amend it; if this is a second, separate event, say how it differs in the description."
+        ])
 
 
 @transaction.atomic

@@ -86,6 +86,7 @@ SAMPLE_KWARGS: dict[str, dict[str, Any]] = {
     "web:patient-new": {},
     "web:patient": {"patient_id": U},
     "web:break-glass": {"patient_id": U},
+    "web:patient-correct": {"patient_id": U},
     "web:break-glass-report": {},
     "web:episode": {"episode_id": U},
     "web:episode-withdraw": {"episode_id": U},

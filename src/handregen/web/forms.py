@@ -30,6 +30,15 @@ class PatientForm(forms.Form):
     postal_code = forms.CharField(label="Postal code", max_length=16, required=False)
 
 
+class PatientCorrectionForm(PatientForm):
+    """The recorded demographics and contact details to correct, with why, at the version they were loaded."""
+
+    reason = forms.CharField(label="Reason for the correction", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Needed for every correction; the earlier values stay in the audit trail.")
+    expected_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
 class EpisodeForm(forms.Form):
     indication = forms.ChoiceField(label="Indication", choices=_choose("the indication", list(INDICATIONS)))
     side = forms.ChoiceField(label="Side", choices=_choose("the side", list(SIDES)))

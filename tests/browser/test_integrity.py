@@ -98,3 +98,35 @@ def test_with_consent_on_file_the_page_offers_only_withdraw_or_re_consent(page, 
     assert page.get_by_label("Patient's printed name, typed by the patient").input_value() == ""
     _both_widths(page, screenshot, "integrity-reconsent")
     assert Consent.objects.filter(episode=episode).count() == 1
+
+
+def test_the_product_and_event_pages_show_what_the_record_holds(new_tab, sign_in, make_episode, persona, screenshot):
+    from handregen.procedures.services import injection_record
+    from handregen.safety.services import adverse_event_record
+    from tests.cellproducts.chain import harvested, make_team, released
+
+    team = make_team(persona)
+    adipose = harvested(make_episode(), team, source="adipose", harvest_site="abdomen", volume_ml=120)
+    page = new_tab()
+    sign_in(page, "lab_technician")
+    page.goto(f"/lab/products/{adipose.pk}/processing/")
+    assert page.locator('select[name="regulatory_class"]').input_value() == ""
+    assert "needs an approval reference at this site" in page.content()
+    _both_widths(page, screenshot, "integrity-processing-form")
+
+    product = released(harvested(make_episode(), team), team)
+    episode = product.episode
+    injection_record(actor=team.physician, episode=episode, product_code=product.code,
+                     wristband_code=episode.patient.wristband_code, joint="CMC1", side=episode.side,
+                     guidance="ultrasound", anaesthetic="lidocaine 1 % 1 mL", volume_ml=1.5)
+    event = adverse_event_record(actor=team.nurse, episode=episode, term="injection_site_swelling",
+                                 onset_date=timezone.localdate(), grade=1, serious=False, relatedness="probable")
+    page = new_tab()
+    sign_in(page, "physician")
+    page.goto(f"/episodes/{episode.pk}/")
+    assert page.get_by_role("heading", name="Injection").count() == 1
+    assert page.get_by_role("heading", name="Adverse events").count() == 1
+    _both_widths(page, screenshot, "integrity-episode-page")
+    page.goto(f"/adverse-events/{event.pk}/")
+    assert page.get_by_role("heading", name="Versions").count() == 1
+    _both_widths(page, screenshot, "integrity-event-page")

@@ -40,6 +40,7 @@ def test_follow_an_event_to_resolution_and_see_its_versions(make_episode, person
     client = signed_in("nurse")
     page = _page(client, event)
     assert "ongoing: recovering" in page and "Version 1: recorded" in page
+    assert f'name="onset_date" value="{event.onset_date.isoformat()}"' in page  # the recorded date, shown
     resolved = date.today().isoformat()
     response = client.post(f"/adverse-events/{event.pk}/", _form(page, "Save the change") | _amend_fields(
         event, outcome="recovered", resolution_date=resolved, reason="Seen in clinic: healed"))

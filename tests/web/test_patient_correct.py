@@ -21,6 +21,8 @@ def test_a_correction_with_a_reason_is_saved_versioned_and_audited(signed_in, ma
     client = signed_in()
     page = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "Correct demographics and contact details" in page and "version 1" in page
+    form = client.get(f"/patients/{patient.pk}/correct/").content.decode()
+    assert f'value="{patient.birth_date.isoformat()}"' in form and 'value="Tyler"' in form  # what is recorded
     response = client.post(f"/patients/{patient.pk}/correct/", _fields(
         patient, family_name="Tyler-Smith", phone="+44 20 7946 0000", reason="Name changed on marriage"))
     assert response.status_code == 302

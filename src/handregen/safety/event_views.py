@@ -26,6 +26,8 @@ OPTIONAL_RELATEDNESS = ("relatedness_harvest", "relatedness_injection", "related
 def _recorded(event: AdverseEvent) -> dict[str, Any]:
     values = {name: getattr(event, name) for name in AMENDABLE}
     values["serious"] = "yes" if event.serious else "no"
+    for name in ("onset_date", "resolution_date"):  # a date field shows only ISO dates
+        values[name] = values[name].isoformat() if values[name] else ""
     return values | {"expected_version": event.version}
 
 

@@ -278,7 +278,9 @@ def patient_correct(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse
     except (NotFound, Forbidden):
         return _not_here(request, patient_id)
     recorded = {name: getattr(found, name) for name in DEMOGRAPHIC_FIELDS}
-    form = PatientCorrectionForm(request.POST or None, initial=recorded | {"expected_version": found.version})
+    # a date field shows only ISO dates
+    shown = recorded | {"birth_date": found.birth_date.isoformat(), "expected_version": found.version}
+    form = PatientCorrectionForm(request.POST or None, initial=shown)
     reasons: list[str] = []
     conflict: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():

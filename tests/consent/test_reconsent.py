@@ -73,3 +73,22 @@ def test_once_consent_is_on_file_the_page_offers_only_withdraw_or_re_consent(mak
     refused = client.post(f"/episodes/{episode.pk}/consent/", fields)
     assert refused.status_code == 200 and "one active consent" in re.sub(r"&#x27;", "'", refused.content.decode())
     assert Consent.objects.filter(episode=episode).count() == 1
+
+
+def test_the_signed_pdf_carries_both_signatures_and_their_meaning(make_episode, team, persona):
+    import io
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    episode = released_product(make_episode, team).episode
+    response = staff_client(persona).get(f"/episodes/{episode.pk}/consent/pdf/")
+    assert response.status_code == 200
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "integrity-consent.pdf").write_bytes(response.content)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages).split())
+    assert "Signatures" in text and "typed by the patient" in text
+    assert "Meaning: consent to harvest and injection" in text
+    assert "The patient, on this printed form" in text and "who re-entered their own password to sign" in text
+    assert "witnessed consent to harvest and injection" in text.lower()

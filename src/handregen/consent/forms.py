@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from handregen.consent.models import DEFAULT_MEANING, RECONSENT_KINDS
@@ -33,6 +35,17 @@ class ConsentForm(SignerFields):
     confirm_meaning = forms.BooleanField(
         label=f"The signer confirms that this signature means: {DEFAULT_MEANING}", required=True
     )
+
+    # The patient's part first; the witnessing clinician's re-authentication last, labelled as theirs.
+    field_order = [
+        "document_version", "expectation_token", "discussed_risks", "discussed_benefits", "discussed_alternatives",
+        "discussed_expectations", "discussion_notes", "signer_name", "confirm_meaning", "password", "otp_code",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = "Witnessing clinician: your own password (you sign as witness, not the patient)"
+        self.fields["otp_code"].label = "Witnessing clinician: code from your authenticator app"
 
     def discussed(self) -> dict[str, bool]:
         return {

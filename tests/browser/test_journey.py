@@ -53,6 +53,7 @@ def register_and_open_episode(tab) -> str:
     shows(tab, "Registered Amy Pond.")
     tab.get_by_label("Indication").select_option("thumb_cmc_oa")
     tab.get_by_label("Side").select_option("right")
+    tab.get_by_label("Target joints").fill("CMC1")  # chosen, not pre-filled
     tab.get_by_role("button", name="Open episode").click()
     shows(tab, "Referred — to see in consultation")
     return tab.url
@@ -87,13 +88,13 @@ def record_consultation(tab) -> None:
 def sign_as(tab, signer) -> None:
     """Type the signer's password and a fresh code from their authenticator, as a signature needs."""
     typed = signing(signer)
-    tab.get_by_label("Your password (you sign this)").fill(typed["password"])
-    tab.get_by_label("Code from your authenticator app").fill(typed["otp_code"])
+    tab.locator('input[name="password"]').fill(typed["password"])  # labelled as the signer's own on each page
+    tab.locator('input[name="otp_code"]').fill(typed["otp_code"])
 
 
 def fill_candidacy(tab, *, decision: str, signer, hard_exclusion_present: bool = False) -> None:
     assert tab.get_by_role("heading", name="Candidacy decision").is_visible()
-    for inclusion in ("Aged 18 or over", "Symptomatic osteoarthritis", "Conservative care tried"):
+    for inclusion in ("Symptomatic osteoarthritis", "Conservative care tried"):  # age: from the date of birth
         answer(tab, inclusion, "Yes")
     for other in (
         "Active infection",
@@ -138,7 +139,9 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
         "Realistic expectations discussed",
     ):
         doctor.get_by_label(topic).check()
-    assert doctor.get_by_label("Signer's printed name").input_value() == "Amy Pond"
+    printed_name = doctor.get_by_label("Patient's printed name, typed by the patient")
+    assert printed_name.input_value() == ""  # never pre-filled: the patient types it
+    printed_name.fill("Amy Pond")
     doctor.get_by_label("The signer confirms that this signature means").check()
     sign_as(doctor, persona("physician"))
     doctor.get_by_role("button", name="Record consent and signature").click()
@@ -154,7 +157,8 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
     shows(nurse, "Consented — to prepare")
     act(nurse, "Complete the day-of preparation checklist")
     assert nurse.get_by_role("heading", name="Day-of checklist").is_visible()
-    for item in ("Fasting confirmed", "Medication holds confirmed", "A valid consent", "No new exclusion"):
+    assert nurse.get_by_text("(from the record; not asked)").is_visible()  # the consent item is derived
+    for item in ("Fasting confirmed", "Medication holds confirmed", "No new exclusion"):
         nurse.get_by_label(item).check()
     nurse.get_by_role("button", name="Complete the checklist").click()
     shows(nurse, "Checklist complete: the patient is prepared.")
@@ -180,6 +184,8 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
     lab.get_by_role("button", name="Record receipt in the lab").click()
     shows(lab, f"Product {product.code} received in the lab.")
     lab.get_by_role("link", name="Record processing").click()
+    lab.get_by_label("Processing method").select_option("centrifugation_concentrate")
+    lab.locator("select[name=regulatory_class]").select_option("same_procedure_autologous")  # chosen, not given
     lab.get_by_label("Output volume (mL)").fill("3")
     lab.get_by_label("Total nucleated cells").fill("25000000")
     lab.get_by_label("Viability (%)").fill("88.5")

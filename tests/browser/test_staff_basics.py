@@ -20,6 +20,7 @@ def test_a_physician_registers_a_patient_and_opens_an_episode(page, sign_in, scr
     assert page.get_by_text("Registered Nora Quinn.").is_visible()
     page.get_by_label("Indication").select_option("thumb_cmc_oa")
     page.get_by_label("Side").select_option("right")
+    page.get_by_label("Target joints").fill("CMC1")  # chosen, not pre-filled
     page.get_by_role("button", name="Open episode").click()
     assert page.get_by_text("Referred — to see in consultation").is_visible()
     assert page.get_by_role("link", name="Withdraw from the pathway").is_visible()

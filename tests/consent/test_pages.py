@@ -23,7 +23,7 @@ def test_the_consent_page_shows_the_document_and_labelled_fields(make_episode, p
     text = staff_client(persona).get(f"/episodes/{episode.pk}/consent/").content.decode()
     assert "The document (version 2026.1)" in text and "trapeziectomy" in text
     assert 'for="id_discussed_expectations"' in text or "Realistic expectations discussed" in text
-    assert 'for="id_signer_name"' in text and 'value="Rose Tyler"' in text
+    assert 'for="id_signer_name"' in text and 'value="Rose Tyler"' not in text  # typed by the patient
 
 
 def test_signing_on_the_page_records_the_consent(make_episode, physician, persona):

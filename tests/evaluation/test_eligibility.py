@@ -13,7 +13,7 @@ from handregen.pathway.protocol import Criterion, parse_protocol, shipped_protoc
 TODAY = date(2026, 6, 1)
 PROTOCOL = parse_protocol(shipped_protocol_documents()[0])
 PLAIN = {c.code: c.kind == "inclusion" for c in PROTOCOL.criteria}
-DERIVED = {"anticoagulants", "antiplatelets", "recent_corticosteroid_injection"}
+DERIVED = {"anticoagulants", "antiplatelets", "recent_corticosteroid_injection", "adult"}  # adult: from the age
 FACTS = RecordFacts(today=TODAY, age_years=60, staged_imaging=True)
 
 
@@ -211,3 +211,14 @@ def test_every_combination_of_hard_exclusions_is_refused_exactly_once_each():
         assert result.hard_exclusions_present == list(present)
         assert len(result.refusals) == len(present)
         assert result.can_be_eligible is (not present)
+
+
+def test_aged_18_or_over_is_derived_from_the_date_of_birth_and_a_contradiction_is_refused():
+    answers = {k: v for k, v in PLAIN.items() if k != "adult"}
+    young = RecordFacts(today=TODAY, age_years=17, staged_imaging=True)
+    assert assess(answers=answers).derived["adult"].value is True
+    result = assess(answers=answers, facts=young)
+    assert result.derived["adult"].value is False and "adult" in result.inclusions_unmet
+    contradicted = assess(answers=answers | {"adult": True}, facts=young)
+    assert any("Contradiction" in r and "17 years old" in r for r in contradicted.refusals)
+    assert "adult" in assess(answers=answers, facts=RecordFacts(today=TODAY)).missing  # no age known: asked

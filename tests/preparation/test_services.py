@@ -53,9 +53,17 @@ def test_an_item_left_out_is_not_confirmed(make_episode, physician, persona):
         preparation_complete(actor=persona("nurse"), episode=episode, checklist={"fasting_confirmed": True})
     assert [r.split()[2] for r in caught.value.reasons] == [
         "medication_holds_confirmed",
-        "consent_valid",
         "no_new_exclusion",
-    ]
+    ]  # consent_valid is read from the record, not ticked
+
+
+def test_a_valid_consent_on_file_is_derived_and_a_contradicting_no_is_refused(make_episode, physician, persona):
+    episode = to_consented(make_episode(), physician)
+    items = {"fasting_confirmed": True, "medication_holds_confirmed": True, "no_new_exclusion": True}
+    with pytest.raises(GuardRefused) as caught:
+        preparation_complete(actor=persona("nurse"), episode=episode, checklist=items | {"consent_valid": False})
+    assert caught.value.reasons == ["Contradiction: consent_valid is answered no, but a valid consent is on file."]
+    assert preparation_complete(actor=persona("nurse"), episode=episode, checklist=items).consent is not None
 
 
 def test_an_unknown_item_is_a_422(make_episode, physician, persona):

@@ -75,7 +75,8 @@ def test_the_same_adverse_event_sent_twice_with_one_key_is_stored_once(api, make
                                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "ae-1"})
     assert again.status_code == 201 and again.json() == first.json()
     assert AdverseEvent.objects.filter(episode=episode).count() == 1
-    assert _post(caller.client, url, body, "ae-2", token).status_code == 201  # a new key is a new event
+    second = body | {"description": "a second flare, after the first had settled"}
+    assert _post(caller.client, url, second, "ae-2", token).status_code == 201  # a new key is a new event
     assert AdverseEvent.objects.filter(episode=episode).count() == 2
 
 

@@ -322,7 +322,9 @@ def adverse_event_rates(*, actor: Actor, include_synthetic: bool = False) -> lis
     real = {} if include_synthetic else {"episode__patient__is_synthetic": False}
     columns = ["episode_id", "cycle", "term", "grade", "serious", "relatedness"]
     events = pd.DataFrame.from_records(
-        AdverseEvent.objects.filter(site_id__in=sites, **real).values_list(*columns), columns=columns
+        # an event retracted as entered in error is kept on the record and not counted
+        AdverseEvent.objects.filter(site_id__in=sites, retracted_at__isnull=True, **real).values_list(*columns),
+        columns=columns,
     )
     return adverse_event_rows(
         events,

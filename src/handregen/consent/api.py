@@ -49,6 +49,10 @@ class ConsentIn(Schema):
         "with a signature of their own (missing or wrong → 422 naming `password`)"
     )
     otp_code: str = Field("", max_length=12, description="A current authenticator code, when the physician has one")
+    reconsent_kind: Literal["", "new_document_version", "material_change"] = Field(
+        "", description="Needed while a consent is active: why consent is taken again (else 409)"
+    )
+    reconsent_reason: str = Field("", max_length=2000, description="What changed, for a re-consent")
 
 
 class AmendConsentIn(Schema):
@@ -144,6 +148,8 @@ def consent_create(request: HttpRequest, episode_id: uuid.UUID, payload: Consent
         discussion_notes=payload.discussion_notes,
         password=payload.password,
         otp_code=payload.otp_code,
+        reconsent_kind=payload.reconsent_kind,
+        reconsent_reason=payload.reconsent_reason,
     )
     moved = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     return episode_out(request, moved) | {"consent": consent_out(consent)}

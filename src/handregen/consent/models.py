@@ -15,6 +15,10 @@ from handregen.records import REFERENCE, AppendOnlyModel, ClinicalModel
 CONSENT_STATUSES = [("active", "active"), ("withdrawn", "withdrawn"), ("superseded", "superseded")]
 DISCUSSION_TOPICS = ("risks", "benefits", "alternatives", "expectations")
 DEFAULT_MEANING = "consent to harvest and injection"
+RECONSENT_KINDS = [
+    ("new_document_version", "a new version of the consent document"),
+    ("material_change", "a material change (new risk information, a changed plan)"),
+]
 
 
 def text_sha256(text: str) -> str:
@@ -69,6 +73,9 @@ class Consent(ClinicalModel):
     )
     superseded_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A re-consent over an active consent: why (a new document version or a material change) and in words.
+    reconsent_kind = models.CharField(max_length=24, blank=True, choices=RECONSENT_KINDS)
+    reconsent_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["episode", "recorded_at"])]

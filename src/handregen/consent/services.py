@@ -16,6 +16,7 @@ from handregen.consent.documents import read_document
 from handregen.consent.models import (
     DEFAULT_MEANING,
     DISCUSSION_TOPICS,
+    RECONSENT_KINDS,
     Consent,
     ConsentDocument,
     Signature,
@@ -91,8 +92,14 @@ def consent_record(
     discussion_notes: str = "",
     password: str = "",
     otp_code: str = "",
+    reconsent_kind: str = "",
+    reconsent_reason: str = "",
 ) -> Consent:
     """Record the consent discussion and the patient's electronic signature; the episode becomes `consented`.
+
+    One active consent, changed only on purpose: while a consent is active, a new one is a re-consent and needs
+    `reconsent_kind` (a new document version, or a material change) and `reconsent_reason`; the old one is
+    superseded visibly. Harvests and injections keep the consent they relied on.
 
     Needs the document version the protocol requires now (an older one is refused as outdated), every topic
     of the discussion (risks, benefits, alternatives, expectations) recorded as discussed, the signer's printed
@@ -141,7 +148,10 @@ def consent_record(
 
     now = timezone.now()
     previous = current_consent(episode=locked)
+    _reconsent_check(previous=previous, required=required, kind=reconsent_kind, reason=reconsent_reason)
     consent = Consent.objects.create(
+        reconsent_kind=reconsent_kind if previous is not None else "",
+        reconsent_reason=reconsent_reason.strip() if previous is not None else "",
         site=actor.site,
         episode=locked,
         patient=locked.patient,
@@ -209,6 +219,27 @@ def consent_record(
     return consent
 
 
+def _reconsent_check(*, previous: Consent | None, required: str, kind: str, reason: str) -> None:
+    """Refuse a second active consent unless it is an explicit re-consent with its kind and reason."""
+    if previous is None:
+        return
+    rule = "Consent rule 'one active consent, changed only on purpose'"
+    kinds = dict(RECONSENT_KINDS)
+    if kind not in kinds:
+        raise GuardRefused([
+            f"{rule}: a consent is already on file (signed {previous.recorded_at:%d %b %Y}). To take it again, "
+            "use Re-consent and say whether the document changed or the plan changed materially, and why; "
+            "otherwise nothing needs to be signed."
+        ])
+    if kind == "new_document_version" and previous.document.version == required:
+        raise GuardRefused([
+            f"{rule}: the consent on file is already on document version {required}; a re-consent for a new "
+            "document version needs a newer version. For new information, choose a material change."
+        ])
+    if len(reason.strip()) < 10:
+        raise InvalidInput([("reconsent_reason", "say what changed and why consent is taken again")])
+
+
 def _supersede(*, actor: Actor, old: Consent, new: Consent) -> None:
     old.status = "superseded"
     old.superseded_at = new.recorded_at
@@ -221,7 +252,7 @@ def _supersede(*, actor: Actor, old: Consent, new: Consent) -> None:
         object_type="consent",
         object_id=old.pk,
         changes={"status": ["active", "superseded"], "superseded_by": [None, str(new.pk)]},
-        reason=f"Renewed on document version {new.document.version}",
+        reason=new.reconsent_reason or f"Renewed on document version {new.document.version}",
         patient_id=old.patient_id,
         episode_id=old.episode_id,
     )

@@ -14,7 +14,7 @@ from handregen.accounts.roles import Permission
 from handregen.analytics.selectors import episode_expectation
 from handregen.consent import selectors, services
 from handregen.consent.expectation_shown import expectation_rows, expectation_seal, expectation_unseal
-from handregen.consent.forms import ConsentForm, CountersignForm, WithdrawConsentForm
+from handregen.consent.forms import ConsentForm, CountersignForm, ReconsentFields, WithdrawConsentForm
 from handregen.consent.models import DEFAULT_MEANING
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.text import document_html
@@ -53,13 +53,14 @@ def consent(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         data = request.POST.copy()
         data["expectation_token"] = sealed  # re-shown with the form: the figure on the page is the one sent
-    form = ConsentForm(
-        data,
-        initial={"document_version": required, "signer_name": episode.patient.display_name,
-                 "expectation_token": sealed},
-    )
+    form = ConsentForm(data, initial={"document_version": required, "expectation_token": sealed})
+    on_file = selectors.current_consent(episode=episode)
+    reconsenting = on_file is not None and (request.GET.get("reconsent") == "1" or "reconsent_kind" in (data or {}))
+    reconsent = ReconsentFields(data if reconsenting and data is not None else None)
     reasons: list[str] = list(expectation_errors)
-    if request.method == "POST" and not expectation_errors and form.is_valid():
+    valid = form.is_valid() and (not reconsenting or reconsent.is_valid())
+    if request.method == "POST" and not expectation_errors and valid:
+        extra = reconsent.cleaned_data if reconsenting else {}
         try:
             services.consent_record(
                 actor=actor,
@@ -72,10 +73,13 @@ def consent(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
                 discussion_notes=form.cleaned_data["discussion_notes"],
                 password=form.cleaned_data["password"],
                 otp_code=form.cleaned_data["otp_code"],
+                reconsent_kind=extra.get("reconsent_kind", ""),
+                reconsent_reason=extra.get("reconsent_reason", ""),
             )
         except InvalidInput as exc:
             for field, message in exc.errors:
-                form.add_error(field if field in form.fields else None, message)
+                target = reconsent if field in reconsent.fields else form
+                target.add_error(field if field in target.fields else None, message)
         except GuardRefused as exc:
             reasons = exc.reasons
         else:
@@ -100,6 +104,10 @@ def consent(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
             "current_refusals": selectors.consent_refusals(episode=episode),
             "expectation": shown,
             "expectation_rows": expectation_rows(shown) if shown else [],
+            # Once a consent is active the form is offered only as an explicit re-consent.
+            "show_form": on_file is None or reconsenting,
+            "reconsenting": reconsenting,
+            "reconsent": reconsent,
         },
     )
 

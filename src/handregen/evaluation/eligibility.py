@@ -28,6 +28,8 @@ MEDICATION_CLASSES: dict[str, frozenset[str]] = {
     "antiplatelets": frozenset({"antiplatelet"}),
     "systemic_immunomodulators": frozenset({"oral_corticosteroid", "immunomodulator"}),
 }
+# Criteria the date of birth answers (the minimum age in years): shown, never asked.
+FROM_AGE: dict[str, int] = {"adult": 18}
 # Criteria a protocol may mark `derived_from: "prior_treatments"`, with the treatment kind whose date counts.
 TREATMENT_WINDOWS: dict[str, str] = {
     "recent_corticosteroid_injection": "corticosteroid_injection",
@@ -87,6 +89,9 @@ def _yes_no(value: bool) -> str:
 
 def derive(criterion: Criterion, facts: RecordFacts) -> Derived | None:
     """The answer the record gives for a `derived_from` criterion, or None when the rules cannot derive it."""
+    if criterion.code in FROM_AGE and facts.age_years is not None:
+        adult = facts.age_years >= FROM_AGE[criterion.code]
+        return Derived(adult, f"the patient is {facts.age_years} years old (from the date of birth)")
     if criterion.derived_from == "medications" and criterion.code in MEDICATION_CLASSES:
         classes = MEDICATION_CLASSES[criterion.code]
         found = [f"{name} ({drug_class})" for name, drug_class in facts.medications if drug_class in classes]
@@ -157,7 +162,7 @@ def assess_candidacy(
     known = {c.code for c in protocol.criteria}
     result.unknown = sorted(code for code in answers if code not in known)
     for criterion in protocol.criteria:
-        derived = derive(criterion, facts) if criterion.derived_from else None
+        derived = derive(criterion, facts) if criterion.derived_from or criterion.code in FROM_AGE else None
         if derived is not None:
             result.derived[criterion.code] = derived
         given = answers.get(criterion.code)

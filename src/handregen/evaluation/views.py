@@ -14,7 +14,7 @@ from handregen.accounts.actor import Actor
 from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.evaluation import codes, selectors, services
-from handregen.evaluation.eligibility import derive
+from handregen.evaluation.eligibility import FROM_AGE, derive
 from handregen.evaluation.forms import (
     KIND_WORDS,
     CandidacyForm,
@@ -118,7 +118,11 @@ def candidacy(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     facts = services.record_facts(
         episode=episode, consultation=found["consultation"], today=actor.site.today()
     )
-    derived = {c.code: d for c in definition.criteria if c.derived_from and (d := derive(c, facts)) is not None}
+    derived = {
+        c.code: d
+        for c in definition.criteria
+        if (c.derived_from or c.code in FROM_AGE) and (d := derive(c, facts)) is not None
+    }
     form = CandidacyForm(request.POST or None, protocol=definition, derived=derived)
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():

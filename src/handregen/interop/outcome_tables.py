@@ -54,7 +54,7 @@ def _adverse_event_rows(actor: Actor) -> Any:
     from handregen.safety.models import AdverseEvent
 
     return (
-        AdverseEvent.objects.filter(site=actor.site)
+        AdverseEvent.objects.filter(site=actor.site, retracted_at__isnull=True)  # entered in error: left out
         .order_by("onset_date")
         .values_list(
             "id",

@@ -198,8 +198,8 @@ def baseline_link(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     delivery = None
     try:
         url, delivery = questionnaire_link_send(actor=request.actor, episode=episode)
-    except (GuardRefused, Forbidden) as exc:
-        reasons = getattr(exc, "reasons", [str(exc)])
+    except GuardRefused as exc:
+        reasons = exc.reasons
     context = {"episode": episode, "link_url": url, "reasons": reasons, "delivery": delivery,
                "qr": qr_svg(url, title="QR code of the baseline questionnaire link") if url else ""}
     if request.htmx:  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from handregen.errors import GuardRefused, InvalidInput, NotFound
 from handregen.input_rules import control_character_problem
 from handregen.patients.models import HAND_CHOICES, PATIENT_LANGUAGES, SEX_CHOICES, BreakGlassGrant, Patient
 from handregen.patients.wristband import new_wristband_code
+from handregen.versions import version_check
 
 _SEXES = {v for v, _ in SEX_CHOICES}
 _HANDS = {v for v, _ in HAND_CHOICES}
@@ -133,13 +134,8 @@ def patient_amend(
         raise InvalidInput([("reason", "a correction needs a reason")])
     _validate(changes)
     locked = Patient.objects.select_for_update().get(pk=patient.pk, site=actor.site)
-    if expected_version is not None and locked.version != expected_version:
-        raise GuardRefused(
-            [
-                f"The record changed since you opened it (version {locked.version}, yours "
-                f"{expected_version}); reload and apply your correction again."
-            ]
-        )
+    version_check(what="patient's record", version=locked.version, expected_version=expected_version,
+                  current={k: getattr(locked, k) for k in DEMOGRAPHIC_FIELDS})
     before = {k: getattr(locked, k) for k in changes}
     if "mrn" in changes and Patient.objects.filter(site=actor.site, mrn=changes["mrn"]).exclude(pk=locked.pk).exists():
         raise GuardRefused([f"MRN {changes['mrn']} is already used by another patient at this site."])

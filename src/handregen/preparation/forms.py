@@ -17,11 +17,12 @@ class ChecklistForm(CheckedForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, items: tuple[tuple[str, str], ...], **kwargs: Any):
+    def __init__(self, *args: Any, items: tuple[tuple[str, str], ...], derived: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
-        for code, label in items:
+        asked = [(code, label) for code, label in items if code not in derived]  # derived items are shown, not asked
+        for code, label in asked:
             self.fields[f"item_{code}"] = forms.BooleanField(label=label, required=False)
-        self.order_fields([f"item_{code}" for code, _ in items] + ["notes"])
+        self.order_fields([f"item_{code}" for code, _ in asked] + ["notes"])
 
     def checklist(self) -> dict[str, bool]:
         return {name[5:]: bool(value) for name, value in self.cleaned_data.items() if name.startswith("item_")}

@@ -43,13 +43,17 @@ def preparation_complete(
 
     reasons = step_refusals(actor=actor, episode=locked, action="preparation")
     for code, label in items:
-        if checklist.get(code) is not True:
+        if code != CONSENT_ITEM and checklist.get(code) is not True:
             reasons.append(f"Checklist item {code} is not confirmed: {label}.")
+    # Whether a valid consent is on file is what the record says, not a tick: derived, and a contradicting
+    # answer (either way) is refused.
     consent_reasons = consent_refusals(episode=locked)
     if consent_reasons:
         if checklist.get(CONSENT_ITEM) is True:
             reasons.append(f"{CONSENT_ITEM} cannot be confirmed: the consent is not valid.")
         reasons += consent_reasons
+    elif checklist.get(CONSENT_ITEM) is False:
+        reasons.append(f"Contradiction: {CONSENT_ITEM} is answered no, but a valid consent is on file.")
     if reasons:
         raise GuardRefused(reasons)
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from handregen.consent.selectors import consent_refusals
 from handregen.edge.access import StaffRequest, staff_page
 from handregen.errors import GuardRefused, InvalidInput
 from handregen.evaluation.views import episode_for_page
@@ -20,7 +21,8 @@ from handregen.scheduling.selectors import booked_procedure_day
 def checklist(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     items = episode.protocol.definition.checklist
-    form = ChecklistForm(request.POST or None, items=items)
+    form = ChecklistForm(request.POST or None, items=items, derived=(services.CONSENT_ITEM,))
+    consent_state = consent_refusals(episode=episode)
     reasons: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -44,6 +46,8 @@ def checklist(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
             "reasons": reasons,
             "instructions": selectors.instructions_for(actor=actor, episode=episode),
             "completed": selectors.checklist_for_cycle(episode=episode),
+            "consent_label": dict(items).get(services.CONSENT_ITEM, ""),
+            "consent_reasons": consent_state,
         },
     )
 

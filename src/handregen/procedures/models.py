@@ -34,6 +34,8 @@ class Harvest(ClinicalModel):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
     complications = models.TextField(blank=True)
+    # The consent this harvest relied on: a later re-consent does not change it.
+    consent = models.ForeignKey("consent.Consent", null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -60,6 +62,8 @@ class Injection(ClinicalModel):
     scanned_product_code = models.CharField(max_length=40)
     scanned_wristband_code = models.CharField(max_length=40)
     verification = models.JSONField(default=dict)
+    # The consent this injection relied on: a later re-consent does not change it.
+    consent = models.ForeignKey("consent.Consent", null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -210,6 +210,7 @@ def harvest_record(
         started_at=started,
         ended_at=ended,
         complications=complications.strip(),
+        consent=current_consent(episode=locked),
     )
     audit_record(
         actor=actor,
@@ -370,6 +371,7 @@ def injection_record(
         performed_at=now,
         scanned_product_code=product_code.strip()[:40],
         scanned_wristband_code=wristband_code.strip()[:40],
+        consent=current_consent(episode=locked),
         verification={
             "product": product.code,
             "wristband": locked.patient.wristband_code,
@@ -377,6 +379,7 @@ def injection_record(
             "released": True,
             "expires_at": product.expires_at.isoformat(),
             "consent_valid": True,
+            "consent": str(current_consent(episode=locked).pk),  # type: ignore[union-attr]
             "preparation_complete": True,
         },
     )
@@ -407,6 +410,7 @@ def injection_record(
             "anaesthetic": [None, injection.anaesthetic],
             "volume_ml": [None, volume],
             "performed_at": [None, now],
+            "consent": [None, str(injection.consent_id)],
         },
         patient_id=locked.patient_id,
         episode_id=locked.pk,

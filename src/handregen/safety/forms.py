@@ -65,3 +65,16 @@ class ReinterventionForm(CheckedForm):
     side = forms.ChoiceField(label="Side", choices=[("", "the treated side"), ("left", "left"), ("right", "right")],
                              required=False)
     note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, required=False)
+
+
+class AdverseEventAmendForm(AdverseEventForm):
+    """The whole event as recorded, to correct (a reason is needed), or to follow to its resolution."""
+
+    reason = forms.CharField(label="Reason for the change", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    expected_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class AdverseEventRetractForm(CheckedForm):
+    reason = forms.CharField(label="Why was this event entered in error?", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    expected_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

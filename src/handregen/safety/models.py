@@ -39,6 +39,12 @@ class AdverseEvent(ClinicalModel):
     resolution_date = models.DateField(null=True, blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_at = models.DateTimeField()
+    # Entered in error: kept (struck through where shown), left out of rates and exports.
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retracted_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -55,6 +61,15 @@ class AdverseEvent(ClinicalModel):
 
     def __str__(self) -> str:
         return f"{self.get_term_display()} (grade {self.grade})"
+
+    @property
+    def state(self) -> str:
+        """Where the event stands, in words: retracted, resolved (with its outcome) or ongoing."""
+        if self.retracted_at is not None:
+            return "retracted (entered in error)"
+        if self.resolution_date is not None:
+            return f"resolved: {self.get_outcome_display().lower()}"
+        return f"ongoing: {self.get_outcome_display().lower()}"
 
     @property
     def term_label(self) -> str:

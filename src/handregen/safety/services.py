@@ -144,6 +144,8 @@ def adverse_event_record(
     problems = _problems(fields, found)
     if problems:
         raise InvalidInput(problems)
+    Episode.objects.select_for_update().filter(pk=found.pk).first()  # one recorder at a time per episode
+    _duplicate_refusal(episode=found, fields=fields)
     event = AdverseEvent.objects.create(
         site=found.site, patient=found.patient, episode=found, cycle=found.cycle, reported_by=actor.user,
         reported_at=timezone.now(), **fields,
@@ -156,6 +158,23 @@ def adverse_event_record(
     if event.serious:
         alert_raise(actor=actor, event=event)
     return event
+
+
+SAME_EVENT = ("term", "other_text", "description", "onset_date", "grade", "serious", "relatedness")
+
+
+def _duplicate_refusal(*, episode: Episode, fields: dict[str, Any]) -> None:
+    """Refuse an event identical to one already on the episode (Back and re-submit, a second tab)."""
+    same = AdverseEvent.objects.filter(
+        episode=episode, cycle=episode.cycle, retracted_at__isnull=True, **{k: fields[k] for k in SAME_EVENT}
+    ).select_related("reported_by").first()
+    if same is not None:
+        when = timezone.localtime(same.reported_at, episode.site.zone).strftime("%d %b %Y %H:%M")
+        raise GuardRefused([
+            f"Duplicate rule: this event ({same.term_label}, onset {same.onset_date:%d %b %Y}, grade {same.grade}) "
+            f"is already recorded for this episode ({when}, by {same.reported_by.get_full_name() or same.reported_by}"
+            "). Open it to amend it; if this is a second, separate event, say how it differs in the description."
+        ])
 
 
 @transaction.atomic
@@ -179,6 +198,8 @@ def adverse_event_amend(
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
     reasons = lock_refusals(event)  # a closed event is locked
+    if event.retracted_at is not None:
+        reasons.append("This event was retracted as entered in error; it is kept as it was and not changed.")
     if reasons:
         raise GuardRefused(reasons)
     version_check(what="adverse event", version=event.version, expected_version=expected_version,
@@ -200,6 +221,39 @@ def adverse_event_amend(
     )
     if event.serious and not was_serious:
         alert_raise(actor=actor, event=event)
+    return event
+
+
+@transaction.atomic
+def adverse_event_retract(
+    *, actor: Actor, adverse_event: AdverseEvent | Any, reason: str, expected_version: int | None = None
+) -> AdverseEvent:
+    """Retract an event entered in error, with a reason: it is kept (shown struck through) and left out of rates."""
+    actor.require(Permission.ADVERSE_EVENT_RECORD)
+    pk = adverse_event.pk if isinstance(adverse_event, AdverseEvent) else adverse_event
+    try:
+        event = AdverseEvent.objects.select_for_update().get(pk=pk, site=actor.site)
+    except (AdverseEvent.DoesNotExist, ValueError) as exc:
+        raise NotFound("adverse event") from exc
+    if len(reason.strip()) < 5:
+        raise InvalidInput([("reason", "say why the event was entered in error")])
+    reasons = lock_refusals(event)
+    if event.retracted_at is not None:
+        reasons.append("This event is already retracted.")
+    if reasons:
+        raise GuardRefused(reasons)
+    version_check(what="adverse event", version=event.version, expected_version=expected_version,
+                  current={name: getattr(event, name) for name in AMENDABLE})
+    event.retracted_at = timezone.now()
+    event.retracted_by = actor.user
+    event.retracted_reason = reason.strip()
+    event.version += 1
+    event.save()
+    audit_record(
+        actor=actor, action="adverse_event.retract", object_type="adverse_event", object_id=event.pk,
+        changes={"retracted_at": [None, event.retracted_at]}, reason=event.retracted_reason,
+        patient_id=event.patient_id, episode_id=event.episode_id,
+    )
     return event
 
 

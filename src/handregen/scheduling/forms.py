@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from handregen.edge.form_rules import CheckedForm
 from handregen.scheduling.models import Resource
 from handregen.scheduling.selectors import Window
 from handregen.scheduling.slots import KINDS, RESOURCE_KINDS, ROOM_KINDS, WEEKDAYS
@@ -27,7 +28,7 @@ def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) ->
     field.choices = choices
 
 
-class BookingForm(forms.Form):
+class BookingForm(CheckedForm):
     kind = forms.ChoiceField(
         label="Appointment", choices=[("", "Choose…"), *((k.code, k.label) for k in KINDS.values())]
     )
@@ -63,7 +64,7 @@ class BookingForm(forms.Form):
         return datetime.combine(self.cleaned_data["day"], injection, tzinfo=zone) if injection else None
 
 
-class MoveForm(forms.Form):
+class MoveForm(CheckedForm):
     day = forms.DateField(label="New date", widget=_DATE)
     start = forms.TimeField(label="New start time", widget=_TIME)
     reason = forms.CharField(label="Why it moves", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -75,12 +76,12 @@ class MoveForm(forms.Form):
         return datetime.combine(self.cleaned_data["day"], self.cleaned_data["start"], tzinfo=zone)
 
 
-class CancelForm(forms.Form):
+class CancelForm(CheckedForm):
     reason = forms.CharField(label="Why it is cancelled", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class ResourceForm(forms.Form):
+class ResourceForm(CheckedForm):
     kind = forms.ChoiceField(label="What it is", choices=[("", "Choose…"), *RESOURCE_KINDS.items()])
     name = forms.CharField(label="Name people know it by", max_length=120)
     room_kind = forms.ChoiceField(label="Kind of room (rooms only)", required=False,
@@ -89,7 +90,7 @@ class ResourceForm(forms.Form):
                                         min_value=1, max_value=50)
 
 
-class HoursForm(forms.Form):
+class HoursForm(CheckedForm):
     resource = forms.ChoiceField(label="Resource")
     weekday = forms.TypedChoiceField(label="Day", coerce=int, choices=list(enumerate(WEEKDAYS)))
     opens = forms.TimeField(label="Opens", required=False, widget=_TIME, help_text="Leave both empty to close the day")
@@ -100,7 +101,7 @@ class HoursForm(forms.Form):
         _set_choices(self, "resource", [(str(r.pk), r.name) for r in resources])
 
 
-class ClosureForm(forms.Form):
+class ClosureForm(CheckedForm):
     resource = forms.ChoiceField(label="Resource", required=False)
     starts_on = forms.DateField(label="First closed day", widget=_DATE)
     ends_on = forms.DateField(label="Last closed day", widget=_DATE)
@@ -111,6 +112,6 @@ class ClosureForm(forms.Form):
         _set_choices(self, "resource", [("", "The whole clinic")] + [(str(r.pk), r.name) for r in resources])
 
 
-class SlotLengthForm(forms.Form):
+class SlotLengthForm(CheckedForm):
     kind = forms.ChoiceField(label="Appointment", choices=[(k.code, k.label) for k in KINDS.values()])
     minutes = forms.IntegerField(label="Minutes", min_value=15, max_value=720, step_size=15)

@@ -94,8 +94,8 @@ def episode_appointments(request: StaffRequest, episode_id: uuid.UUID) -> HttpRe
             )
         except InvalidInput as exc:
             _place(exc, form)
-        except (GuardRefused, Forbidden) as exc:
-            reasons = getattr(exc, "reasons", [str(exc)])
+        except GuardRefused as exc:
+            reasons = exc.reasons
         else:
             messages.success(request, f"{KINDS[form.cleaned_data['kind']].label} booked.")
             return redirect("scheduling:episode", episode.pk)
@@ -139,8 +139,8 @@ def appointment(request: StaffRequest, appointment_id: uuid.UUID) -> HttpRespons
         reasons, conflict = stale.reasons, {"current": stale.current, "yours": stale.yours}
     except InvalidInput as exc:
         _place(exc, move if action == "move" else cancel)
-    except (GuardRefused, Forbidden) as exc:
-        reasons = getattr(exc, "reasons", [str(exc)])
+    except GuardRefused as exc:
+        reasons = exc.reasons
     return render(request, "scheduling/appointment.html", {
         "appointment": found, "move": move, "cancel": cancel, "reasons": reasons, "conflict": conflict,
         "can_book": actor.can(Permission.APPOINTMENT_BOOK),

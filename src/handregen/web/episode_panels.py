@@ -16,6 +16,7 @@ from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.selectors import MEASURED_BY_STAFF, baseline_missing, episode_follow_ups
 from handregen.pathway.models import Episode
 from handregen.procedures.selectors import injection_of
+from handregen.safety.selectors import episode_adverse_events
 
 
 def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
@@ -35,6 +36,7 @@ def episode_panels(*, actor: Actor, episode: Episode) -> dict[str, Any]:
         **(injection_of(product=product) if product else {}),
         "follow_ups": follow_ups,
         "charts": episode_charts(actor=actor, episode=episode),
+        "adverse_events": list(episode_adverse_events(actor=actor, episode=episode)),
         "can_view_progress": True,  # the progress report needs only PATIENT_VIEW, checked above
         **_baseline_panel(actor=actor, episode=episode),
     }

@@ -13,13 +13,18 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _choose(what: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A choice that starts empty: what the record says about a person is chosen, never pre-selected."""
+    return [("", f"Choose {what}"), *choices]
+
+
 class PatientForm(CheckedForm):
     mrn = forms.CharField(label="MRN (hospital number)", max_length=40)
     given_name = forms.CharField(label="Given name", max_length=100)
     family_name = forms.CharField(label="Family name", max_length=100)
     birth_date = forms.DateField(label="Date of birth", widget=DateInput)
-    sex = forms.ChoiceField(label="Sex", choices=SEX_CHOICES)
-    dominant_hand = forms.ChoiceField(label="Dominant hand", choices=HAND_CHOICES)
+    sex = forms.ChoiceField(label="Sex", choices=_choose("the sex", list(SEX_CHOICES)))
+    dominant_hand = forms.ChoiceField(label="Dominant hand", choices=_choose("the dominant hand", list(HAND_CHOICES)))
     occupation = forms.CharField(label="Occupation", max_length=120, required=False)
     phone = forms.CharField(label="Phone", max_length=40, required=False)
     email = forms.EmailField(label="E-mail (for questionnaire links)", required=False)
@@ -29,13 +34,21 @@ class PatientForm(CheckedForm):
     postal_code = forms.CharField(label="Postal code", max_length=16, required=False)
 
 
+class PatientCorrectionForm(PatientForm):
+    """The recorded demographics and contact details to correct, with why, at the version they were loaded."""
+
+    reason = forms.CharField(label="Reason for the correction", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Needed for every correction; the earlier values stay in the audit trail.")
+    expected_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
 class EpisodeForm(CheckedForm):
-    indication = forms.ChoiceField(label="Indication", choices=INDICATIONS)
-    side = forms.ChoiceField(label="Side", choices=SIDES)
+    indication = forms.ChoiceField(label="Indication", choices=_choose("the indication", list(INDICATIONS)))
+    side = forms.ChoiceField(label="Side", choices=_choose("the side", list(SIDES)))
     target_joints = forms.CharField(
         label="Target joints",
         max_length=100,
-        initial="CMC1",
         help_text="Separate several joints with commas, e.g. CMC1 or PIP3, DIP2.",
     )
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/new/", views.patient_new, name="patient-new"),
     path("patients/<uuid:patient_id>/", views.patient, name="patient"),
     path("patients/<uuid:patient_id>/break-glass/", views.break_glass, name="break-glass"),
+    path("patients/<uuid:patient_id>/correct/", views.patient_correct, name="patient-correct"),
     path("audit/break-glass/", views.break_glass_report_page, name="break-glass-report"),
     path("episodes/<uuid:episode_id>/", views.episode, name="episode"),
     path("episodes/<uuid:episode_id>/withdraw/", views.episode_withdraw_page, name="episode-withdraw"),

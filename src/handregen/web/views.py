@@ -18,6 +18,7 @@ from handregen.accounts.services import password_changed
 from handregen.audit.selectors import break_glass_report
 from handregen.edge.access import StaffRequest, staff_page
 from handregen.edge.form_rules import add_form_errors
+from handregen.edge.versioning import at_current_version, conflict_rows
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway import selectors as pathway_selectors
 from handregen.pathway.services import episode_open, episode_withdraw
@@ -31,11 +32,19 @@ from handregen.pathway.worklists import (
 )
 from handregen.patients.models import Patient
 from handregen.patients.selectors import break_glass_grant_active, patient_get, patient_search
-from handregen.patients.services import break_glass_open, patient_register
+from handregen.patients.services import DEMOGRAPHIC_FIELDS, break_glass_open, patient_amend, patient_register
 from handregen.signatures.selectors import episode_signature_views
+from handregen.versions import StaleVersion
 from handregen.web.actions import action_url
 from handregen.web.episode_panels import episode_panels
-from handregen.web.forms import BreakGlassForm, EpisodeForm, PatientForm, SearchForm, WithdrawForm
+from handregen.web.forms import (
+    BreakGlassForm,
+    EpisodeForm,
+    PatientCorrectionForm,
+    PatientForm,
+    SearchForm,
+    WithdrawForm,
+)
 from handregen.web.links import link_for_each
 
 
@@ -262,3 +271,38 @@ def password_change(request: StaffRequest) -> HttpResponse:
             f" Your {revoked} API token(s) were revoked with the old password." if revoked else ""))
         return redirect("web:home")
     return render(request, "web/password_change.html", {"form": form})
+
+
+@staff_page
+def patient_correct(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Correct a patient's demographics and contact details, with a reason and the version loaded."""
+    actor = request.actor
+    try:
+        found = patient_get(actor=actor, patient_id=patient_id)
+    except (NotFound, Forbidden):
+        return _not_here(request, patient_id)
+    recorded = {name: getattr(found, name) for name in DEMOGRAPHIC_FIELDS}
+    # a date field shows only ISO dates
+    shown = recorded | {"birth_date": found.birth_date.isoformat(), "expected_version": found.version}
+    form = PatientCorrectionForm(request.POST or None, initial=shown)
+    reasons: list[str] = []
+    conflict: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        typed = {name: form.cleaned_data[name] for name in DEMOGRAPHIC_FIELDS}
+        changes = {k: v for k, v in typed.items() if v != recorded[k]}
+        try:
+            patient_amend(actor=actor, patient=found, changes=changes, reason=form.cleaned_data["reason"],
+                          expected_version=form.cleaned_data["expected_version"])
+        except StaleVersion as exc:
+            reasons, conflict = exc.reasons, conflict_rows(exc, typed)
+            form = PatientCorrectionForm(at_current_version(request.POST, exc))
+            form.is_valid()
+        except InvalidInput as exc:
+            add_form_errors(form, exc)
+        except GuardRefused as exc:
+            reasons = exc.reasons
+        else:
+            messages.success(request, "The patient's record was corrected.")
+            return redirect("web:patient", found.pk)
+    return render(request, "web/patient_correct.html",
+                  {"patient": found, "form": form, "reasons": reasons, "conflict": conflict})

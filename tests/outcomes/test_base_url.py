@@ -13,9 +13,12 @@ from tests.outcomes.conftest import follow_up
 
 @pytest.fixture
 def no_server(monkeypatch):
-    """`serve` without starting a server; the base URL it sets is put back afterwards."""
+    """`serve` without starting a server (gunicorn, or runserver with DEBUG) nor collecting static files; the base
+    URL it sets is put back afterwards."""
     started = []
     monkeypatch.setattr(serve, "call_command", lambda *args, **kwargs: started.append(args))
+    monkeypatch.setattr(serve.subprocess, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(serve.os, "execve", lambda path, args, env: started.append((args[1:], env)))
     monkeypatch.delenv("HANDREGEN_BASE_URL", raising=False)
     before = django_settings.HANDREGEN_BASE_URL
     yield started
@@ -24,7 +27,9 @@ def no_server(monkeypatch):
 
 def test_serve_sets_the_links_origin_from_the_address_it_binds(no_server, scheduled, nurse, capsys):
     call_command("serve", bind="127.0.0.1:8100")
-    assert no_server == [("runserver", "127.0.0.1:8100")]
+    [(gunicorn_args, env)] = no_server
+    assert gunicorn_args[:3] == ["handregen.wsgi", "--bind", "127.0.0.1:8100"]
+    assert env["HANDREGEN_BASE_URL"] == "http://127.0.0.1:8100"  # gunicorn's workers read it afresh
     url = questionnaire_link_create(actor=nurse, follow_up=follow_up(scheduled(days_ago=14), "w2"))
     assert url.startswith("http://127.0.0.1:8100/q/")
     assert "http://127.0.0.1:8100/q/" in capsys.readouterr().out  # it says what it serves

@@ -27,6 +27,7 @@ KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
         ("cellproducts", "pathway"),  # the episode API shows the current product
         ("cellproducts", "procedures"),  # the lab page offers the harvest form
         ("outcomes", "scheduling"),  # the questionnaire page names the next appointment
+        ("outcomes", "pathway"),  # the protocol document counts the questions each time point asks
         ("preparation", "scheduling"),  # day lists show preparation; preparation dates follow the booked day
         ("cellproducts", "signatures"),  # signatures/kinds.py imports the signed models (registration instead)
         ("evaluation", "signatures"),

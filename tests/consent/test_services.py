@@ -215,9 +215,9 @@ def test_no_consent_on_file_is_said_plainly(make_episode, physician):
 def test_a_new_protocol_version_naming_a_new_document_makes_the_old_consent_outdated(make_episode, physician):
     episode = to_consented(make_episode(), physician)
     current = Protocol.objects.get(code="hand-oa-autologous", is_current=True)
-    document = current.document | {"version": "1.1", "consent_document_version": "2027.1"}
+    document = current.document | {"version": "9.0", "consent_document_version": "2027.1"}
     Protocol.objects.filter(pk=current.pk).update(is_current=False)
-    Protocol.objects.create(code=current.code, version="1.1", title=current.title, document=document, digest="x")
+    Protocol.objects.create(code=current.code, version="9.0", title=current.title, document=document, digest="x")
     assert consent_refusals(episode=episode) == [
         "Consent is on document version 2026.1; the protocol now requires 2027.1."
     ]

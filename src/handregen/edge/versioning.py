@@ -9,12 +9,13 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from handregen.edge.form_rules import CheckedForm
 from handregen.versions import StaleVersion, _shown
 
 VERSION_FIELD = "expected_version"
 
 
-class VersionForm(forms.Form):
+class VersionForm(CheckedForm):
     """The hidden version an edit page was loaded at (0: the record did not exist yet)."""
 
     expected_version = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)

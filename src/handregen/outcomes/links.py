@@ -126,19 +126,24 @@ def questionnaire_link_create(*, actor: Actor, follow_up: FollowUp | Any) -> str
     return link_url(token)
 
 
+def baseline_still_possible(episode: Episode) -> None:
+    """Refuse to ask for a baseline once the cycle's injection was given: a baseline is measured before it."""
+    injected_at = cycle_injected_at(episode_id=episode.pk, cycle=episode.cycle)
+    if injected_at is not None:
+        when = timezone.localtime(injected_at, episode.site.zone).strftime("%d %b %Y %H:%M")
+        raise GuardRefused([
+            f"Time order rule 'baseline before injection': this cycle's injection was given on {when}, so a "
+            "baseline can no longer be asked for. Send the follow-up questionnaires instead."
+        ])
+
+
 @transaction.atomic
 def baseline_link_create(*, actor: Actor, episode: Episode | Any) -> str:
     """A link (full URL) to the baseline questionnaires of the episode's current cycle, before the injection;
     the cycle's baseline record is created when it does not exist yet."""
     actor.require(Permission.FOLLOW_UP_RECORD)
     found = _episode_of_site(actor=actor, episode=episode)
-    injected_at = cycle_injected_at(episode_id=found.pk, cycle=found.cycle)
-    if injected_at is not None:
-        when = timezone.localtime(injected_at, found.site.zone).strftime("%d %b %Y %H:%M")
-        raise GuardRefused([
-            f"Time order rule 'baseline before injection': this cycle's injection was given on {when}, so a "
-            "baseline can no longer be asked for. Send the follow-up questionnaires instead."
-        ])
+    baseline_still_possible(found)
     fu = _follow_up_locked(actor=actor, follow_up=_baseline_ensure(actor=actor, episode=found))
     _, token = _link_create(actor=actor, fu=fu)
     return link_url(token)

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from handregen.accounts.models import Site
 from handregen.aftercare.selectors import aftercare_sheet
+from handregen.edge.form_rules import CheckedForm
 from handregen.errors import InvalidInput, NotFound
 from handregen.outcomes.instruments import Instrument, load_instrument
 from handregen.outcomes.links import (
@@ -163,7 +164,7 @@ def _instruments(link: QuestionnaireLink) -> list[Instrument]:
     return [load_instrument(code) for code in patient_instruments(fu, recorded)]
 
 
-class PageForm(forms.Form):
+class PageForm(CheckedForm):
     """One page of one questionnaire: every item needs an answer, or "prefer not to answer" where allowed."""
 
     def __init__(self, *args: Any, page: Page, **kwargs: Any):

@@ -25,7 +25,7 @@ from handregen.accounts.roles import Permission
 from handregen.audit.services import audit_record
 from handregen.messaging.models import Delivery
 from handregen.messaging.services import Outgoing, delivery_failed, message_deliver
-from handregen.outcomes.links import _link_create, link_url
+from handregen.outcomes.links import _link_create, baseline_still_possible, link_url
 from handregen.outcomes.models import FollowUp, QuestionnaireResponse, ReminderSent
 from handregen.outcomes.schedule import BASELINE
 from handregen.outcomes.selectors import patient_instruments
@@ -109,7 +109,9 @@ def questionnaire_link_send(
     actor.require(Permission.FOLLOW_UP_RECORD)
     with transaction.atomic():
         if episode is not None:
-            follow_up = _baseline_ensure(actor=actor, episode=_episode_of_site(actor=actor, episode=episode))
+            found = _episode_of_site(actor=actor, episode=episode)
+            baseline_still_possible(found)
+            follow_up = _baseline_ensure(actor=actor, episode=found)
         fu = _follow_up_locked(actor=actor, follow_up=follow_up)
         link, token = _link_create(actor=actor, fu=fu)
     url = link_url(token)

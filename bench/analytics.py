@@ -44,21 +44,43 @@ def run(size: int = 20000, seed: int = SEED) -> BenchResult:
     built_at = time.perf_counter()
     env, built = ensure_registry(size, seed)
     build_seconds = time.perf_counter() - built_at
-    child = subprocess.run([sys.executable, "-c", "from bench.analytics import measure; measure()"], env=env,
-                           cwd=ROOT, capture_output=True, text=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "from bench.analytics import measure; measure()"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if child.returncode != 0:
         raise RuntimeError(f"the measuring process failed:\n{child.stderr[-3000:]}")
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     engine = figures["engine"]
     result = BenchResult("analytics", size)
     cells = f"{figures['cells']} cells ({figures['instruments']} instruments x {figures['timepoints']} time points)"
-    result.add(f"handregen cohort table ({engine})", figures["handregen_ms"], "ms", baseline=figures["duckdb_ms"],
-               target_ratio=3, lower_is_better=True,
-               note=f"{cells}, {figures['score_rows']} score rows; median of {REPEATS}; baseline DuckDB SQL")
-    result.add("DuckDB same aggregations", figures["duckdb_ms"], "ms",
-               note=f"excludes loading the rows into DuckDB ({figures['duckdb_load_ms']:.0f} ms)")
-    result.add("dashboard first answer", figures["dashboard_first_ms"], "ms", baseline=2000, target_ratio=1,
-               lower_is_better=True, note="GET /analytics/ in a fresh process; baseline is the 2 s target")
+    result.add(
+        f"handregen cohort table ({engine})",
+        figures["handregen_ms"],
+        "ms",
+        baseline=figures["duckdb_ms"],
+        target_ratio=3,
+        lower_is_better=True,
+        note=f"{cells}, {figures['score_rows']} score rows; median of {REPEATS}; baseline DuckDB SQL",
+    )
+    result.add(
+        "DuckDB same aggregations",
+        figures["duckdb_ms"],
+        "ms",
+        note=f"excludes loading the rows into DuckDB ({figures['duckdb_load_ms']:.0f} ms)",
+    )
+    result.add(
+        "dashboard first answer",
+        figures["dashboard_first_ms"],
+        "ms",
+        baseline=2000,
+        target_ratio=1,
+        lower_is_better=True,
+        note="GET /analytics/ in a fresh process; baseline is the 2 s target",
+    )
     result.add("dashboard again", figures["dashboard_again_ms"], "ms")
     if built:
         result.add("registry build (migrate + synth)", build_seconds, "s", note="once per size and seed, cached")
@@ -102,11 +124,22 @@ def measure() -> None:
     duck, load_ms, score_rows = _duckdb_load(connection, site.pk)
     theirs, duck_ms = _timed(lambda: _duckdb_table(duck, instruments, timepoints, today))
     _assert_same(ours, theirs)
-    print(json.dumps({
-        "engine": connection.vendor, "cells": len(ours), "instruments": len(instruments),
-        "timepoints": len(timepoints), "score_rows": score_rows, "handregen_ms": ours_ms, "duckdb_ms": duck_ms,
-        "duckdb_load_ms": load_ms, "dashboard_first_ms": dashboard_first, "dashboard_again_ms": dashboard_again,
-    }))
+    print(
+        json.dumps(
+            {
+                "engine": connection.vendor,
+                "cells": len(ours),
+                "instruments": len(instruments),
+                "timepoints": len(timepoints),
+                "score_rows": score_rows,
+                "handregen_ms": ours_ms,
+                "duckdb_ms": duck_ms,
+                "duckdb_load_ms": load_ms,
+                "dashboard_first_ms": dashboard_first,
+                "dashboard_again_ms": dashboard_again,
+            }
+        )
+    )
 
 
 def _timed(work: Any) -> tuple[Any, float]:
@@ -151,12 +184,26 @@ def _duckdb_load(connection: Any, site_id: Any) -> tuple[Any, float, int]:
 
     started = time.perf_counter()
     queries = {
-        "responses": ("SELECT episode_id, follow_up_id, instrument, total, side FROM outcomes_questionnaireresponse "
-                      "WHERE site_id = %s", ["episode_id", "follow_up_id", "instrument", "total", "side"]),
-        "follow_ups": ("SELECT id, episode_id, cycle, timepoint, due_from, due_until, completed_at IS NOT NULL, "
-                       "superseded_at IS NOT NULL, instruments FROM outcomes_followup WHERE site_id = %s",
-                       ["id", "episode_id", "cycle", "timepoint", "due_from", "due_until", "completed", "superseded",
-                        "instruments"]),
+        "responses": (
+            "SELECT episode_id, follow_up_id, instrument, total, side FROM outcomes_questionnaireresponse "
+            "WHERE site_id = %s",
+            ["episode_id", "follow_up_id", "instrument", "total", "side"],
+        ),
+        "follow_ups": (
+            "SELECT id, episode_id, cycle, timepoint, due_from, due_until, completed_at IS NOT NULL, "
+            "superseded_at IS NOT NULL, instruments FROM outcomes_followup WHERE site_id = %s",
+            [
+                "id",
+                "episode_id",
+                "cycle",
+                "timepoint",
+                "due_from",
+                "due_until",
+                "completed",
+                "superseded",
+                "instruments",
+            ],
+        ),
         "episodes": ("SELECT id, side FROM pathway_episode WHERE site_id = %s", ["id", "side"]),
     }
     from handregen.accounts.models import Site
@@ -175,8 +222,10 @@ def _duckdb_load(connection: Any, site_id: Any) -> tuple[Any, float, int]:
             frame["due_from"] = pd.to_datetime(frame["due_from"]).dt.date
             frame["due_until"] = pd.to_datetime(frame["due_until"]).dt.date
             listed = [json.loads(v) if isinstance(v, str) else (v or []) for v in frame.pop("instruments")]
-            schedule = pd.DataFrame([(i, code) for i, codes in zip(frame["id"], listed, strict=True) for code in codes],
-                                    columns=["id", "instrument"])
+            schedule = pd.DataFrame(
+                [(i, code) for i, codes in zip(frame["id"], listed, strict=True) for code in codes],
+                columns=["id", "instrument"],
+            )
             duck.register("incoming", schedule)
             duck.execute("CREATE TABLE schedule AS SELECT * FROM incoming")
             duck.unregister("incoming")
@@ -245,18 +294,24 @@ def _duckdb_table(duck: Any, instruments: list[str], timepoints: list[str], toda
     from handregen.outcomes.instruments import load_instrument
     from handregen.outcomes.responders import MCIDS
 
-    meta = [(code, load_instrument(code).higher_is_worse, MCIDS[code].value if code in MCIDS else None)
-            for code in instruments]
+    meta = [
+        (code, load_instrument(code).higher_is_worse, MCIDS[code].value if code in MCIDS else None)
+        for code in instruments
+    ]
     duck.execute("CREATE OR REPLACE TEMP TABLE meta (instrument VARCHAR, higher_is_worse BOOLEAN, mcid DOUBLE)")
     duck.executemany("INSERT INTO meta VALUES (?, ?, ?)", meta)
     duck.execute("CREATE OR REPLACE TEMP TABLE points (timepoint VARCHAR)")
     duck.executemany("INSERT INTO points VALUES (?)", [[t] for t in timepoints])
     for statement in filter(str.strip, PAIRED_SQL.split(";")):
         duck.execute(statement, [today] if "$1" in statement else [])
-    expected = {(t, i): n for t, i, n in duck.execute(
-        "SELECT timepoint, instrument, count(*) FROM expected GROUP BY 1, 2").fetchall()}
-    with_function = {t for (t,) in duck.execute(
-        "SELECT DISTINCT timepoint FROM candidates WHERE instrument = 'quickdash'").fetchall()}
+    expected = {
+        (t, i): n
+        for t, i, n in duck.execute("SELECT timepoint, instrument, count(*) FROM expected GROUP BY 1, 2").fetchall()
+    }
+    with_function = {
+        t
+        for (t,) in duck.execute("SELECT DISTINCT timepoint FROM candidates WHERE instrument = 'quickdash'").fetchall()
+    }
     cells = duck.execute(CELLS_SQL).fetchall()
     omeract = {t: (yes, unknown) for t, yes, unknown in duck.execute(OMERACT_SQL).fetchall()}
     by_cell = {(row[0], row[1]): row for row in cells}
@@ -274,14 +329,20 @@ def _duckdb_table(duck: Any, instruments: list[str], timepoints: list[str], toda
                     rules["omeract_oarsi"] = omeract.get(timepoint, (0, 0))
             if mcid is not None:
                 rules["mcid"] = (row[10], 0) if row else (0, 0)
-            table.append({
-                "instrument": instrument, "timepoint": timepoint,
-                "n_expected": expected.get((timepoint, instrument), 0),
-                "n_assessed": n, "mean_change": row[5] if row else None,
-                "ci95": list(t_ci) if t_ci[0] is not None else None,
-                "responders": {rule: {"n_responders": k, "n_undefined": u,
-                                      "ci95": _exact(k, n - u)} for rule, (k, u) in rules.items()},
-            })
+            table.append(
+                {
+                    "instrument": instrument,
+                    "timepoint": timepoint,
+                    "n_expected": expected.get((timepoint, instrument), 0),
+                    "n_assessed": n,
+                    "mean_change": row[5] if row else None,
+                    "ci95": list(t_ci) if t_ci[0] is not None else None,
+                    "responders": {
+                        rule: {"n_responders": k, "n_undefined": u, "ci95": _exact(k, n - u)}
+                        for rule, (k, u) in rules.items()
+                    },
+                }
+            )
     return table
 
 
@@ -317,8 +378,10 @@ def _assert_same(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> No
             if (a is None) != (b is None) or (a is not None and not math.isclose(a, b, rel_tol=SLACK, abs_tol=SLACK)):
                 raise AssertionError(f"{where}: {key} {a} (handregen) != {b} (DuckDB)")
         a, b = cell["ci95"] or [None, None], other["ci95"] or [None, None]
-        if any((x is None) != (y is None) or (x is not None and not math.isclose(x, y, abs_tol=1e-9))
-               for x, y in zip(a, b, strict=True)):
+        if any(
+            (x is None) != (y is None) or (x is not None and not math.isclose(x, y, abs_tol=1e-9))
+            for x, y in zip(a, b, strict=True)
+        ):
             raise AssertionError(f"{where}: ci95 {a} (handregen) != {b} (DuckDB)")
         rules = {r["rule"]: r for r in cell["responders"]}
         if set(rules) != set(other["responders"]):

@@ -49,8 +49,10 @@ class BenchResult:
         return m
 
     def table(self) -> str:
-        lines = [f"== {self.benchmark} (size {self.size}) ==",
-                 f"{'measure':<38} {'value':>12} {'unit':<10} {'baseline':>12} {'ratio':>7} {'target':>8} met"]
+        lines = [
+            f"== {self.benchmark} (size {self.size}) ==",
+            f"{'measure':<38} {'value':>12} {'unit':<10} {'baseline':>12} {'ratio':>7} {'target':>8} met",
+        ]
         for m in self.measurements:
             ratio = f"{m.ratio:.2f}" if m.ratio is not None else "-"
             target = (("<=" if m.lower_is_better else ">=") + f"{m.target_ratio:g}") if m.target_ratio else "-"
@@ -63,7 +65,9 @@ class BenchResult:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{self.benchmark}.json"
         payload = {
-            "benchmark": self.benchmark, "size": self.size, "started_at": self.started_at,
+            "benchmark": self.benchmark,
+            "size": self.size,
+            "started_at": self.started_at,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "measurements": [asdict(m) | {"ratio": m.ratio, "met": m.met} for m in self.measurements],
         }

@@ -74,9 +74,21 @@ def _orjson_baseline(out: Path) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     rows = 0
-    files = {name: (out / f"{name}.ndjson").open("wb") for name in ["Patient", "Condition", "Encounter", "Procedure",
-             "BiologicallyDerivedProduct", "Observation", "QuestionnaireResponse", "AdverseEvent", "Consent",
-             "CarePlan"]}
+    files = {
+        name: (out / f"{name}.ndjson").open("wb")
+        for name in [
+            "Patient",
+            "Condition",
+            "Encounter",
+            "Procedure",
+            "BiologicallyDerivedProduct",
+            "Observation",
+            "QuestionnaireResponse",
+            "AdverseEvent",
+            "Consent",
+            "CarePlan",
+        ]
+    }
     try:
         patients = Patient.objects.filter(site=Site.objects.get(code="demo")).order_by("mrn", "id").values()
         batch: list[dict[str, Any]] = []
@@ -120,8 +132,14 @@ def measure(workdir: Path) -> dict[str, float]:
     started, cpu = time.perf_counter(), _cpu_seconds()
     rows = _orjson_baseline(workdir / "orjson")
     baseline_s, baseline_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
-    return {"resources": resources, "export_s": export_s, "rows": rows, "baseline_s": baseline_s,
-            "export_cpu_s": export_cpu, "baseline_cpu_s": baseline_cpu}
+    return {
+        "resources": resources,
+        "export_s": export_s,
+        "rows": rows,
+        "baseline_s": baseline_s,
+        "export_cpu_s": export_cpu,
+        "baseline_cpu_s": baseline_cpu,
+    }
 
 
 def _cpu_seconds() -> float:
@@ -133,18 +151,25 @@ def _cpu_seconds() -> float:
 
 def run(size: int = 5000) -> BenchResult:
     workdir = Path(tempfile.mkdtemp(prefix="handregen-bench-fhir-"))
-    env = os.environ | {"HANDREGEN_VAR_DIR": str(workdir), "DJANGO_SETTINGS_MODULE": "handregen.settings",
-                        "HANDREGEN_DEMO_PASSWORD": "bench password long enough", "HANDREGEN_DEBUG": "false",
-                        "HANDREGEN_LOG_LEVEL": "WARNING"}
+    env = os.environ | {
+        "HANDREGEN_VAR_DIR": str(workdir),
+        "DJANGO_SETTINGS_MODULE": "handregen.settings",
+        "HANDREGEN_DEMO_PASSWORD": "bench password long enough",
+        "HANDREGEN_DEBUG": "false",
+        "HANDREGEN_LOG_LEVEL": "WARNING",
+    }
     env.pop("DATABASE_URL", None)
     try:
         handregen = str(BIN / "handregen")
         subprocess.run([handregen, "migrate", "-v0"], env=env, check=True)
-        subprocess.run([handregen, "synth", "--patients", str(size), "--seed", str(SEED)], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [handregen, "synth", "--patients", str(size), "--seed", str(SEED)], env=env, check=True, capture_output=True
+        )
         subprocess.run([handregen, "demo"], env=env, check=True, capture_output=True)  # staff; no more patients
-        child = f"from bench.fhir_export import measure; import json, pathlib; " \
-                f"print(json.dumps(measure(pathlib.Path({str(workdir)!r}))))"
+        child = (
+            f"from bench.fhir_export import measure; import json, pathlib; "
+            f"print(json.dumps(measure(pathlib.Path({str(workdir)!r}))))"
+        )
         out = subprocess.run([sys.executable, "-c", child], env=env, check=True, capture_output=True, text=True)
         figures = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
@@ -153,12 +178,21 @@ def run(size: int = 5000) -> BenchResult:
     export_rate = figures["resources"] / figures["export_s"]
     baseline_rate = figures["resources"] / figures["baseline_s"]
     cpu_ratio = figures["baseline_cpu_s"] / figures["export_cpu_s"]
-    result.add("orjson NDJSON of the same rows", baseline_rate, "res/s",
-               note=f"{figures['rows']:,} rows in {figures['baseline_s']:.1f} s "
-               f"({figures['baseline_cpu_s']:.1f} s CPU)")
-    result.add("export fhir (validated)", export_rate, "res/s", baseline=baseline_rate, target_ratio=0.5,
-               note=f"{figures['resources']:,} resources in {figures['export_s']:.1f} s "
-               f"({figures['export_cpu_s']:.1f} s CPU, all processes; CPU ratio {cpu_ratio:.2f})")
+    result.add(
+        "orjson NDJSON of the same rows",
+        baseline_rate,
+        "res/s",
+        note=f"{figures['rows']:,} rows in {figures['baseline_s']:.1f} s ({figures['baseline_cpu_s']:.1f} s CPU)",
+    )
+    result.add(
+        "export fhir (validated)",
+        export_rate,
+        "res/s",
+        baseline=baseline_rate,
+        target_ratio=0.5,
+        note=f"{figures['resources']:,} resources in {figures['export_s']:.1f} s "
+        f"({figures['export_cpu_s']:.1f} s CPU, all processes; CPU ratio {cpu_ratio:.2f})",
+    )
     return result
 
 

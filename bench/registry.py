@@ -20,8 +20,11 @@ SITE = "demo"
 
 def registry_env(size: int, seed: int) -> dict[str, str]:
     """The environment a child process needs to open the registry of `size` patients built with `seed`."""
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "handregen.settings", "HANDREGEN_LOG_LEVEL": "WARNING",
-                        "HANDREGEN_DEBUG": "false"}
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "handregen.settings",
+        "HANDREGEN_LOG_LEVEL": "WARNING",
+        "HANDREGEN_DEBUG": "false",
+    }
     if "DATABASE_URL" not in env:
         env["HANDREGEN_VAR_DIR"] = str(CACHE / f"registry-{size}-s{seed}")
     return env
@@ -38,8 +41,12 @@ def ensure_registry(size: int, seed: int) -> tuple[dict[str, str], bool]:
         shutil.rmtree(folder, ignore_errors=True)  # an unfinished build: start again rather than guess
         folder.mkdir(parents=True)
     subprocess.run([str(BIN / "handregen"), "migrate", "-v0"], env=env, check=True)
-    subprocess.run([str(BIN / "handregen"), "synth", "--patients", str(size), "--seed", str(seed), "--site", SITE],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "handregen"), "synth", "--patients", str(size), "--seed", str(seed), "--site", SITE],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     if folder is not None:
         (folder / "complete").write_text(f"{size} patients, seed {seed}\n")
     return env, True

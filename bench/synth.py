@@ -38,8 +38,11 @@ def run(size: int = 10000, seed: int = SEED) -> BenchResult:
     folder = CACHE / f"synth-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "handregen.settings", "HANDREGEN_LOG_LEVEL": "WARNING",
-                        "HANDREGEN_VAR_DIR": str(folder)}
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "handregen.settings",
+        "HANDREGEN_LOG_LEVEL": "WARNING",
+        "HANDREGEN_VAR_DIR": str(folder),
+    }
     postgres = "DATABASE_URL" in env
     site = f"S{int(time.time())}" if postgres else "demo"  # a fresh site: the same seed at a site adds nothing
     subprocess.run([str(BIN / "handregen"), "migrate", "-v0"], env=env, check=True)
@@ -48,7 +51,9 @@ def run(size: int = 10000, seed: int = SEED) -> BenchResult:
     started = time.perf_counter()
     command = subprocess.Popen(
         [str(BIN / "handregen"), "synth", "--patients", str(size), "--seed", str(seed), "--site", site],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     peak_rss, peak_pss, peak_processes = _watch(command)
     seconds = time.perf_counter() - started
@@ -62,14 +67,33 @@ def run(size: int = 10000, seed: int = SEED) -> BenchResult:
         grown = [table for table, n in after.items() if n > before.get(table, 0)]
         rows = sum(after[t] - before.get(t, 0) for t in grown)
         baseline_rate = _executemany_rate(database, folder / "baseline.sqlite3", grown)
-        result.add(f"synth rows written ({engine})", rows / seconds, "rows/s", baseline=baseline_rate,
-                   note=f"{rows} rows in {len(grown)} tables; baseline plain executemany of the same rows")
+        result.add(
+            f"synth rows written ({engine})",
+            rows / seconds,
+            "rows/s",
+            baseline=baseline_rate,
+            note=f"{rows} rows in {len(grown)} tables; baseline plain executemany of the same rows",
+        )
     result.add(f"synth {size} patients ({engine})", seconds, "s", note=f"{peak_processes} processes at most")
     projected = seconds * 100_000 / size
-    result.add("projected for 100,000 patients", projected, "s", baseline=MINUTES_FOR_100K * 60, target_ratio=1,
-               lower_is_better=True, note="linear in patients; baseline is the 10-minute reading of 'minutes'")
-    result.add("peak memory, process tree RSS", peak_rss / 2**20, "MiB", baseline=2 * GIB / 2**20, target_ratio=1,
-               lower_is_better=True, note="sum of RSS of the command and its workers; baseline is the 2 GiB target")
+    result.add(
+        "projected for 100,000 patients",
+        projected,
+        "s",
+        baseline=MINUTES_FOR_100K * 60,
+        target_ratio=1,
+        lower_is_better=True,
+        note="linear in patients; baseline is the 10-minute reading of 'minutes'",
+    )
+    result.add(
+        "peak memory, process tree RSS",
+        peak_rss / 2**20,
+        "MiB",
+        baseline=2 * GIB / 2**20,
+        target_ratio=1,
+        lower_is_better=True,
+        note="sum of RSS of the command and its workers; baseline is the 2 GiB target",
+    )
     result.add("peak memory, process tree PSS", peak_pss / 2**20, "MiB", note="shared pages divided, not repeated")
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -116,17 +140,22 @@ def _kib(pid: int, name: str, key: str) -> int:
 
 def _row_counts(database: Path) -> dict[str, int]:
     with sqlite3.connect(database) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                           "AND name NOT LIKE 'sqlite_%'")]
+        tables = [
+            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        ]
         return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
 
 
 def _executemany_rate(source: Path, target: Path, tables: list[str]) -> float:
     """Rows per second of plain executemany of `tables`' rows into an empty copy of their schema."""
     with sqlite3.connect(source) as db:
-        schema = [sql for kind, table, sql in db.execute("SELECT type, tbl_name, sql FROM sqlite_master "
-                                                          "WHERE sql IS NOT NULL ORDER BY type DESC")
-                  if kind in ("table", "index") and table in tables]  # tables before their indexes
+        schema = [
+            sql
+            for kind, table, sql in db.execute(
+                "SELECT type, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC"
+            )
+            if kind in ("table", "index") and table in tables
+        ]  # tables before their indexes
         rows = {t: db.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables}  # noqa: S608
     copy = sqlite3.connect(target, isolation_level=None)
     copy.execute("PRAGMA journal_mode=WAL")

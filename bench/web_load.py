@@ -102,15 +102,29 @@ def run(size: int = 300, seconds: int = 8) -> BenchResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `make bench` installs it (Debian package wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="handregen-bench-"))
-    env = os.environ | {"HANDREGEN_VAR_DIR": str(workdir), "DJANGO_SETTINGS_MODULE": "handregen.settings",
-                        "HANDREGEN_DEMO_PASSWORD": "bench password long enough", "HANDREGEN_DEBUG": "false",
-                        "HANDREGEN_LOG_LEVEL": "WARNING"}
+    env = os.environ | {
+        "HANDREGEN_VAR_DIR": str(workdir),
+        "DJANGO_SETTINGS_MODULE": "handregen.settings",
+        "HANDREGEN_DEMO_PASSWORD": "bench password long enough",
+        "HANDREGEN_DEBUG": "false",
+        "HANDREGEN_LOG_LEVEL": "WARNING",
+    }
     env.pop("DATABASE_URL", None)
     seeded = _seed(env, size)
     port = _free_port()
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "handregen.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--log-level", "warning"], env=env)
+        [
+            str(BIN / "gunicorn"),
+            "handregen.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -125,8 +139,13 @@ def run(size: int = 300, seconds: int = 8) -> BenchResult:
         baseline, b50, b99 = _wrk(base + "/health", seconds, [])
         result.add("baseline /health", baseline, "req/s", note=f"p50 {b50:.1f} ms, p99 {b99:.1f} ms")
         staff, s50, s99 = _wrk(base + "/health/staff", seconds, cookie)
-        result.add("staff health (signed in)", staff, "req/s", baseline=baseline,
-                   note=f"p50 {s50:.1f} ms, p99 {s99:.1f} ms; the second baseline")
+        result.add(
+            "staff health (signed in)",
+            staff,
+            "req/s",
+            baseline=baseline,
+            note=f"p50 {s50:.1f} ms, p99 {s99:.1f} ms; the second baseline",
+        )
         for name, path, headers in [
             ("worklist page", "/worklists/to-evaluate/", cookie),
             ("episode page", f"/episodes/{seeded['EPISODE']}/", cookie),
@@ -134,8 +153,14 @@ def run(size: int = 300, seconds: int = 8) -> BenchResult:
             ("patient search API", "/api/v1/patients?q=Tyl&limit=20", bearer),
         ]:
             rps, p50, p99 = _wrk(base + path, seconds, headers)
-            result.add(name, rps, "req/s", baseline=baseline, target_ratio=0.4,
-                       note=f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; {rps / staff:.2f} of staff health")
+            result.add(
+                name,
+                rps,
+                "req/s",
+                baseline=baseline,
+                target_ratio=0.4,
+                note=f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; {rps / staff:.2f} of staff health",
+            )
         return result
     finally:
         server.send_signal(signal.SIGTERM)

@@ -84,8 +84,15 @@ def _invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
 @api.exception_handler(GuardRefused)
 def _refused(request: HttpRequest, exc: GuardRefused) -> HttpResponse:
     if isinstance(exc, StaleVersion):  # both versions: what is saved now (here) and what the client sent
-        return problem(request, 409, "Refused", "The record changed since you loaded it; see reasons.",
-                       reasons=exc.reasons, current_version=exc.current_version, current=exc.current)
+        return problem(
+            request,
+            409,
+            "Refused",
+            "The record changed since you loaded it; see reasons.",
+            reasons=exc.reasons,
+            current_version=exc.current_version,
+            current=exc.current,
+        )
     return problem(request, 409, "Refused", "The step was refused; see reasons.", reasons=exc.reasons)
 
 

@@ -23,11 +23,13 @@ class StaleVersion(GuardRefused):
         self.expected_version = expected_version
         self.current = {str(k): _shown(v) for k, v in current.items()}
         opened = f"you opened version {expected_version}" if expected_version else "there was none when you opened it"
-        super().__init__([
-            f"Version rule 'no lost updates': the {what} was saved by someone else meanwhile (now version "
-            f"{current_version}; {opened}). Nothing was saved. Compare the saved values with yours, then save "
-            "again if yours should stand."
-        ])
+        super().__init__(
+            [
+                f"Version rule 'no lost updates': the {what} was saved by someone else meanwhile (now version "
+                f"{current_version}; {opened}). Nothing was saved. Compare the saved values with yours, then save "
+                "again if yours should stand."
+            ]
+        )
 
 
 def _shown(value: Any) -> str:

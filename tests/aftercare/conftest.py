@@ -24,9 +24,15 @@ def inject(episode: Episode, team: Team) -> Episode:
     product = CellProduct.objects.filter(episode=episode).order_by("-created_at").first()
     assert product is not None and product.status == "released"
     injection_record(
-        actor=team.physician, episode=episode, product_code=product.code,
-        wristband_code=episode.patient.wristband_code, joint=episode.target_joints[0], side=episode.side,
-        guidance="ultrasound", anaesthetic="lidocaine 1 % 1 mL", volume_ml=2.0,
+        actor=team.physician,
+        episode=episode,
+        product_code=product.code,
+        wristband_code=episode.patient.wristband_code,
+        joint=episode.target_joints[0],
+        side=episode.side,
+        guidance="ultrasound",
+        anaesthetic="lidocaine 1 % 1 mL",
+        volume_ml=2.0,
     )
     return Episode.objects.select_related("protocol", "patient", "site").get(pk=episode.pk)
 

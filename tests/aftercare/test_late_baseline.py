@@ -67,7 +67,8 @@ def test_correcting_a_true_baseline_after_the_injection_keeps_it_a_true_baseline
     baseline_response_record(actor=team.nurse, episode=product.episode, instrument="nrs", answers={"pain": 7})
     episode = inject(product.episode, team)
     clock.advance(hours=1)
-    amended = baseline_response_record(actor=team.nurse, episode=episode, instrument="nrs", answers={"pain": 6},
-                                       amendment_reason="typed 7 for 6")
+    amended = baseline_response_record(
+        actor=team.nurse, episode=episode, instrument="nrs", answers={"pain": 6}, amendment_reason="typed 7 for 6"
+    )
     assert amended.late_baseline is False and amended.total == 6
     assert QuestionnaireResponse.objects.filter(episode=episode).count() == 1

@@ -17,14 +17,24 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def observation(at, **values):
-    return {"at": at, "pain_nrs": 3, "heart_rate": 72, "systolic_bp": 128, "diastolic_bp": 80,
-            "injection_site": "normal", "harvest_site": "normal"} | values
+    return {
+        "at": at,
+        "pain_nrs": 3,
+        "heart_rate": 72,
+        "systolic_bp": 128,
+        "diastolic_bp": 80,
+        "injection_site": "normal",
+        "harvest_site": "normal",
+    } | values
 
 
 def post_care_body(episode, **overrides):
     at = last_injection(episode=episode).performed_at
-    return {"monitoring": [observation((at + timedelta(minutes=30)).isoformat())],
-            "discharged_at": (at + timedelta(minutes=90)).isoformat(), "instructions_given": True} | overrides
+    return {
+        "monitoring": [observation((at + timedelta(minutes=30)).isoformat())],
+        "discharged_at": (at + timedelta(minutes=90)).isoformat(),
+        "instructions_given": True,
+    } | overrides
 
 
 def test_post_care_moves_the_episode_to_follow_up_and_schedules_from_the_injection_date(injected, api, clock):
@@ -53,8 +63,13 @@ def test_discharge_without_instructions_or_monitoring_is_refused_with_reasons_an
     episode = injected()
     at = last_injection(episode=episode).performed_at
     with pytest.raises(GuardRefused) as caught:
-        post_care_record(actor=persona("nurse"), episode=episode, monitoring=[],
-                         discharged_at=at + timedelta(hours=1), instructions_given=False)
+        post_care_record(
+            actor=persona("nurse"),
+            episode=episode,
+            monitoring=[],
+            discharged_at=at + timedelta(hours=1),
+            instructions_given=False,
+        )
     assert len(caught.value.reasons) == 2
     assert "monitoring observation" in caught.value.reasons[0]
     assert "after-care instructions" in caught.value.reasons[1]
@@ -66,8 +81,10 @@ def test_discharge_without_instructions_or_monitoring_is_refused_with_reasons_an
 def test_post_care_before_any_injection_is_refused_naming_the_stage(make_episode, api):
     episode = make_episode()
     now = timezone.now()
-    response = api("nurse").post(f"/api/v1/episodes/{episode.pk}/post-care", {
-        "monitoring": [observation(now.isoformat())], "discharged_at": now.isoformat(), "instructions_given": True})
+    response = api("nurse").post(
+        f"/api/v1/episodes/{episode.pk}/post-care",
+        {"monitoring": [observation(now.isoformat())], "discharged_at": now.isoformat(), "instructions_given": True},
+    )
     assert response.status_code == 409
     reasons = response.json()["reasons"]
     assert "No injection is recorded for this treatment cycle." in reasons
@@ -78,18 +95,27 @@ def test_implausible_observations_and_times_are_422_naming_the_field(injected, a
     episode = injected()
     client = api("nurse")
     at = last_injection(episode=episode).performed_at
-    response = client.post(f"/api/v1/episodes/{episode.pk}/post-care", post_care_body(
-        episode, monitoring=[observation((at + timedelta(minutes=5)).isoformat(), heart_rate=720)]))
+    response = client.post(
+        f"/api/v1/episodes/{episode.pk}/post-care",
+        post_care_body(episode, monitoring=[observation((at + timedelta(minutes=5)).isoformat(), heart_rate=720)]),
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "monitoring.0.heart_rate"
-    response = client.post(f"/api/v1/episodes/{episode.pk}/post-care", post_care_body(
-        episode, monitoring=[observation((at + timedelta(minutes=5)).isoformat(), diastolic_bp=130)],
-        discharged_at=(at - timedelta(hours=1)).isoformat()))
+    response = client.post(
+        f"/api/v1/episodes/{episode.pk}/post-care",
+        post_care_body(
+            episode,
+            monitoring=[observation((at + timedelta(minutes=5)).isoformat(), diastolic_bp=130)],
+            discharged_at=(at - timedelta(hours=1)).isoformat(),
+        ),
+    )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"monitoring.0.diastolic_bp"}
-    response = client.post(f"/api/v1/episodes/{episode.pk}/post-care", post_care_body(
-        episode, discharged_at=(at - timedelta(hours=1)).isoformat()))
+    response = client.post(
+        f"/api/v1/episodes/{episode.pk}/post-care",
+        post_care_body(episode, discharged_at=(at - timedelta(hours=1)).isoformat()),
+    )
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"discharged_at", "monitoring.0.at"}
     assert not PostCareRecord.objects.exists()
@@ -123,8 +149,12 @@ def test_the_post_care_page_discharges_and_shows_refusals_next_to_the_form(injec
     page = client.get(url)
     assert page.status_code == 200 and "Record and discharge" in page.content.decode()
     at = timezone.localtime(last_injection(episode=episode).performed_at + timedelta(minutes=30))
-    form = {"obs1_at": at.strftime("%Y-%m-%dT%H:%M"), "obs1_pain_nrs": "3", "obs1_injection_site": "normal",
-            "discharged_at": (at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
+    form = {
+        "obs1_at": at.strftime("%Y-%m-%dT%H:%M"),
+        "obs1_pain_nrs": "3",
+        "obs1_injection_site": "normal",
+        "discharged_at": (at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
     refused = client.post(url, form)
     assert refused.status_code == 200 and "This step was refused" in refused.content.decode()
     done = client.post(url, form | {"instructions_given": "on"})
@@ -137,8 +167,13 @@ def test_the_post_care_page_discharges_and_shows_refusals_next_to_the_form(injec
 def test_an_observation_day_is_the_sites_calendar_day(injected, persona):
     episode = injected()
     at = last_injection(episode=episode).performed_at
-    record = post_care_record(actor=persona("nurse"), episode=episode, monitoring=[observation(at)],
-                              discharged_at=at + timedelta(minutes=45), instructions_given=True)
+    record = post_care_record(
+        actor=persona("nurse"),
+        episode=episode,
+        monitoring=[observation(at)],
+        discharged_at=at + timedelta(minutes=45),
+        instructions_given=True,
+    )
     w2 = FollowUp.objects.get(episode=episode, timepoint="w2")
     assert w2.injected_on == timezone.localtime(at, LONDON).date()
     assert record.monitoring[0]["at"] == at.isoformat()
@@ -149,6 +184,11 @@ def test_invalid_monitoring_values_are_refused_by_the_service_too(injected, pers
     episode = injected()
     at = last_injection(episode=episode).performed_at
     with pytest.raises(InvalidInput) as caught:
-        post_care_record(actor=persona("nurse"), episode=episode, monitoring=[{"at": at, "temperature_c": 52}],
-                         discharged_at=at + timedelta(hours=1), instructions_given=True)
+        post_care_record(
+            actor=persona("nurse"),
+            episode=episode,
+            monitoring=[{"at": at, "temperature_c": 52}],
+            discharged_at=at + timedelta(hours=1),
+            instructions_given=True,
+        )
     assert caught.value.errors[0][0] == "monitoring.0.temperature_c"

@@ -16,15 +16,18 @@ from tests.cellproducts.chain import harvested, released
 
 def discharge(episode, nurse):
     at = last_injection(episode=episode).performed_at
-    post_care_record(actor=nurse, episode=episode, monitoring=[{"at": at + timedelta(minutes=20), "pain_nrs": 2}],
-                     discharged_at=at + timedelta(minutes=60), instructions_given=True)
+    post_care_record(
+        actor=nurse,
+        episode=episode,
+        monitoring=[{"at": at + timedelta(minutes=20), "pain_nrs": 2}],
+        discharged_at=at + timedelta(minutes=60),
+        instructions_given=True,
+    )
     episode.refresh_from_db()
     return episode
 
 
-def test_a_second_cycle_supersedes_the_first_cycles_later_time_points_and_gets_its_own_schedule(
-    injected, team, clock
-):
+def test_a_second_cycle_supersedes_the_first_cycles_later_time_points_and_gets_its_own_schedule(injected, team, clock):
     episode = discharge(injected(), team.nurse)
     clock.advance(days=25)  # the 2-week window (to day 21) has passed; later ones are still to come
     with pytest.raises(InvalidInput):
@@ -46,8 +49,9 @@ def test_a_second_cycle_supersedes_the_first_cycles_later_time_points_and_gets_i
     assert by_cycle[(1, "w2")] == "missed" and by_cycle[(1, "m3")] == "superseded"
     assert [code for cycle, code in by_cycle if cycle == 2] == ["baseline", "w2", "w6", "m3", "m6", "m12"]
     w2_second = FollowUp.objects.get(episode=episode, cycle=2, timepoint="w2")
-    assert w2_second.injected_on == FollowUp.objects.get(episode=episode, cycle=1, timepoint="w2").injected_on + \
-        timedelta(days=25)
+    assert w2_second.injected_on == FollowUp.objects.get(
+        episode=episode, cycle=1, timepoint="w2"
+    ).injected_on + timedelta(days=25)
 
 
 def test_a_further_cycle_only_starts_from_follow_up_and_needs_a_physician(injected, team, persona):

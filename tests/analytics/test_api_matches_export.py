@@ -8,9 +8,11 @@ from handregen.interop.csv_export import export_csv
 
 def test_nrs_responders_at_six_months_match_the_exported_scores(demo_site, persona, api, tmp_path):
     synth_registry(site=demo_site, count=120, seed=5)
-    body = api("researcher").get(
-        "/api/v1/analytics/outcomes", instrument="nrs", timepoint="m6", include_synthetic=True
-    ).json()
+    body = (
+        api("researcher")
+        .get("/api/v1/analytics/outcomes", instrument="nrs", timepoint="m6", include_synthetic=True)
+        .json()
+    )
     assert body["synthetic_patients"] == 120 and body["synthetic_label"] == "Includes 120 synthetic (made-up) patients"
     api_rules = {r["rule"]: r for r in body["responders"]}
     export_csv(actor=persona("physician"), out=tmp_path, include_synthetic=True)

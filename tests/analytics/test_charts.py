@@ -40,8 +40,11 @@ def test_labels_are_real_text_in_words_at_a_readable_size() -> None:
 def test_mcid_band_is_drawn_between_zero_and_the_mcid_in_the_better_direction() -> None:
     svg = change_chart("Pain", CHANGE, mcid=2.0, higher_is_worse=True)
     root = _svg(svg)
-    band = next(r for r in root.getElementsByTagName("rect") if r.getAttribute("fill") == "#f2b705"
-                and float(r.getAttribute("width")) > 100)
+    band = next(
+        r
+        for r in root.getElementsByTagName("rect")
+        if r.getAttribute("fill") == "#f2b705" and float(r.getAttribute("width")) > 100
+    )
     assert band.getAttribute("fill-opacity") == "0.25"
     top, height = float(band.getAttribute("y")), float(band.getAttribute("height"))
     zero_line = next(t for t in root.getElementsByTagName("text") if t.firstChild.data == "0")
@@ -66,8 +69,7 @@ def test_no_chart_is_drawn_without_data() -> None:
 
 
 def test_a_single_early_point_gets_a_time_axis_that_contains_it() -> None:
-    svg = patient_chart("Pain", [("w2", 14, 5.0)], baseline=7.0, mcid=2.0, higher_is_worse=True,
-                        value_range=(0, 10))
+    svg = patient_chart("Pain", [("w2", 14, 5.0)], baseline=7.0, mcid=2.0, higher_is_worse=True, value_range=(0, 10))
     root = _svg(svg)
     point = root.getElementsByTagName("circle")[0]
     width = float(root.getAttribute("width"))
@@ -85,9 +87,7 @@ def test_text_from_callers_is_escaped() -> None:
     assert "<script>" not in svg and "&lt;script&gt;" in svg
 
 
-@pytest.mark.parametrize(
-    ("low", "high"), [(0, 10), (-3.4, 0.3), (0, 365), (0.0, 0.001), (-250, -3), (7, 7)]
-)
+@pytest.mark.parametrize(("low", "high"), [(0, 10), (-3.4, 0.3), (0, 365), (0.0, 0.001), (-250, -3), (7, 7)])
 def test_ticks_are_round_and_cover_the_range(low: float, high: float) -> None:
     ticks = nice_ticks(low, high)
     assert ticks[0] <= low and ticks[-1] >= high

@@ -11,5 +11,3 @@ def test_the_dashboard_shows_the_table_and_the_flow(signed_in, demo_site):
 
 def test_roles_without_cohort_access_do_not_see_the_dashboard(signed_in, demo_site):
     assert signed_in("lab_technician").get("/analytics/").status_code == 404
-
-

@@ -21,7 +21,10 @@ def tables(demo_site, persona):
     synth_registry(site=demo_site, count=150, seed=3)
     instruments = [code for code, _ in INSTRUMENTS]
     ours = selectors.cohort_outcomes_table(
-        actor=persona("researcher"), instruments=instruments, timepoints=TIMEPOINTS, filters=CohortFilters(),
+        actor=persona("researcher"),
+        instruments=instruments,
+        timepoints=TIMEPOINTS,
+        filters=CohortFilters(),
         include_synthetic=True,
     )
     duck, _, rows = _duckdb_load(connection, demo_site.pk)

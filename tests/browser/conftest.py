@@ -67,8 +67,10 @@ def new_tab(chromium: object, live_server: object) -> Iterator[Callable[..., obj
         tab = context.new_page()
         tab.outside_requests = outside  # type: ignore[attr-defined]
         # a refusal by the CSP means something on the page does not draw or run as written (inline styles too)
-        tab.on("console", lambda message: csp_refusals.append(message.text) if "Content Security Policy" in message.text
-               else None)
+        tab.on(
+            "console",
+            lambda message: csp_refusals.append(message.text) if "Content Security Policy" in message.text else None,
+        )
         return tab
 
     yield make

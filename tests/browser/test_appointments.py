@@ -68,29 +68,51 @@ def _day_list(page, resource, day: date) -> str:
     return page.locator("main").inner_text()
 
 
-def test_a_new_patients_calendar_from_booking_to_a_moved_procedure_day(page, sign_in, persona, make_patient,
-                                                                       make_episode, smtp_inbox, screenshot,
-                                                                       demo_site):
+def test_a_new_patients_calendar_from_booking_to_a_moved_procedure_day(
+    page, sign_in, persona, make_patient, make_episode, smtp_inbox, screenshot, demo_site
+):
     physician = persona("physician")
     calendar = build_calendar(persona("site_admin"), physician)
     patient = make_patient(given_name="Nadia", family_name="Kowalczyk", email="nadia@example.org")
     episode = make_episode(patient=patient)
     sign_in(page, "coordinator")
     consultation_day = next_weekday(2, demo_site)
-    _book(page, episode, kind="Consultation", day=consultation_day, start="09:00", clinician="Dr Smith",
-          room="Room 1 (consultation room)")
+    _book(
+        page,
+        episode,
+        kind="Consultation",
+        day=consultation_day,
+        start="09:00",
+        clinician="Dr Smith",
+        room="Room 1 (consultation room)",
+    )
 
     # The consultation, candidacy and consent happen (recorded through the services; tested elsewhere).
     to_consulted(episode, physician, medications=[{"name": "ibuprofen", "drug_class": "nsaid", "dose": "400 mg"}])
     to_consented(episode, physician)
     procedure_day = next_weekday(14, demo_site)
-    _book(page, episode, kind="Procedure day (harvest and injection)", day=procedure_day, start="08:00",
-          clinician="Dr Smith", room="Procedure room (procedure room with imaging)")
+    _book(
+        page,
+        episode,
+        kind="Procedure day (harvest and injection)",
+        day=procedure_day,
+        start="08:00",
+        clinician="Dr Smith",
+        room="Procedure room (procedure room with imaging)",
+    )
     six_weeks = procedure_day + timedelta(days=42)
     while six_weeks.weekday() >= 5:
         six_weeks += timedelta(days=1)
-    _book(page, episode, kind="Follow-up visit", day=six_weeks, start="10:00", clinician="Dr Smith",
-          room="Room 1 (consultation room)", timepoint="w6")
+    _book(
+        page,
+        episode,
+        kind="Follow-up visit",
+        day=six_weeks,
+        start="10:00",
+        clinician="Dr Smith",
+        room="Room 1 (consultation room)",
+        timepoint="w6",
+    )
     screenshot(page, "appointments-episode-1280")
     page.set_viewport_size({"width": 320, "height": 900})
     screenshot(page, "appointments-episode-320")

@@ -55,8 +55,9 @@ def test_back_and_resubmit_of_an_adverse_event_stores_it_once(page, sign_in, mak
     _both_widths(page, screenshot, "integrity-ae-resubmitted")
 
 
-def test_two_tabs_correcting_one_score_the_stale_tab_sees_both_values(new_tab, sign_in, make_episode, persona,
-                                                                       screenshot):
+def test_two_tabs_correcting_one_score_the_stale_tab_sees_both_values(
+    new_tab, sign_in, make_episode, persona, screenshot
+):
     nurse = persona("nurse")
     episode = make_episode(actor=nurse)
     followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(days=14))
@@ -85,8 +86,9 @@ def test_two_tabs_correcting_one_score_the_stale_tab_sees_both_values(new_tab, s
     _both_widths(second, screenshot, "integrity-score-conflict")
 
 
-def test_with_consent_on_file_the_page_offers_only_withdraw_or_re_consent(page, sign_in, make_episode, persona,
-                                                                          screenshot):
+def test_with_consent_on_file_the_page_offers_only_withdraw_or_re_consent(
+    page, sign_in, make_episode, persona, screenshot
+):
     episode = to_consented(make_episode(), persona("physician"))
     sign_in(page, "physician")
     page.goto(f"/episodes/{episode.pk}/consent/")
@@ -115,11 +117,26 @@ def test_the_product_and_event_pages_show_what_the_record_holds(new_tab, sign_in
 
     product = released(harvested(make_episode(), team), team)
     episode = product.episode
-    injection_record(actor=team.physician, episode=episode, product_code=product.code,
-                     wristband_code=episode.patient.wristband_code, joint="CMC1", side=episode.side,
-                     guidance="ultrasound", anaesthetic="lidocaine 1 % 1 mL", volume_ml=1.5)
-    event = adverse_event_record(actor=team.nurse, episode=episode, term="injection_site_swelling",
-                                 onset_date=timezone.localdate(), grade=1, serious=False, relatedness="probable")
+    injection_record(
+        actor=team.physician,
+        episode=episode,
+        product_code=product.code,
+        wristband_code=episode.patient.wristband_code,
+        joint="CMC1",
+        side=episode.side,
+        guidance="ultrasound",
+        anaesthetic="lidocaine 1 % 1 mL",
+        volume_ml=1.5,
+    )
+    event = adverse_event_record(
+        actor=team.nurse,
+        episode=episode,
+        term="injection_site_swelling",
+        onset_date=timezone.localdate(),
+        grade=1,
+        serious=False,
+        relatedness="probable",
+    )
     page = new_tab()
     sign_in(page, "physician")
     page.goto(f"/episodes/{episode.pk}/")

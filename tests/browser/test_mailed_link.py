@@ -54,7 +54,8 @@ def smtp(settings):
 
 
 def test_invitation_and_reminder_arrive_by_smtp_and_their_link_opens_on_the_configured_origin(
-        smtp, settings, live_server, new_tab, make_episode, make_patient, persona):
+    smtp, settings, live_server, new_tab, make_episode, make_patient, persona
+):
     settings.HANDREGEN_BASE_URL = live_server.url
     settings.HANDREGEN_REMINDER_AFTER_DAYS = 0
     nurse = persona("nurse")
@@ -64,11 +65,15 @@ def test_invitation_and_reminder_arrive_by_smtp_and_their_link_opens_on_the_conf
 
     call_command("remind", "--quiet")
     call_command("remind", "--quiet")
-    assert [m["Subject"] for m in smtp.messages] == ["Your hand clinic questionnaire",
-                                                      "Reminder: your hand clinic questionnaire"]
+    assert [m["Subject"] for m in smtp.messages] == [
+        "Your hand clinic questionnaire",
+        "Reminder: your hand clinic questionnaire",
+    ]
     assert all(m["To"] == "rose@example.org" for m in smtp.messages)
     assert {d.purpose: d.status for d in Delivery.objects.all()} == {
-        "questionnaire_invitation": "sent", "questionnaire_reminder": "sent"}
+        "questionnaire_invitation": "sent",
+        "questionnaire_reminder": "sent",
+    }
     invitation, reminder = smtp.link(0), smtp.link(1)
     assert reminder.startswith(live_server.url + "/q/")
 

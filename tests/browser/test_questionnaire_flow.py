@@ -66,8 +66,11 @@ class Patient:
         assert tab.locator("input[type=radio]").count() == len(texts)
         for fieldset in tab.locator("fieldset.item").all():
             assert fieldset.locator("legend").inner_text().strip()
-            choices = [c for c in fieldset.locator("label.choice").all()
-                       if c.locator("input").get_attribute("value") != "declined"]
+            choices = [
+                c
+                for c in fieldset.locator("label.choice").all()
+                if c.locator("input").get_attribute("value") != "declined"
+            ]
             picked = self.rng.choice(choices)
             picked.tap()
             self.taps += 1
@@ -138,7 +141,8 @@ FLOW_FIGURES: dict[str, dict[str, int]] = {}
 
 
 def test_a_patient_completes_the_6_week_and_baseline_questionnaires_on_a_phone(
-        chromium, live_server, persona, make_episode, screenshot):
+    chromium, live_server, persona, make_episode, screenshot
+):
     nurse = persona("nurse")
     before = make_episode(actor=nurse)
     baseline_path = path_of(baseline_link_create(actor=nurse, episode=before))
@@ -147,9 +151,10 @@ def test_a_patient_completes_the_6_week_and_baseline_questionnaires_on_a_phone(
     w6 = FollowUp.objects.get(episode=treated, timepoint="w6")
     w6_path = path_of(questionnaire_link_create(actor=nurse, follow_up=w6))
 
-    for label, path, fu_of, seed in (("6 weeks", w6_path, lambda: w6, 6),
-                                     ("baseline", baseline_path,
-                                      lambda: FollowUp.objects.get(episode=before, timepoint="baseline"), 0)):
+    for label, path, fu_of, seed in (
+        ("6 weeks", w6_path, lambda: w6, 6),
+        ("baseline", baseline_path, lambda: FollowUp.objects.get(episode=before, timepoint="baseline"), 0),
+    ):
         patient = complete_with_a_break(chromium, live_server, path, seed, screenshot, label.replace(" ", "-"))
         fu = fu_of()
         assert_scores_are_the_pure_rules(fu, patient)
@@ -161,7 +166,8 @@ def test_a_patient_completes_the_6_week_and_baseline_questionnaires_on_a_phone(
 
 
 def test_an_incomplete_page_sums_up_what_is_missing_takes_focus_and_keeps_the_answers(
-        new_tab, persona, make_episode, screenshot):
+    new_tab, persona, make_episode, screenshot
+):
     nurse = persona("nurse")
     treated = make_episode(actor=nurse)
     followups_schedule(actor=nurse, episode=treated, injected_on=treated.site.today() - timedelta(days=42))

@@ -49,8 +49,19 @@ SKIPPED_LINKS = ("pdf", "/logout/", "/login/")
 # findings, consent discussion notes, harvest complications, anaesthetic, observation note) appear on no page
 # today; they are seeded anyway so that a page that starts showing them is crawled with a payload in place.
 SHOWN = {
-    "given-name", "family-name", "complaint", "imaging-findings", "rationale", "signer", "consent-withdrawal-reason",
-    "withdrawal-reason", "device", "discard-reason", "event-term", "event-description", "reintervention-note",
+    "given-name",
+    "family-name",
+    "complaint",
+    "imaging-findings",
+    "rationale",
+    "signer",
+    "consent-withdrawal-reason",
+    "withdrawal-reason",
+    "device",
+    "discard-reason",
+    "event-term",
+    "event-description",
+    "reintervention-note",
     "follow-up-done-reason",
 }
 
@@ -66,29 +77,59 @@ def _treated_episode(team: Any, patient: Any, make_episode: Any) -> tuple[Episod
     episode = make_episode(physician, patient=patient)
     imaging = consultation_data()["imaging"][0] | {"findings": xss("imaging-findings")}
     to_consulted(
-        episode, physician, complaint=xss("complaint"), imaging=[imaging],
+        episode,
+        physician,
+        complaint=xss("complaint"),
+        imaging=[imaging],
         examination={"tenderness": True, "grind_test": "positive", "findings": xss("examination-findings")},
         medications=[{"name": xss("medication"), "drug_class": "analgesic", "dose": xss("dose")}],
     )
     episode = Episode.objects.get(pk=episode.pk)
-    candidacy_decide(actor=physician, episode=episode, decision="eligible", rationale=xss("rationale"),
-                     criteria={c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria},
-                     **signing(physician))
-    consent_record(actor=physician, episode=episode, document_version=required_document_version(episode=episode),
-                   discussed=DISCUSSED_ALL, signer_name=xss("signer"), signature_meaning=DEFAULT_MEANING,
-                   discussion_notes=xss("discussion-notes"), **signing(physician))
-    preparation_complete(actor=nurse, episode=Episode.objects.get(pk=episode.pk),
-                         checklist={code: True for code, _ in episode.protocol.definition.checklist})
+    candidacy_decide(
+        actor=physician,
+        episode=episode,
+        decision="eligible",
+        rationale=xss("rationale"),
+        criteria={c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria},
+        **signing(physician),
+    )
+    consent_record(
+        actor=physician,
+        episode=episode,
+        document_version=required_document_version(episode=episode),
+        discussed=DISCUSSED_ALL,
+        signer_name=xss("signer"),
+        signature_meaning=DEFAULT_MEANING,
+        discussion_notes=xss("discussion-notes"),
+        **signing(physician),
+    )
+    preparation_complete(
+        actor=nurse,
+        episode=Episode.objects.get(pk=episode.pk),
+        checklist={code: True for code, _ in episode.protocol.definition.checklist},
+    )
     product = harvested(Episode.objects.get(pk=episode.pk), team, complications=xss("harvest-complications"))
     released(processed(product, team, device=xss("device")[:120]), team)
     episode = Episode.objects.get(pk=episode.pk)
-    injection_record(actor=physician, episode=episode, product_code=product.code,
-                     wristband_code=episode.patient.wristband_code, joint=episode.target_joints[0], side=episode.side,
-                     guidance="ultrasound", anaesthetic=xss("anaesthetic")[:120], volume_ml=2.0)
+    injection_record(
+        actor=physician,
+        episode=episode,
+        product_code=product.code,
+        wristband_code=episode.patient.wristband_code,
+        joint=episode.target_joints[0],
+        side=episode.side,
+        guidance="ultrasound",
+        anaesthetic=xss("anaesthetic")[:120],
+        volume_ml=2.0,
+    )
     now = timezone.now()
-    post_care_record(actor=nurse, episode=Episode.objects.get(pk=episode.pk), instructions_given=True,
-                     monitoring=[{"at": now, "pain_nrs": 2, "note": xss("observation-note")}],
-                     discharged_at=now + timedelta(minutes=1))
+    post_care_record(
+        actor=nurse,
+        episode=Episode.objects.get(pk=episode.pk),
+        instructions_given=True,
+        monitoring=[{"at": now, "pain_nrs": 2, "note": xss("observation-note")}],
+        discharged_at=now + timedelta(minutes=1),
+    )
     return Episode.objects.get(pk=episode.pk), product
 
 
@@ -96,14 +137,29 @@ def seed(persona: Any, make_patient: Any, make_episode: Any) -> dict[str, Any]:
     """Store the payloads through the services; return what the crawl starts from."""
     team = make_team(persona)
     physician, nurse = team.physician, team.nurse
-    patient = make_patient(physician, given_name=xss("given-name"), family_name=xss("family-name"),
-                           occupation=xss("occupation"))
+    patient = make_patient(
+        physician, given_name=xss("given-name"), family_name=xss("family-name"), occupation=xss("occupation")
+    )
     treated, product = _treated_episode(team, patient, make_episode)
-    event = adverse_event_record(actor=nurse, episode=treated, term="other", other_text=xss("event-term")[:200],
-                                 description=xss("event-description"), onset_date=timezone.localdate(), grade=3,
-                                 serious=True, seriousness_criteria=["hospitalisation"], relatedness="possible")
-    reintervention_record(actor=physician, episode=treated, performed_on=timezone.localdate(), type="other",
-                          note=xss("reintervention-note"))
+    event = adverse_event_record(
+        actor=nurse,
+        episode=treated,
+        term="other",
+        other_text=xss("event-term")[:200],
+        description=xss("event-description"),
+        onset_date=timezone.localdate(),
+        grade=3,
+        serious=True,
+        seriousness_criteria=["hospitalisation"],
+        relatedness="possible",
+    )
+    reintervention_record(
+        actor=physician,
+        episode=treated,
+        performed_on=timezone.localdate(),
+        type="other",
+        note=xss("reintervention-note"),
+    )
     follow_ups = list(FollowUp.objects.filter(episode=treated).order_by("due_on"))
     followup_mark_done(actor=nurse, follow_up=follow_ups[-1], reason=xss("follow-up-done-reason"))
     portal_url = questionnaire_link_create(actor=nurse, follow_up=follow_ups[0])
@@ -112,15 +168,26 @@ def seed(persona: Any, make_patient: Any, make_episode: Any) -> dict[str, Any]:
     episode_withdraw(actor=physician, episode=withdrawn, reason=xss("withdrawal-reason"))
     unconsented = to_eligible(make_episode(physician, patient=patient), physician)
     version = required_document_version(episode=unconsented)
-    consent_record(actor=physician, episode=unconsented, document_version=version, discussed=DISCUSSED_ALL,
-                   signer_name=xss("signer"), signature_meaning=DEFAULT_MEANING, **signing(physician))
+    consent_record(
+        actor=physician,
+        episode=unconsented,
+        document_version=version,
+        discussed=DISCUSSED_ALL,
+        signer_name=xss("signer"),
+        signature_meaning=DEFAULT_MEANING,
+        **signing(physician),
+    )
     consent_withdraw(actor=physician, episode=unconsented, reason=xss("consent-withdrawal-reason"))
     discarded = harvested(make_episode(physician, patient=patient), team)
     product_discard(actor=team.lab, product=discarded, reason=xss("discard-reason"))
     return {
-        "patient": patient, "episodes": [treated, withdrawn, unconsented], "products": [product, discarded],
-        "follow_ups": follow_ups, "alert": SafetyAlert.objects.filter(adverse_event=event).first(),
-        "portal": "/q/" + portal_url.rsplit("/q/", 1)[1], "team": team,
+        "patient": patient,
+        "episodes": [treated, withdrawn, unconsented],
+        "products": [product, discarded],
+        "follow_ups": follow_ups,
+        "alert": SafetyAlert.objects.filter(adverse_event=event).first(),
+        "portal": "/q/" + portal_url.rsplit("/q/", 1)[1],
+        "team": team,
     }
 
 
@@ -129,10 +196,21 @@ def staff_pages(world: dict[str, Any]) -> list[str]:
     pages = ["/", "/patients/", f"/patients/{patient.pk}/", "/follow-ups/", "/safety/alerts/", "/analytics/"]
     for episode in world["episodes"]:
         base = f"/episodes/{episode.pk}"
-        pages += [f"{base}/", f"{base}/withdraw/", f"{base}/consultation/", f"{base}/candidacy/", f"{base}/consent/",
-                  f"{base}/preparation/", f"{base}/preparation/instructions/", f"{base}/harvest/",
-                  f"{base}/injection/", f"{base}/post-care/", f"{base}/aftercare-sheet/", f"{base}/follow-ups/",
-                  f"{base}/adverse-events/"]
+        pages += [
+            f"{base}/",
+            f"{base}/withdraw/",
+            f"{base}/consultation/",
+            f"{base}/candidacy/",
+            f"{base}/consent/",
+            f"{base}/preparation/",
+            f"{base}/preparation/instructions/",
+            f"{base}/harvest/",
+            f"{base}/injection/",
+            f"{base}/post-care/",
+            f"{base}/aftercare-sheet/",
+            f"{base}/follow-ups/",
+            f"{base}/adverse-events/",
+        ]
     pages += [f"/follow-ups/{fu.pk}/" for fu in world["follow_ups"]]
     if world["alert"] is not None:
         pages.append(f"/safety/alerts/{world['alert'].pk}/")
@@ -179,16 +257,18 @@ class Crawl:
         """Check the page now open; return the same-site links it shows."""
         self.rendered.append(path)
         injected = self.tab.locator(INJECTED).count()
-        scripts = self.tab.evaluate(
-            "() => [...document.scripts].filter(s => s.textContent.includes('alert(')).length")
+        scripts = self.tab.evaluate("() => [...document.scripts].filter(s => s.textContent.includes('alert(')).length")
         if injected or scripts:
             self.problems.append(f"{path}: {injected} injected element(s), {scripts} injected script(s)")
         text = self.tab.inner_text("body")
         for chunk in text.split(PAYLOAD)[1:]:
             self.seen_tags.add(chunk.split("]", 1)[0].lstrip("["))
         hrefs = self.tab.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
-        return [urlsplit(h).path for h in hrefs if h.startswith("/") and not h.startswith("//")
-                and not any(skip in h for skip in SKIPPED_LINKS)]
+        return [
+            urlsplit(h).path
+            for h in hrefs
+            if h.startswith("/") and not h.startswith("//") and not any(skip in h for skip in SKIPPED_LINKS)
+        ]
 
     def crawl(self, pages: list[str]) -> None:
         """Visit `pages` and, one level deep, every page they link to."""
@@ -208,14 +288,18 @@ def signed_in_tab(new_tab: Any, live_server: Any, actor: Any) -> Any:
     return tab
 
 
-def test_no_stored_payload_runs_on_any_page_and_every_field_shows_as_text(new_tab, live_server, persona,
-                                                                          make_patient, make_episode):
+def test_no_stored_payload_runs_on_any_page_and_every_field_shows_as_text(
+    new_tab, live_server, persona, make_patient, make_episode
+):
     world = seed(persona, make_patient, make_episode)
     team = world["team"]
     problems: list[str] = []
     seen: set[str] = set()
-    for actor, pages in ((team.physician, staff_pages(world)), (team.lab, lab_pages(world)),
-                         (persona("researcher"), ["/analytics/"])):
+    for actor, pages in (
+        (team.physician, staff_pages(world)),
+        (team.lab, lab_pages(world)),
+        (persona("researcher"), ["/analytics/"]),
+    ):
         crawl = Crawl(signed_in_tab(new_tab, live_server, actor))
         crawl.crawl(pages)
         problems += crawl.problems

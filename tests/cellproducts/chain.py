@@ -62,10 +62,20 @@ class Team:
 
 def make_team(persona: Callable[..., Actor], site_code: str = "demo") -> Team:
     lab = persona("lab_technician", site_code)
-    user = staff_ensure(site=lab.site, username=f"lab2.{site_code}", role="lab_technician", password=PASSWORD,
-                        first_name="Second", last_name="Technician")
-    return Team(persona("physician", site_code), persona("nurse", site_code), lab,
-                Actor(user=user, site=lab.site, role="lab_technician"))
+    user = staff_ensure(
+        site=lab.site,
+        username=f"lab2.{site_code}",
+        role="lab_technician",
+        password=PASSWORD,
+        first_name="Second",
+        last_name="Technician",
+    )
+    return Team(
+        persona("physician", site_code),
+        persona("nurse", site_code),
+        lab,
+        Actor(user=user, site=lab.site, role="lab_technician"),
+    )
 
 
 def prepared(episode: Episode, team: Team) -> Episode:

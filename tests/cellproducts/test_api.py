@@ -15,8 +15,10 @@ from tests.cellproducts.chain import GOOD_PROCESSING, prepared
 from tests.conftest import PASSWORD
 
 HARVEST = {"source": "bone_marrow", "origin": "autologous", "volume_ml": 60, "harvest_site": "iliac_crest"}
-PROCESSING = {k: GOOD_PROCESSING[k] for k in ("method", "output_volume_ml", "total_nucleated_cells",
-                                              "viability_percent", "sterility_sample_taken")}
+PROCESSING = {
+    k: GOOD_PROCESSING[k]
+    for k in ("method", "output_volume_ml", "total_nucleated_cells", "viability_percent", "sterility_sample_taken")
+}
 
 
 @pytest.fixture
@@ -54,13 +56,25 @@ def test_the_whole_chain_through_the_api(make_episode, team, clients):
 
     episode_view = clients["physician"].get(f"/api/v1/episodes/{episode.pk}").json()
     assert episode_view["stage"] == "released"
-    assert episode_view["current_product"] == {"id": product_id, "code": body["product_code"], "status": "released",
-                                               "expires_at": released["expires_at"]}
+    assert episode_view["current_product"] == {
+        "id": product_id,
+        "code": body["product_code"],
+        "status": "released",
+        "expires_at": released["expires_at"],
+    }
 
-    response = clients["physician"].post(f"/api/v1/episodes/{episode.pk}/injection", {
-        "product_code": body["product_code"], "wristband_code": episode.patient.wristband_code, "joint": "CMC1",
-        "side": "right", "guidance": "ultrasound", "anaesthetic": "lidocaine 1 % 1 mL", "volume_ml": 2,
-    })
+    response = clients["physician"].post(
+        f"/api/v1/episodes/{episode.pk}/injection",
+        {
+            "product_code": body["product_code"],
+            "wristband_code": episode.patient.wristband_code,
+            "joint": "CMC1",
+            "side": "right",
+            "guidance": "ultrasound",
+            "anaesthetic": "lidocaine 1 % 1 mL",
+            "volume_ml": 2,
+        },
+    )
     assert response.status_code == 201, response.content
     assert response.json()["stage"] == "injected"
 
@@ -68,9 +82,20 @@ def test_the_whole_chain_through_the_api(make_episode, team, clients):
     assert detail["status"] == "administered"
     assert detail["results"]["processing"]["viability_percent"] == 88.5
     assert [c["code"] for c in detail["results"]["criteria"]] == [
-        "viability", "cell_count", "volume", "time_since_harvest", "sterility_sample"]
+        "viability",
+        "cell_count",
+        "volume",
+        "time_since_harvest",
+        "sterility_sample",
+    ]
     assert [e["event"] for e in detail["custody"]] == [
-        "collected", "received", "processed", "released", "dispensed", "administered"]
+        "collected",
+        "received",
+        "processed",
+        "released",
+        "dispensed",
+        "administered",
+    ]
     assert [e["position"] for e in detail["custody"]] == [1, 2, 3, 4, 5, 6]
     assert {e["by"] for e in detail["custody"][:1]} == {"physician.demo"}
     assert all(e["location"] and e["at"] for e in detail["custody"])
@@ -78,16 +103,21 @@ def test_the_whole_chain_through_the_api(make_episode, team, clients):
     timeline = clients["physician"].get(f"/api/v1/episodes/{episode.pk}/timeline").json()["items"]
     steps = [i["what"] for i in timeline if i["action"].split(".")[0] in ("product", "harvest", "injection")]
     assert steps == [
-        "Cell product collected and identified", "Harvest recorded", "Cell product received in the lab",
-        "Cell product processing recorded", "Cell product released (second person verified)",
-        "Cell product administered", "Injection recorded after bedside verification",
+        "Cell product collected and identified",
+        "Harvest recorded",
+        "Cell product received in the lab",
+        "Cell product processing recorded",
+        "Cell product released (second person verified)",
+        "Cell product administered",
+        "Injection recorded after bedside verification",
     ]
 
 
 def test_unmet_release_criteria_are_a_409_naming_each(make_episode, team, clients):
     product_id = harvest(clients, prepared(make_episode(), team))["product_id"]
-    clients["lab"].post(f"/api/v1/products/{product_id}/processing",
-                        PROCESSING | {"viability_percent": 50, "total_nucleated_cells": 10})
+    clients["lab"].post(
+        f"/api/v1/products/{product_id}/processing", PROCESSING | {"viability_percent": 50, "total_nucleated_cells": 10}
+    )
     response = clients["lab"].post(f"/api/v1/products/{product_id}/release", release_body(team))
     assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
@@ -108,8 +138,12 @@ def test_release_without_a_verifier_is_a_409(make_episode, team, clients):
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"viability_percent": 101}, "viability_percent"), ({"output_volume_ml": -1}, "output_volume_ml"),
-     ({"total_nucleated_cells": -3}, "total_nucleated_cells"), ({"method": "magic"}, "method")],
+    [
+        ({"viability_percent": 101}, "viability_percent"),
+        ({"output_volume_ml": -1}, "output_volume_ml"),
+        ({"total_nucleated_cells": -3}, "total_nucleated_cells"),
+        ({"method": "magic"}, "method"),
+    ],
 )
 def test_impossible_processing_values_are_a_422_naming_the_field(make_episode, team, clients, changes, field):
     product_id = harvest(clients, prepared(make_episode(), team))["product_id"]
@@ -120,8 +154,12 @@ def test_impossible_processing_values_are_a_422_naming_the_field(make_episode, t
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"volume_ml": -5}, "volume_ml"), ({"source": "blood"}, "source"), ({"harvest_site": "abdomen"}, "harvest_site"),
-     ({"origin": "allogeneic"}, "donor_id")],
+    [
+        ({"volume_ml": -5}, "volume_ml"),
+        ({"source": "blood"}, "source"),
+        ({"harvest_site": "abdomen"}, "harvest_site"),
+        ({"origin": "allogeneic"}, "donor_id"),
+    ],
 )
 def test_impossible_harvest_values_are_a_422(make_episode, team, clients, changes, field):
     episode = prepared(make_episode(), team)
@@ -137,10 +175,18 @@ def test_a_mismatched_injection_is_a_409_with_reasons_and_nothing_but_the_refusa
     clients["lab"].post(f"/api/v1/products/{product_id}/release", release_body(team))
     other = make_episode()
     custody = CustodyEvent.objects.count()
-    response = clients["physician"].post(f"/api/v1/episodes/{episode.pk}/injection", {
-        "product_code": "X999999000001A", "wristband_code": other.patient.wristband_code, "joint": "CMC1",
-        "side": "right", "guidance": "ultrasound", "anaesthetic": "none", "volume_ml": 2,
-    })
+    response = clients["physician"].post(
+        f"/api/v1/episodes/{episode.pk}/injection",
+        {
+            "product_code": "X999999000001A",
+            "wristband_code": other.patient.wristband_code,
+            "joint": "CMC1",
+            "side": "right",
+            "guidance": "ultrasound",
+            "anaesthetic": "none",
+            "volume_ml": 2,
+        },
+    )
     assert response.status_code == 409
     reasons = response.json()["reasons"]
     assert len(reasons) == 2 and "not accepted" in reasons[0] and "wristband" in reasons[1]
@@ -150,10 +196,18 @@ def test_a_mismatched_injection_is_a_409_with_reasons_and_nothing_but_the_refusa
 
 def test_a_lab_technician_cannot_inject_through_the_api(make_episode, team, clients):
     episode = prepared(make_episode(), team)
-    response = clients["lab"].post(f"/api/v1/episodes/{episode.pk}/injection", {
-        "product_code": "X", "wristband_code": "W", "joint": "CMC1", "side": "right", "guidance": "ultrasound",
-        "anaesthetic": "none", "volume_ml": 1,
-    })
+    response = clients["lab"].post(
+        f"/api/v1/episodes/{episode.pk}/injection",
+        {
+            "product_code": "X",
+            "wristband_code": "W",
+            "joint": "CMC1",
+            "side": "right",
+            "guidance": "ultrasound",
+            "anaesthetic": "none",
+            "volume_ml": 1,
+        },
+    )
     assert response.status_code == 403
 
 
@@ -203,24 +257,34 @@ def test_the_wristband_pdf_decodes_to_the_patients_wristband_code(make_episode, 
 
 
 def test_donors_are_recorded_through_the_api(clients, make_episode, team):
-    response = clients["physician"].post("/api/v1/donors", {"code": "D-100", "eligibility": "eligible",
-                                                            "eligibility_basis": "NAT and serology negative"})
+    response = clients["physician"].post(
+        "/api/v1/donors", {"code": "D-100", "eligibility": "eligible", "eligibility_basis": "NAT and serology negative"}
+    )
     assert response.status_code == 201
     donor_id = response.json()["id"]
     episode = prepared(make_episode(), team)
-    response = clients["physician"].post(f"/api/v1/episodes/{episode.pk}/harvest",
-                                         HARVEST | {"origin": "allogeneic", "donor_id": donor_id,
-                                                    "approval_reference": "IND 42"})
+    response = clients["physician"].post(
+        f"/api/v1/episodes/{episode.pk}/harvest",
+        HARVEST | {"origin": "allogeneic", "donor_id": donor_id, "approval_reference": "IND 42"},
+    )
     assert response.status_code == 201
     product = clients["lab"].get(f"/api/v1/products/{response.json()['product_id']}").json()
     assert (product["origin"], product["donor_id"], product["regulatory_class"]) == (
-        "allogeneic", donor_id, "investigational")
+        "allogeneic",
+        donor_id,
+        "investigational",
+    )
 
 
 def test_the_openapi_document_lists_the_chain_endpoints(api):
     paths = api().client.get("/api/v1/openapi.json").json()["paths"]
-    for path in ("/api/v1/episodes/{episode_id}/harvest", "/api/v1/products/{product_id}/processing",
-                 "/api/v1/products/{product_id}/release", "/api/v1/products/{product_id}",
-                 "/api/v1/episodes/{episode_id}/injection", "/api/v1/products/{product_id}/label.pdf",
-                 "/api/v1/patients/{patient_id}/wristband.pdf"):
+    for path in (
+        "/api/v1/episodes/{episode_id}/harvest",
+        "/api/v1/products/{product_id}/processing",
+        "/api/v1/products/{product_id}/release",
+        "/api/v1/products/{product_id}",
+        "/api/v1/episodes/{episode_id}/injection",
+        "/api/v1/products/{product_id}/label.pdf",
+        "/api/v1/patients/{patient_id}/wristband.pdf",
+    ):
         assert path in paths

@@ -36,10 +36,16 @@ def test_the_episode_page_leads_to_the_harvest_page_and_the_harvest_creates_a_pr
     assert f"/episodes/{episode.pk}/harvest/" in client.get(f"/episodes/{episode.pk}/").content.decode()
     form = client.get(f"/episodes/{episode.pk}/harvest/").content.decode()
     assert '<label for="id_volume_ml">Volume harvested (mL)' in form
-    response = client.post(f"/episodes/{episode.pk}/harvest/", {
-        "source": "bone_marrow", "origin": "autologous", "harvest_site": "iliac_crest", "volume_ml": "60",
-        "anaesthesia": "local",
-    })
+    response = client.post(
+        f"/episodes/{episode.pk}/harvest/",
+        {
+            "source": "bone_marrow",
+            "origin": "autologous",
+            "harvest_site": "iliac_crest",
+            "volume_ml": "60",
+            "anaesthesia": "local",
+        },
+    )
     product = CellProduct.objects.get(episode=episode)
     assert response.status_code == 302 and response["Location"] == f"/lab/products/{product.pk}/"
 
@@ -49,25 +55,41 @@ def test_processing_and_release_on_the_lab_pages_with_a_refusal_shown(make_episo
     client = signed_in("lab_technician")
     page = client.get(f"/lab/products/{product.pk}/").content.decode()
     assert "Record processing" in page and "Chain of custody" in page and "Collected" in page
-    response = client.post(f"/lab/products/{product.pk}/processing/", {
-        "method": "centrifugation_concentrate", "output_volume_ml": "3", "total_nucleated_cells": "20000000",
-        "viability_percent": "64", "sterility_sample_taken": "on", "regulatory_class": "same_procedure_autologous",
-    })
+    response = client.post(
+        f"/lab/products/{product.pk}/processing/",
+        {
+            "method": "centrifugation_concentrate",
+            "output_volume_ml": "3",
+            "total_nucleated_cells": "20000000",
+            "viability_percent": "64",
+            "sterility_sample_taken": "on",
+            "regulatory_class": "same_procedure_autologous",
+        },
+    )
     assert response.status_code == 302
-    refused = client.post(f"/lab/products/{product.pk}/release/",
-                          {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD}
-                          | signing(team.lab))
+    refused = client.post(
+        f"/lab/products/{product.pk}/release/",
+        {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD} | signing(team.lab),
+    )
     text = refused.content.decode()
     assert refused.status_code == 200
     assert "This step was refused" in text and "measured 64 %, below the minimum of 70 %" in text
-    client.post(f"/lab/products/{product.pk}/processing/", {
-        "method": "centrifugation_concentrate", "output_volume_ml": "3", "total_nucleated_cells": "20000000",
-        "viability_percent": "84", "sterility_sample_taken": "on", "correction_reason": "read from the wrong slide",
-        "regulatory_class": "same_procedure_autologous",
-    })
-    done = client.post(f"/lab/products/{product.pk}/release/",
-                       {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD}
-                          | signing(team.lab))
+    client.post(
+        f"/lab/products/{product.pk}/processing/",
+        {
+            "method": "centrifugation_concentrate",
+            "output_volume_ml": "3",
+            "total_nucleated_cells": "20000000",
+            "viability_percent": "84",
+            "sterility_sample_taken": "on",
+            "correction_reason": "read from the wrong slide",
+            "regulatory_class": "same_procedure_autologous",
+        },
+    )
+    done = client.post(
+        f"/lab/products/{product.pk}/release/",
+        {"verifier_username": team.lab2.user.username, "verifier_password": PASSWORD} | signing(team.lab),
+    )
     assert done.status_code == 302
     product.refresh_from_db()
     assert product.status == "released"
@@ -77,10 +99,15 @@ def test_processing_and_release_on_the_lab_pages_with_a_refusal_shown(make_episo
 
 def test_impossible_processing_values_are_shown_on_the_form(make_episode, team, signed_in):
     product = harvested(make_episode(), team)
-    response = signed_in("lab_technician").post(f"/lab/products/{product.pk}/processing/", {
-        "method": "centrifugation_concentrate", "output_volume_ml": "-1", "total_nucleated_cells": "1",
-        "viability_percent": "120",
-    })
+    response = signed_in("lab_technician").post(
+        f"/lab/products/{product.pk}/processing/",
+        {
+            "method": "centrifugation_concentrate",
+            "output_volume_ml": "-1",
+            "total_nucleated_cells": "1",
+            "viability_percent": "120",
+        },
+    )
     text = response.content.decode()
     assert response.status_code == 200
     assert "Ensure this value is less than or equal to 100" in text
@@ -94,8 +121,15 @@ def test_the_injection_page_has_two_scan_fields_and_records_a_verified_injection
     form = client.get(f"/episodes/{episode.pk}/injection/").content.decode()
     assert 'name="product_code"' in form and "autofocus" in form and form.count('data-scan="1"') == 2
     assert "cellproducts/scan.js" in form
-    data = {"product_code": product.code, "wristband_code": "W23456789AB4", "joint": "CMC1", "side": "right",
-            "guidance": "ultrasound", "anaesthetic": "none", "volume_ml": "2"}
+    data = {
+        "product_code": product.code,
+        "wristband_code": "W23456789AB4",
+        "joint": "CMC1",
+        "side": "right",
+        "guidance": "ultrasound",
+        "anaesthetic": "none",
+        "volume_ml": "2",
+    }
     refused = client.post(f"/episodes/{episode.pk}/injection/", data)
     assert "This step was refused" in refused.content.decode() and not Injection.objects.exists()
     done = client.post(f"/episodes/{episode.pk}/injection/", data | {"wristband_code": episode.patient.wristband_code})

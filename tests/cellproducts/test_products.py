@@ -91,7 +91,9 @@ def test_processing_records_the_results_and_receives_the_product_on_the_way(make
     product = processed(harvested(make_episode(), team), team, markers={"CD34_percent": 1.5})
     record = ProcessingRecord.objects.get(product=product)
     assert (record.viability_percent, record.total_nucleated_cells, record.markers) == (
-        Decimal("88.50"), 25_000_000, {"CD34_percent": 1.5}
+        Decimal("88.50"),
+        25_000_000,
+        {"CD34_percent": 1.5},
     )
     assert record.technician == team.lab.user
     assert product.status == "processed"
@@ -131,8 +133,12 @@ def test_a_correction_needs_a_reason_and_keeps_the_earlier_values_in_the_audit(m
     product = processed(harvested(make_episode(), team), team)
     with pytest.raises(GuardRefused, match="give a reason"):
         processing_record(actor=team.lab, product=product, **(GOOD_PROCESSING | {"viability_percent": 78}))
-    processing_record(actor=team.lab, product=product, **(GOOD_PROCESSING | {"viability_percent": 78}),
-                      correction_reason="typed 88.5 instead of 78")
+    processing_record(
+        actor=team.lab,
+        product=product,
+        **(GOOD_PROCESSING | {"viability_percent": 78}),
+        correction_reason="typed 88.5 instead of 78",
+    )
     record = ProcessingRecord.objects.get(product=product)
     assert (record.viability_percent, record.version) == (Decimal("78.00"), 2)
     event = AuditEvent.objects.filter(action="product.processing", outcome="done").order_by("-seq").first()
@@ -223,8 +229,9 @@ def test_release_before_processing_is_refused(make_episode, team):
 def test_release_needs_a_verifier(make_episode, team):
     product = processed(harvested(make_episode(), team), team)
     with pytest.raises(GuardRefused) as caught:
-        product_release(actor=team.lab, product=product, verifier_username="", verifier_password="",
-                        **signing(team.lab))
+        product_release(
+            actor=team.lab, product=product, verifier_username="", verifier_password="", **signing(team.lab)
+        )
     assert caught.value.reasons == [
         "A second person must verify the release: give the verifier's username and password."
     ]
@@ -243,8 +250,10 @@ def test_the_verifier_must_sign_with_their_password_and_may_verify_here(make_epi
     credentials = {
         "wrong password": {"verifier_username": team.lab2.user.username, "verifier_password": "not it"},
         "nurse": {"verifier_username": persona("nurse").user.username, "verifier_password": PASSWORD},
-        "other site": {"verifier_username": persona("lab_technician", "north").user.username,
-                       "verifier_password": PASSWORD},
+        "other site": {
+            "verifier_username": persona("lab_technician", "north").user.username,
+            "verifier_password": PASSWORD,
+        },
         "unknown": {"verifier_username": "nobody", "verifier_password": PASSWORD},
     }[who]
     with pytest.raises(GuardRefused) as caught:
@@ -288,8 +297,9 @@ def test_an_exceptional_release_needs_a_physician_verifier_and_is_flagged(make_e
     with pytest.raises(GuardRefused) as caught:  # a technician as verifier is not enough
         product_release(actor=team.lab, product=product, **team.verify(), exceptional_justification=JUSTIFICATION)
     assert "physician as the verifier" in caught.value.reasons[-1]
-    product_release(actor=team.lab, product=product, **team.verify(team.physician),
-                    exceptional_justification=JUSTIFICATION)
+    product_release(
+        actor=team.lab, product=product, **team.verify(team.physician), exceptional_justification=JUSTIFICATION
+    )
     product.refresh_from_db()
     assert product.status == "released" and product.exceptional_release
     decision = ReleaseDecision.objects.get(product=product)
@@ -303,8 +313,7 @@ def test_an_exceptional_release_needs_a_physician_verifier_and_is_flagged(make_e
 def test_an_exceptional_release_needs_a_real_justification(make_episode, team):
     product = processed(harvested(make_episode(), team), team, viability_percent=65)
     with pytest.raises(GuardRefused) as caught:
-        product_release(actor=team.lab, product=product, **team.verify(team.physician),
-                        exceptional_justification="ok")
+        product_release(actor=team.lab, product=product, **team.verify(team.physician), exceptional_justification="ok")
     assert "justification" in caught.value.reasons[-1]
 
 
@@ -312,8 +321,9 @@ def test_exceptional_release_does_not_override_expiry(make_episode, team, clock)
     product = processed(harvested(make_episode(), team), team, viability_percent=65)
     clock.advance(hours=7)
     with pytest.raises(GuardRefused) as caught:
-        product_release(actor=team.lab, product=product, **team.verify(team.physician),
-                        exceptional_justification=JUSTIFICATION)
+        product_release(
+            actor=team.lab, product=product, **team.verify(team.physician), exceptional_justification=JUSTIFICATION
+        )
     assert any("expired" in r for r in caught.value.reasons)
 
 

@@ -30,10 +30,12 @@ GOOD = {
     "sterility_sample_taken": True,
 }
 VIABILITY = ReleaseCriterion(code="viability", measure="viability_percent", label="Viability at least 70 %", min=70)
-VOLUME = ReleaseCriterion(code="volume", measure="output_volume_ml", label="Volume 0.5 to 5 mL", unit="mL", min=0.5,
-                          max=5.0)
-STERILITY = ReleaseCriterion(code="sterility", measure="sterility_sample_taken", label="Sterility sample taken",
-                             equals=True)
+VOLUME = ReleaseCriterion(
+    code="volume", measure="output_volume_ml", label="Volume 0.5 to 5 mL", unit="mL", min=0.5, max=5.0
+)
+STERILITY = ReleaseCriterion(
+    code="sterility", measure="sterility_sample_taken", label="Sterility sample taken", equals=True
+)
 
 
 def test_the_shipped_protocol_releases_a_product_that_meets_every_criterion():
@@ -44,8 +46,12 @@ def test_the_shipped_protocol_releases_a_product_that_meets_every_criterion():
 
 
 def test_each_failed_criterion_gives_its_own_reason_in_protocol_order():
-    bad = GOOD | {"viability_percent": 65.0, "output_volume_ml": 6.0, "hours_since_harvest": 4.5,
-                  "sterility_sample_taken": False}
+    bad = GOOD | {
+        "viability_percent": 65.0,
+        "output_volume_ml": 6.0,
+        "hours_since_harvest": 4.5,
+        "sterility_sample_taken": False,
+    }
     assert release_refusals(evaluate_release(SHIPPED, bad)) == [
         "Viability at least 70 %: measured 65 %, below the minimum of 70 %.",
         "Output volume 0.5 to 5 mL: measured 6 mL, above the maximum of 5 mL.",
@@ -96,8 +102,12 @@ def test_hours_between_counts_fractions():
 
 def test_results_serialise_for_the_release_record():
     assert evaluate_criterion(VIABILITY, {"viability_percent": 80}).as_dict() == {
-        "code": "viability", "label": "Viability at least 70 %", "measure": "viability_percent", "value": 80,
-        "met": True, "reason": "",
+        "code": "viability",
+        "label": "Viability at least 70 %",
+        "measure": "viability_percent",
+        "value": 80,
+        "met": True,
+        "reason": "",
     }
 
 
@@ -122,10 +132,14 @@ def test_the_suggested_class_follows_origin_and_method(origin, method, expected)
 def test_a_class_the_site_names_needs_an_approval_reference():
     policy = (INVESTIGATIONAL,)
     assert approval_refusals(regulatory_class=INVESTIGATIONAL, approval_reference=" ", needing_approval=policy)
-    assert approval_refusals(regulatory_class=INVESTIGATIONAL, approval_reference="IND 012345",
-                             needing_approval=policy) == []
-    assert approval_refusals(regulatory_class=SAME_PROCEDURE_AUTOLOGOUS, approval_reference="",
-                             needing_approval=policy) == []
+    assert (
+        approval_refusals(regulatory_class=INVESTIGATIONAL, approval_reference="IND 012345", needing_approval=policy)
+        == []
+    )
+    assert (
+        approval_refusals(regulatory_class=SAME_PROCEDURE_AUTOLOGOUS, approval_reference="", needing_approval=policy)
+        == []
+    )
     assert approval_refusals(regulatory_class=INVESTIGATIONAL, approval_reference="", needing_approval=()) == []
 
 

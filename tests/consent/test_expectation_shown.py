@@ -15,22 +15,28 @@ def signed(physician):
     """The consent form as the physician submits it, with their password and a fresh authenticator code."""
     return SIGNED | signing(physician)
 
+
 def shown_token(html: str) -> str:
     found = re.search(r'name="expectation_token" value="([^"]+)"', html)
     assert found, "the page carries the figure it shows"
     return found.group(1)
 
 
-def test_with_no_past_patients_the_page_says_too_few_to_tell_and_the_consent_stores_it(make_episode, physician,
-                                                                                        persona):
+def test_with_no_past_patients_the_page_says_too_few_to_tell_and_the_consent_stores_it(
+    make_episode, physician, persona
+):
     episode = to_eligible(make_episode(), physician)
     client = staff_client(persona)
     page = client.get(f"/episodes/{episode.pk}/consent/").content.decode()
     assert "What happened to similar past patients" in page
     assert "Too few similar patients to tell: 0 past patient(s) share the condition, stage and pain" in page
     assert "Similar past patients (n)</th><td>0" in page
-    assert client.post(f"/episodes/{episode.pk}/consent/", signed(physician) | {"expectation_token": shown_token(page)}
-                       ).status_code == 302
+    assert (
+        client.post(
+            f"/episodes/{episode.pk}/consent/", signed(physician) | {"expectation_token": shown_token(page)}
+        ).status_code
+        == 302
+    )
     stored = Consent.objects.get(episode=episode).expectation_shown
     assert stored["n_similar"] == 0 and stored["enough"] is False
     assert stored["message"].startswith("Too few similar patients to tell")
@@ -56,8 +62,9 @@ def test_synthetic_past_patients_are_not_counted_for_a_real_patient(demo_site, m
     assert "Too few similar patients to tell: 0 past patient(s)" in page
 
 
-def test_with_enough_past_patients_the_share_its_ci_and_n_are_shown_and_stored(demo_site, make_episode, physician,
-                                                                                persona, settings):
+def test_with_enough_past_patients_the_share_its_ci_and_n_are_shown_and_stored(
+    demo_site, make_episode, physician, persona, settings
+):
     settings.HANDREGEN_EXPECTATION_MIN_SIMILAR = 8  # the clinic's threshold is a setting; a small registry here
     synth_registry(site=demo_site, count=240, seed=5)
     as_real_patients(demo_site)
@@ -74,8 +81,9 @@ def test_with_enough_past_patients_the_share_its_ci_and_n_are_shown_and_stored(d
     assert stored["message"] in page.replace("&#x27;", "'")
 
 
-def test_the_figure_stored_is_the_one_shown_even_when_the_cohort_changed_before_signing(demo_site, make_episode,
-                                                                                       physician, persona):
+def test_the_figure_stored_is_the_one_shown_even_when_the_cohort_changed_before_signing(
+    demo_site, make_episode, physician, persona
+):
     episode = to_eligible(make_episode(), physician)
     client = staff_client(persona)
     page = client.get(f"/episodes/{episode.pk}/consent/").content.decode()

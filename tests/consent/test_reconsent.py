@@ -49,8 +49,12 @@ def test_a_re_consent_after_the_injection_supersedes_visibly_but_the_injection_k
     episode = _followed_up(injected, team)
     relied_on = Injection.objects.get(episode=episode).consent
     assert relied_on is not None and relied_on.status == "active"
-    new = take(episode, team.physician, reconsent_kind="material_change",
-               reconsent_reason="The plan changed: a second joint is to be treated")
+    new = take(
+        episode,
+        team.physician,
+        reconsent_kind="material_change",
+        reconsent_reason="The plan changed: a second joint is to be treated",
+    )
     relied_on.refresh_from_db()
     assert (relied_on.status, relied_on.superseded_by_id) == ("superseded", new.pk)
     injection = Injection.objects.get(episode=episode)
@@ -67,9 +71,15 @@ def test_once_consent_is_on_file_the_page_offers_only_withdraw_or_re_consent(mak
     flow = client.get(f"/episodes/{episode.pk}/consent/?reconsent=1").content.decode()
     assert 'name="reconsent_kind"' in flow and "Record the re-consent and signature" in flow
     # The old form sent again (e.g. from a stale tab) is refused by the rule, not silently taken.
-    fields = {"document_version": "2026.1", "discussed_risks": "on", "discussed_benefits": "on",
-              "discussed_alternatives": "on", "discussed_expectations": "on", "signer_name": "Rose Tyler",
-              "confirm_meaning": "on"} | signing(team.physician)
+    fields = {
+        "document_version": "2026.1",
+        "discussed_risks": "on",
+        "discussed_benefits": "on",
+        "discussed_alternatives": "on",
+        "discussed_expectations": "on",
+        "signer_name": "Rose Tyler",
+        "confirm_meaning": "on",
+    } | signing(team.physician)
     refused = client.post(f"/episodes/{episode.pk}/consent/", fields)
     assert refused.status_code == 200 and "one active consent" in re.sub(r"&#x27;", "'", refused.content.decode())
     assert Consent.objects.filter(episode=episode).count() == 1

@@ -200,8 +200,12 @@ def test_a_new_consent_after_withdrawal_supersedes_and_restores_validity(make_ep
 def test_renewing_an_active_consent_supersedes_the_old_one(make_episode, physician):
     episode = to_consented(make_episode(), physician)
     old = Consent.objects.get(episode=episode)
-    new = take(episode, physician, reconsent_kind="material_change",
-               reconsent_reason="New information on the risk of infection")
+    new = take(
+        episode,
+        physician,
+        reconsent_kind="material_change",
+        reconsent_reason="New information on the risk of infection",
+    )
     old.refresh_from_db()
     assert (old.status, old.superseded_by_id) == ("superseded", new.pk)
     assert consent_refusals(episode=episode) == []

@@ -28,8 +28,15 @@ def server(live_server: Any, api: Any) -> Any:
 def test_paging_through_500_patients_returns_500_distinct_ids(server, physician):
     with transaction.atomic():  # one commit: registering 500 patients takes a few seconds
         for i in range(500):
-            patient_register(actor=physician, mrn=f"P{i:04d}", given_name="Ina", family_name=f"Page{i % 7}",
-                             birth_date=date(1950 + i % 40, 1, 1), sex="female", dominant_hand="right")
+            patient_register(
+                actor=physician,
+                mrn=f"P{i:04d}",
+                given_name="Ina",
+                family_name=f"Page{i % 7}",
+                birth_date=date(1950 + i % 40, 1, 1),
+                sex="female",
+                dominant_hand="right",
+            )
     ids = [p.id for p in Patient.where(struct={"_count": "100"}).perform_resources_iter(server)]
     assert len(ids) == 500 and len(set(ids)) == 500
     # Sorted, the matching is done on built resources; the pages still hold every patient once, in order.
@@ -45,8 +52,9 @@ def test_every_resource_of_a_treated_patient_reads_back_by_type_and_id(server, t
     assert len({e["resource"]["resourceType"] for e in everything}) >= 9
     for entry in everything:
         resource = entry["resource"]
-        model = getattr(importlib.import_module(f"fhirclient.models.{resource['resourceType'].lower()}"),
-                        resource["resourceType"])
+        model = getattr(
+            importlib.import_module(f"fhirclient.models.{resource['resourceType'].lower()}"), resource["resourceType"]
+        )
         read = model.read(resource["id"], server)
         assert read.as_json() == model(resource).as_json()
     pain = Observation.where(

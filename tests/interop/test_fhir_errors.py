@@ -38,15 +38,25 @@ def test_a_write_method_is_405_and_no_csrf_page_answers_it(api, make_patient):
         assert _is_outcome(response, 405), method
         assert "GET" in response["Allow"]
     # Writes reach the FHIR checks (here: an empty body is no Patient), never a CSRF page.
-    put = csrf_checking.put(f"/fhir/R4/Patient/{patient.pk}", data="{}", content_type="application/fhir+json",
-                            headers=headers)
+    put = csrf_checking.put(
+        f"/fhir/R4/Patient/{patient.pk}", data="{}", content_type="application/fhir+json", headers=headers
+    )
     assert _is_outcome(put, 400)
-    assert _is_outcome(csrf_checking.post("/fhir/R4/Patient", data="{}", content_type="application/json",
-                                          headers=headers), 400)
-    assert _is_outcome(csrf_checking.post("/fhir/R4/Observation", data='{"resourceType": "Observation"}',
-                                          content_type="application/json", headers=headers), 405)
-    assert _is_outcome(csrf_checking.post("/fhir/R4/Patient", data="<Patient/>", content_type="application/xml",
-                                          headers=headers), 415)
+    assert _is_outcome(
+        csrf_checking.post("/fhir/R4/Patient", data="{}", content_type="application/json", headers=headers), 400
+    )
+    assert _is_outcome(
+        csrf_checking.post(
+            "/fhir/R4/Observation",
+            data='{"resourceType": "Observation"}',
+            content_type="application/json",
+            headers=headers,
+        ),
+        405,
+    )
+    assert _is_outcome(
+        csrf_checking.post("/fhir/R4/Patient", data="<Patient/>", content_type="application/xml", headers=headers), 415
+    )
 
 
 def test_an_unacceptable_accept_header_is_406(api, make_patient):

@@ -170,7 +170,8 @@ def test_include_and_revinclude_bring_the_patient_and_their_records(api, treated
     assert [e["resource"]["id"] for e in included] == [str(episode.patient_id)]
     assert body["total"] == len(body["entry"]) - 1  # the total counts matches only
     body = client.get(
-        "/fhir/R4/Patient?_id=" + str(episode.patient_id)
+        "/fhir/R4/Patient?_id="
+        + str(episode.patient_id)
         + "&_revinclude=QuestionnaireResponse:patient&_revinclude=Procedure:patient&_revinclude=Observation:patient"
     ).json()
     kinds = {e["resource"]["resourceType"] for e in body["entry"] if e["search"]["mode"] == "include"}

@@ -20,8 +20,22 @@ from handregen.interop.fhir import bulk
 from handregen.interop.fhir.builders import BY_PATIENT, patient_resource
 from handregen.interop.fhir.validation import ResourceChecker
 
-ODD_STRINGS = ["", " ", "x  y", " lead", "2025-13-01", "2025-02-30", "2025-01-07T25:00:00Z", "not a date",
-               "-", "1.50", "a" * 65, "Patient/", "urn:uuid:", "tab\there"]
+ODD_STRINGS = [
+    "",
+    " ",
+    "x  y",
+    " lead",
+    "2025-13-01",
+    "2025-02-30",
+    "2025-01-07T25:00:00Z",
+    "not a date",
+    "-",
+    "1.50",
+    "a" * 65,
+    "Patient/",
+    "urn:uuid:",
+    "tab\there",
+]
 
 
 @pytest.fixture
@@ -122,8 +136,9 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.ndjson"))}
 
 
-def test_inside_a_transaction_the_export_stays_in_one_process_and_sees_the_rows(tmp_path, treated, persona,
-                                                                               monkeypatch):
+def test_inside_a_transaction_the_export_stays_in_one_process_and_sees_the_rows(
+    tmp_path, treated, persona, monkeypatch
+):
     treated()
     monkeypatch.setattr(bulk, "PARALLEL_FROM", 1)
     actor = persona("data_steward")

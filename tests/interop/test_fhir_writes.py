@@ -108,8 +108,10 @@ def test_a_transaction_is_all_or_nothing_and_resolves_urn_uuid_references(api, i
         "entry": [
             {"fullUrl": urn, "resource": _patient("EHR-9"), "request": {"method": "POST", "url": "Patient"}},
             # the new patient has no follow-up yet: the whole bundle is refused
-            {"resource": _response(urn, "2026-01-01T10:00:00Z"), "request": {"method": "POST",
-                                                                           "url": "QuestionnaireResponse"}},
+            {
+                "resource": _response(urn, "2026-01-01T10:00:00Z"),
+                "request": {"method": "POST", "url": "QuestionnaireResponse"},
+            },
         ],
     }
     response = _send(client, "post", "/fhir/R4/", refused)
@@ -120,8 +122,10 @@ def test_a_transaction_is_all_or_nothing_and_resolves_urn_uuid_references(api, i
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
-            {"resource": _response(f"Patient/{episode.patient_id}", timezone.now().isoformat(), pain=3),
-             "request": {"method": "POST", "url": "QuestionnaireResponse"}},
+            {
+                "resource": _response(f"Patient/{episode.patient_id}", timezone.now().isoformat(), pain=3),
+                "request": {"method": "POST", "url": "QuestionnaireResponse"},
+            },
             {"fullUrl": urn, "resource": _patient("EHR-9"), "request": {"method": "POST", "url": "Patient"}},
         ],
     }
@@ -135,8 +139,12 @@ def test_a_transaction_is_all_or_nothing_and_resolves_urn_uuid_references(api, i
 
 def test_the_capability_statement_declares_exactly_the_writes_served(api, make_patient):
     statement = api(None).get("/fhir/R4/metadata").json()["rest"][0]
-    writes = {(r["type"], i["code"]) for r in statement["resource"] for i in r["interaction"]
-              if i["code"] in ("create", "update")}
+    writes = {
+        (r["type"], i["code"])
+        for r in statement["resource"]
+        for i in r["interaction"]
+        if i["code"] in ("create", "update")
+    }
     assert writes == {("Patient", "create"), ("Patient", "update"), ("QuestionnaireResponse", "create")}
     assert statement["interaction"] == [{"code": "transaction"}]
     client = api("coordinator")

@@ -22,15 +22,19 @@ TABLE = DBTaskResult._meta.db_table
 
 def _env(var: Path, **extra: str) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    return inherited | {
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "DJANGO_SETTINGS_MODULE": "handregen.settings",
-        "HANDREGEN_VAR_DIR": str(var),
-        "HANDREGEN_WORKER_BEAT_SECONDS": "1",
-        "HANDREGEN_WORKER_LOST_AFTER_SECONDS": "3",
-        "HANDREGEN_REMIND_EVERY_SECONDS": "0",
-        "HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS": "0",
-    } | extra
+    return (
+        inherited
+        | {
+            "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+            "DJANGO_SETTINGS_MODULE": "handregen.settings",
+            "HANDREGEN_VAR_DIR": str(var),
+            "HANDREGEN_WORKER_BEAT_SECONDS": "1",
+            "HANDREGEN_WORKER_LOST_AFTER_SECONDS": "3",
+            "HANDREGEN_REMIND_EVERY_SECONDS": "0",
+            "HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS": "0",
+        }
+        | extra
+    )
 
 
 def _handregen(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -60,7 +64,10 @@ def _queue_slow_job(env: dict[str, str], marker: Path, seconds: float) -> str:
 def _worker(env: dict[str, str], worker_id: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "handregen.cli", "worker", "--interval", "0.2", "--worker-id", worker_id],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -139,7 +146,10 @@ def test_a_worker_started_beside_the_server_stops_when_its_parent_does(tmp_path,
     parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     worker = subprocess.Popen(
         [sys.executable, "-m", "handregen.cli", "worker", "--exit-with", str(parent.pid)],
-        env=_env(var), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(var),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert _wait_for(lambda: _beats(var / "handregen.sqlite3") == 1, 60), "the worker never beat"

@@ -16,14 +16,44 @@ from handregen.outcomes.scoring import score
 from handregen.outcomes.wording import answer_options, licensed_scales
 
 # The published number of answers per item (clinical-facts §1.1-1.8).
-PUBLISHED_OPTIONS = {"nrs": 11, "quickdash": 5, "quickdash_work": 5, "quickdash_sport": 5, "prwe": 11, "mhq": 5,
-                     "fihoa": 4, "pgic": 7}
+PUBLISHED_OPTIONS = {
+    "nrs": 11,
+    "quickdash": 5,
+    "quickdash_work": 5,
+    "quickdash_sport": 5,
+    "prwe": 11,
+    "mhq": 5,
+    "fihoa": 4,
+    "pgic": 7,
+}
 MEASURED = {"grip", "pinch"}  # numbers measured by staff, no answer labels
 
-GOOD_WORDS = ("no pain", "not hard", "not at all", "not limited", "none", "no trouble", "never", "very good",
-              "very happy", "very mild", "very much improved")
-BAD_WORDS = ("worst", "could not", "cannot", "very much worse", "very bad", "very poor", "very unhappy",
-             "always", "very hard", "very much", "very limited")
+GOOD_WORDS = (
+    "no pain",
+    "not hard",
+    "not at all",
+    "not limited",
+    "none",
+    "no trouble",
+    "never",
+    "very good",
+    "very happy",
+    "very mild",
+    "very much improved",
+)
+BAD_WORDS = (
+    "worst",
+    "could not",
+    "cannot",
+    "very much worse",
+    "very bad",
+    "very poor",
+    "very unhappy",
+    "always",
+    "very hard",
+    "very much",
+    "very limited",
+)
 # Agree/disagree answers take their direction from the statement: the MHQ's first appearance item is the
 # positively worded one (clinical-facts §1.4), the others are worded as problems.
 POSITIVE_STATEMENTS = {"va1", "vb1"}
@@ -92,8 +122,11 @@ def test_the_patient_sees_every_item_with_a_plain_heading_and_the_clinical_name_
 def test_a_clinics_licensed_answer_labels_replace_ours_only_when_they_fit(tmp_path, settings):
     settings.HANDREGEN_WORDING_DIR = str(tmp_path)
     quickdash = load_instrument("quickdash")
-    wording = {"instrument": "quickdash", "items": {item.id: f"Licensed {item.id}" for item in quickdash.items},
-               "scales": {"difficulty": ["L1", "L2", "L3", "L4", "L5"], "sleep": ["too", "few"]}}
+    wording = {
+        "instrument": "quickdash",
+        "items": {item.id: f"Licensed {item.id}" for item in quickdash.items},
+        "scales": {"difficulty": ["L1", "L2", "L3", "L4", "L5"], "sleep": ["too", "few"]},
+    }
     (tmp_path / "quickdash.json").write_text(json.dumps(wording), encoding="utf-8")
     licensed = licensed_scales(quickdash)
     assert list(licensed) == ["difficulty"]  # the sleep labels are the wrong number: ours stay

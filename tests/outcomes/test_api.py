@@ -12,7 +12,10 @@ def test_the_follow_ups_of_an_episode_are_listed_with_status_and_instruments(sch
     first, w2 = body["items"][0], body["items"][1]
     assert first["timepoint"] == "baseline"
     assert {k: w2[k] for k in ("timepoint", "status", "instruments")} == {
-        "timepoint": "w2", "status": "due", "instruments": ["nrs", "pgic"]}
+        "timepoint": "w2",
+        "status": "due",
+        "instruments": ["nrs", "pgic"],
+    }
     assert set(w2) >= {"id", "timepoint", "due_from", "due_until", "status", "instruments"}
     assert AccessEvent.objects.filter(patient_id=episode.patient_id, category="outcomes", channel="api").exists()
 
@@ -20,20 +23,30 @@ def test_the_follow_ups_of_an_episode_are_listed_with_status_and_instruments(sch
 def test_posting_answers_returns_201_with_the_computed_scores(scheduled, api):
     episode = scheduled(days_ago=42)
     w6 = follow_up(episode, "w6")
-    response = api("coordinator").post(f"/api/v1/follow-ups/{w6.pk}/responses", {
-        "instrument": "quickdash", "answers": {f"q{i}": 3 for i in range(1, 12)}})
+    response = api("coordinator").post(
+        f"/api/v1/follow-ups/{w6.pk}/responses",
+        {"instrument": "quickdash", "answers": {f"q{i}": 3 for i in range(1, 12)}},
+    )
     assert response.status_code == 201, response.content
     scores = response.json()["scores"]
-    assert scores == {"total": 50.0, "subscales": {}, "scorable": True, "reasons": [],
-                      "scoring_version": "quickdash-1", "missing_policy": "quickdash_10_of_11"}
+    assert scores == {
+        "total": 50.0,
+        "subscales": {},
+        "scorable": True,
+        "reasons": [],
+        "scoring_version": "quickdash-1",
+        "missing_policy": "quickdash_10_of_11",
+    }
     assert AuditEvent.objects.filter(action="outcome.response_record", actor_role="coordinator").count() == 1
 
 
 def test_out_of_range_answers_are_a_422_naming_each_item(scheduled, api):
     episode = scheduled(days_ago=42)
     w6 = follow_up(episode, "w6")
-    response = api("nurse").post(f"/api/v1/follow-ups/{w6.pk}/responses", {
-        "instrument": "quickdash", "answers": {"q1": 6, "q2": "often", "q3": 2.5, "q4": 2}})
+    response = api("nurse").post(
+        f"/api/v1/follow-ups/{w6.pk}/responses",
+        {"instrument": "quickdash", "answers": {"q1": 6, "q2": "often", "q3": 2.5, "q4": 2}},
+    )
     assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     fields = [e["field"] for e in response.json()["errors"]]
@@ -45,8 +58,10 @@ def test_a_response_for_another_sites_follow_up_is_404(scheduled, api, persona):
     north = scheduled(days_ago=14, actor=persona("nurse", "north"))
     w2 = follow_up(north, "w2")
     client = api("nurse")
-    assert client.post(f"/api/v1/follow-ups/{w2.pk}/responses",
-                       {"instrument": "nrs", "answers": {"pain": 3}}).status_code == 404
+    assert (
+        client.post(f"/api/v1/follow-ups/{w2.pk}/responses", {"instrument": "nrs", "answers": {"pain": 3}}).status_code
+        == 404
+    )
     assert client.get(f"/api/v1/episodes/{north.pk}/follow-ups").status_code == 404
     assert client.get(f"/api/v1/follow-ups/{w2.pk}").status_code == 404
     assert not QuestionnaireResponse.objects.exists()
@@ -68,21 +83,26 @@ def test_a_double_submission_stores_one_response_and_the_second_is_a_409(schedul
 def test_grip_trials_are_recorded_as_a_measurement(scheduled, api):
     episode = scheduled(days_ago=91)
     m3 = follow_up(episode, "m3")
-    response = api("nurse").post(f"/api/v1/follow-ups/{m3.pk}/measurements", {
-        "instrument": "grip", "trials": {"trial1": 20, "trial2": 22, "trial3": 21}, "device": "Jamar"})
+    response = api("nurse").post(
+        f"/api/v1/follow-ups/{m3.pk}/measurements",
+        {"instrument": "grip", "trials": {"trial1": 20, "trial2": 22, "trial3": 21}, "device": "Jamar"},
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["scores"]["total"] == 21.0 and body["side"] == "right"
     assert set(body["options"]) == {"age", "sex", "side"}
-    bad = api("nurse").post(f"/api/v1/follow-ups/{m3.pk}/measurements", {
-        "instrument": "pinch", "trials": {"trial1": 45}, "pinch_type": "key"})
+    bad = api("nurse").post(
+        f"/api/v1/follow-ups/{m3.pk}/measurements",
+        {"instrument": "pinch", "trials": {"trial1": 45}, "pinch_type": "key"},
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "trials.trial1"
 
 
 def test_baseline_responses_can_be_recorded_before_the_injection(make_episode, api, nurse):
     episode = make_episode(actor=nurse)
-    response = api("nurse").post(f"/api/v1/episodes/{episode.pk}/baseline-responses",
-                                 {"instrument": "nrs", "answers": {"pain": 7}})
+    response = api("nurse").post(
+        f"/api/v1/episodes/{episode.pk}/baseline-responses", {"instrument": "nrs", "answers": {"pain": 7}}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["timepoint"] == "baseline"
     listed = api("nurse").get(f"/api/v1/episodes/{episode.pk}/follow-ups").json()
@@ -100,8 +120,10 @@ def test_a_researcher_cannot_read_or_write_follow_ups(scheduled, api):
     w2 = follow_up(episode, "w2")
     client = api("researcher")
     assert client.get(f"/api/v1/episodes/{episode.pk}/follow-ups").status_code == 403
-    assert client.post(f"/api/v1/follow-ups/{w2.pk}/responses",
-                       {"instrument": "nrs", "answers": {"pain": 1}}).status_code == 403
+    assert (
+        client.post(f"/api/v1/follow-ups/{w2.pk}/responses", {"instrument": "nrs", "answers": {"pain": 1}}).status_code
+        == 403
+    )
 
 
 def test_a_questionnaire_link_is_created_through_the_api_and_shown_once(scheduled, api):

@@ -29,8 +29,9 @@ def test_the_hand_counts_are_the_instrument_files_counts():
 
 
 def test_the_docs_table_is_the_shipped_files_count():
-    table = {m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^\| ([\w ]+?) \| (\d+) \| (\d+) \|", DOC.read_text(),
-                                                               re.M)}
+    table = {
+        m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^\| ([\w ]+?) \| (\d+) \| (\d+) \|", DOC.read_text(), re.M)
+    }
     old, new = questions(shipped("1.0")), questions(shipped("1.1"))
     assert table == {label: (old[label], new[label]) for label in new}
 

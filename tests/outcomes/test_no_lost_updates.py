@@ -48,8 +48,15 @@ def test_two_tabs_correcting_one_score_the_stale_one_gets_a_conflict_and_keeps_w
     assert database_state() == before
     assert QuestionnaireResponse.objects.get(follow_up=w2).total == 5
 
-    again = second.post(url, {"_form_token": _hidden(text, "_form_token"), "expected_version": "2", "pain": "6",
-                              "amendment_reason": "read from the paper form"})
+    again = second.post(
+        url,
+        {
+            "_form_token": _hidden(text, "_form_token"),
+            "expected_version": "2",
+            "pain": "6",
+            "amendment_reason": "read from the paper form",
+        },
+    )
     assert again.status_code == 302 and QuestionnaireResponse.objects.get(follow_up=w2).total == 6
 
 
@@ -67,8 +74,15 @@ def test_a_stale_score_correction_through_the_api_is_a_409_with_the_saved_values
 
 def test_a_stale_adverse_event_amendment_is_refused_with_the_saved_values(make_episode, nurse):
     episode = make_episode(actor=nurse)
-    event = adverse_event_record(actor=nurse, episode=episode, term="infection", onset_date=date.today(), grade=1,
-                                 serious=False, relatedness="possible")
+    event = adverse_event_record(
+        actor=nurse,
+        episode=episode,
+        term="infection",
+        onset_date=date.today(),
+        grade=1,
+        serious=False,
+        relatedness="possible",
+    )
     adverse_event_amend(actor=nurse, adverse_event=event, changes={"grade": 2}, reason="worse", expected_version=1)
     try:
         adverse_event_amend(actor=nurse, adverse_event=event, changes={"grade": 3}, reason="x", expected_version=1)

@@ -56,8 +56,10 @@ def test_the_entry_form_is_built_from_the_instrument_and_scores_on_save(schedule
 def test_grip_is_entered_with_the_hand_measured(scheduled, signed_in):
     episode = scheduled(days_ago=91)
     m3 = follow_up(episode, "m3")
-    response = signed_in().post(f"/follow-ups/{m3.pk}/enter/grip/",
-                                {"trial1": "20", "trial2": "22", "trial3": "21", "side": "left", "device": "Jamar"})
+    response = signed_in().post(
+        f"/follow-ups/{m3.pk}/enter/grip/",
+        {"trial1": "20", "trial2": "22", "trial3": "21", "side": "left", "device": "Jamar"},
+    )
     assert response.status_code == 302
     assert QuestionnaireResponse.objects.get().side == "left"
 
@@ -84,8 +86,15 @@ def test_the_adverse_event_form_shows_ctcae_grades_and_refuses_grade_5_not_serio
     client = signed_in()
     url = f"/episodes/{episode.pk}/adverse-events/new/"
     assert "Life-threatening consequences; urgent intervention indicated" in client.get(url).content.decode()
-    fields = {"term": "infection", "onset_date": date.today().isoformat(), "grade": "5", "serious": "no",
-              "relatedness": "possible", "action_taken": "none", "outcome": "fatal"}
+    fields = {
+        "term": "infection",
+        "onset_date": date.today().isoformat(),
+        "grade": "5",
+        "serious": "no",
+        "relatedness": "possible",
+        "action_taken": "none",
+        "outcome": "fatal",
+    }
     refused = client.post(url, fields)
     assert "a grade 5 event (death) is serious" in refused.content.decode()
     saved = client.post(url, fields | {"grade": "2", "outcome": "recovering"})
@@ -96,10 +105,19 @@ def test_the_adverse_event_form_shows_ctcae_grades_and_refuses_grade_5_not_serio
 
 def test_a_serious_event_appears_on_the_physicians_alert_page(make_episode, signed_in):
     episode = make_episode()
-    signed_in().post(f"/episodes/{episode.pk}/adverse-events/new/", {
-        "term": "vasovagal_reaction", "onset_date": date.today().isoformat(), "grade": "3", "serious": "yes",
-        "seriousness_criteria": ["hospitalisation"], "relatedness": "probable", "action_taken": "hospitalisation",
-        "outcome": "recovering"})
+    signed_in().post(
+        f"/episodes/{episode.pk}/adverse-events/new/",
+        {
+            "term": "vasovagal_reaction",
+            "onset_date": date.today().isoformat(),
+            "grade": "3",
+            "serious": "yes",
+            "seriousness_criteria": ["hospitalisation"],
+            "relatedness": "probable",
+            "action_taken": "hospitalisation",
+            "outcome": "recovering",
+        },
+    )
     physician = signed_in("physician")
     alerts = physician.get("/safety/alerts/").content.decode()
     assert episode.patient.family_name in alerts and "Vasovagal reaction" in alerts

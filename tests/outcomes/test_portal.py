@@ -190,12 +190,25 @@ def test_swapping_the_follow_up_or_patient_in_the_post_body_does_not_change_what
     other = scheduled(days_ago=14)
     other_w2 = follow_up(other, "w2")
     client = landed(token)
-    answer(client, 1, {"pain": "5", "follow_up": str(other_w2.pk), "follow_up_id": str(other_w2.pk),
-                       "patient_id": str(other.patient_id), "link": "x", "p1": "3", "instrument": "prwe"})
+    answer(
+        client,
+        1,
+        {
+            "pain": "5",
+            "follow_up": str(other_w2.pk),
+            "follow_up_id": str(other_w2.pk),
+            "patient_id": str(other.patient_id),
+            "link": "x",
+            "p1": "3",
+            "instrument": "prwe",
+        },
+    )
     answer(client, 2, {"pgic": "4"})
     send(client)
     assert sorted((str(r.follow_up_id), r.instrument) for r in QuestionnaireResponse.objects.all()) == [
-        (str(w2.pk), "nrs"), (str(w2.pk), "pgic")]
+        (str(w2.pk), "nrs"),
+        (str(w2.pk), "pgic"),
+    ]
     assert not QuestionnaireResponse.objects.filter(follow_up=other_w2).exists()
 
 

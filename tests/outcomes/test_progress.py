@@ -61,8 +61,10 @@ def test_grip_has_no_published_rule_so_no_verdict():
 
 def test_no_later_score_means_no_sentence_and_no_baseline_means_no_entry():
     assert instrument_progress("nrs", BASE, [BASE], higher_is_worse=True) is None
-    found = episode_progress({"nrs": [nrs(4)], "quickdash": [ScorePoint("baseline", "b", None, 50)]},
-                             higher_is_worse={"nrs": True, "quickdash": True})
+    found = episode_progress(
+        {"nrs": [nrs(4)], "quickdash": [ScorePoint("baseline", "b", None, 50)]},
+        higher_is_worse={"nrs": True, "quickdash": True},
+    )
     assert found == []
 
 

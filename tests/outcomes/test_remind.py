@@ -48,7 +48,9 @@ def test_one_reminder_follows_after_the_configured_days_and_then_nothing(schedul
     remind()
     remind()
     assert [m.subject for m in mail.outbox] == [
-        "Your hand clinic questionnaire", "Reminder: your hand clinic questionnaire"]
+        "Your hand clinic questionnaire",
+        "Reminder: your hand clinic questionnaire",
+    ]
 
 
 def test_no_mail_without_an_address_when_answered_or_outside_the_window(scheduled, make_patient, nurse):
@@ -88,8 +90,16 @@ def test_a_serious_event_alert_whose_mail_failed_is_sent_by_the_next_run(
     physician.user.save()
     settings.EMAIL_BACKEND = "tests.outcomes.failing_mail.Backend"
     with django_capture_on_commit_callbacks(execute=True):
-        adverse_event_record(actor=physician, episode=make_episode(), term="infection", onset_date=date.today(),
-                             grade=3, serious=True, seriousness_criteria=["hospitalisation"], relatedness="possible")
+        adverse_event_record(
+            actor=physician,
+            episode=make_episode(),
+            term="infection",
+            onset_date=date.today(),
+            grade=3,
+            serious=True,
+            seriousness_criteria=["hospitalisation"],
+            relatedness="possible",
+        )
     assert SafetyAlert.objects.get().emailed_at is None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert "1 serious-event alert e-mail(s) sent on retry" in remind()

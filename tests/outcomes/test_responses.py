@@ -17,8 +17,9 @@ QUICKDASH_MIXED = dict(zip([f"q{i}" for i in range(1, 12)], [1, 2, 3, 4, 1, 1, 2
 
 def test_a_response_is_scored_and_stored_with_its_scoring_version(scheduled, nurse):
     episode = scheduled(days_ago=42)
-    response = response_record(actor=nurse, follow_up=follow_up(episode, "w6"), instrument="quickdash",
-                               answers=QUICKDASH_MIXED)
+    response = response_record(
+        actor=nurse, follow_up=follow_up(episode, "w6"), instrument="quickdash", answers=QUICKDASH_MIXED
+    )
     stored = QuestionnaireResponse.objects.get(pk=response.pk)
     assert stored.total == pytest.approx(29.5454, abs=0.005)  # clinical-facts §7.1, mixed case
     assert (stored.scorable, stored.scoring_version, stored.instrument_version) == (True, "quickdash-1", 1)
@@ -31,8 +32,13 @@ def test_grip_takes_age_sex_and_side_from_the_record_not_from_staff(scheduled, n
     # Clinical-facts §7.4: a woman aged 60-64, right hand, trials 20, 22, 21 kg -> 84.0 % of norm, z -0.87.
     age_62 = date.today() - timedelta(days=int(62.5 * 365.25))
     episode = scheduled(days_ago=91, patient=make_patient(actor=nurse, birth_date=age_62, sex="female"), side="right")
-    response = response_record(actor=nurse, follow_up=follow_up(episode, "m3"), instrument="grip",
-                               answers={"trial1": 20.0, "trial2": 22.0, "trial3": 21.0}, device="Jamar")
+    response = response_record(
+        actor=nurse,
+        follow_up=follow_up(episode, "m3"),
+        instrument="grip",
+        answers={"trial1": 20.0, "trial2": 22.0, "trial3": 21.0},
+        device="Jamar",
+    )
     assert response.options == {"age": 62, "sex": "female", "side": "right"}
     assert response.total == pytest.approx(21.0)
     assert response.subscales["percent_of_norm"] == pytest.approx(84.0, abs=0.1)
@@ -51,8 +57,12 @@ def test_mhq_is_scored_for_the_treated_hand(scheduled, nurse):
 def test_answers_outside_an_items_range_are_refused_naming_each_item(scheduled, nurse):
     episode = scheduled(days_ago=42)
     with pytest.raises(InvalidInput) as caught:
-        response_record(actor=nurse, follow_up=follow_up(episode, "w6"), instrument="quickdash",
-                        answers=QUICKDASH_MIXED | {"q3": 6, "q7": 0, "q12": 1})
+        response_record(
+            actor=nurse,
+            follow_up=follow_up(episode, "w6"),
+            instrument="quickdash",
+            answers=QUICKDASH_MIXED | {"q3": 6, "q7": 0, "q12": 1},
+        )
     assert [field for field, _ in caught.value.errors] == ["answers.q3", "answers.q7", "answers.q12"]
     assert not QuestionnaireResponse.objects.exists()
 
@@ -79,8 +89,13 @@ def test_an_amendment_rescores_and_the_audit_keeps_the_previous_answers(schedule
     episode = scheduled(days_ago=14)
     w2 = follow_up(episode, "w2")
     first = response_record(actor=nurse, follow_up=w2, instrument="nrs", answers={"pain": 6})
-    amended = response_record(actor=nurse, follow_up=w2, instrument="nrs", answers={"pain": 5},
-                              amendment_reason="Patient corrected the answer by phone")
+    amended = response_record(
+        actor=nurse,
+        follow_up=w2,
+        instrument="nrs",
+        answers={"pain": 5},
+        amendment_reason="Patient corrected the answer by phone",
+    )
     assert (amended.pk, amended.total, amended.version) == (first.pk, 5, 2)
     event = AuditEvent.objects.get(action="outcome.response_amend")
     assert event.changes["answers"] == [{"pain": 6}, {"pain": 5}]
@@ -131,8 +146,9 @@ def test_any_quickdash_answers_are_either_stored_with_a_valid_score_or_refused_n
     answers = {f"q{i}": v for i, v in enumerate(values, start=1)}
     bad = [f"answers.q{i}" for i, v in enumerate(values, start=1) if v is not None and not 1 <= v <= 5]
     try:
-        response = response_record(actor=nurse, follow_up=follow_up(episode, "w6"), instrument="quickdash",
-                                   answers=answers)
+        response = response_record(
+            actor=nurse, follow_up=follow_up(episode, "w6"), instrument="quickdash", answers=answers
+        )
     except InvalidInput as exc:
         assert bad and [f for f, _ in exc.errors] == bad
     else:

@@ -31,17 +31,18 @@ def test_send_link_mails_the_patient_shows_the_link_once_with_a_qr_code_and_reco
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["rose@example.org"]
     mailed = re.search(r"https?://\S+/q/\S+", mail.outbox[0].body).group(0)
     assert f'value="{mailed}"' in page  # the same link, to copy
-    assert '<svg' in page and 'class="qr"' in page and "E-mail sent to the patient" in page
+    assert "<svg" in page and 'class="qr"' in page and "E-mail sent to the patient" in page
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.purpose, delivery.about_id) == ("sent", "questionnaire_link", str(due.pk))
     assert [e.changes["status"] for e in AuditEvent.objects.filter(object_type="delivery").order_by("seq")] == [
-        [None, "queued"], ["queued", "sent"]]
+        [None, "queued"],
+        ["queued", "sent"],
+    ]
     follow_ups = client.get(f"/episodes/{due.episode_id}/follow-ups/").content.decode()
     assert re.search(r"<td>sent \d+ \w+ \d\d:\d\d</td>", follow_ups)
 
 
-def test_a_failing_mail_server_is_recorded_with_its_reason_and_the_link_can_still_be_handed_over(due, nurse,
-                                                                                                  settings):
+def test_a_failing_mail_server_is_recorded_with_its_reason_and_the_link_can_still_be_handed_over(due, nurse, settings):
     settings.EMAIL_BACKEND = "tests.outcomes.failing_mail.Backend"
     _, delivery = questionnaire_link_send(actor=nurse, follow_up=due)
     assert delivery.status == "failed" and "mail server could not be reached" in delivery.reason

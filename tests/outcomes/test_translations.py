@@ -50,10 +50,13 @@ def test_the_spanish_catalogue_is_complete_and_the_committed_mo_is_its_compilati
         subprocess.run([msgfmt, "--check", "-o", str(tmp_path / "x.mo"), str(LOCALE / "django.po")], check=True)
 
 
-@pytest.mark.parametrize(("language", "heading", "note"), [
-    ("es", "Su dolor", "No es una traducción validada"),
-    ("", "Your pain", None),
-])
+@pytest.mark.parametrize(
+    ("language", "heading", "note"),
+    [
+        ("es", "Su dolor", "No es una traducción validada"),
+        ("", "Your pain", None),
+    ],
+)
 def test_the_patient_page_speaks_the_patients_language(scheduled, make_patient, nurse, language, heading, note):
     episode = scheduled(days_ago=14, patient=make_patient(preferred_language=language))
     url = questionnaire_link_create(actor=nurse, follow_up=follow_up(episode, "w2"))

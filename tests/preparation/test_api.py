@@ -79,8 +79,12 @@ def test_eligible_with_a_hard_exclusion_is_a_409_naming_it(make_episode, physici
     episode = to_consulted(make_episode(), physician)
     response = api().post(
         f"/api/v1/episodes/{episode.pk}/candidacy",
-        {"criteria": criteria_body(active_infection=True), "decision": "eligible", "password": PASSWORD,
-         "rationale": "fine"},
+        {
+            "criteria": criteria_body(active_infection=True),
+            "decision": "eligible",
+            "password": PASSWORD,
+            "rationale": "fine",
+        },
     )
     assert response.status_code == 409 and response["Content-Type"] == PROBLEM
     body = response.json()

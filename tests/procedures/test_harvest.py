@@ -19,8 +19,14 @@ def test_a_harvest_is_recorded_with_its_details_and_audited(make_episode, team, 
     clock.advance(hours=1)  # the harvest starts after the consent was signed
     start = timezone.now() - timedelta(minutes=40)
     end = timezone.now() - timedelta(minutes=10)
-    record = harvest_record(actor=team.physician, episode=episode, **BONE_MARROW, started_at=start, ended_at=end,
-                            complications="small haematoma at the puncture site")
+    record = harvest_record(
+        actor=team.physician,
+        episode=episode,
+        **BONE_MARROW,
+        started_at=start,
+        ended_at=end,
+        complications="small haematoma at the puncture site",
+    )
     assert (record.operator, record.started_at, record.ended_at) == (team.physician.user, start, end)
     assert record.product.collected_at == end and record.product.expires_at == end + timedelta(hours=6)
     assert record.cycle == 1 and record.patient == episode.patient
@@ -69,15 +75,23 @@ def test_impossible_harvest_values_are_invalid_input(make_episode, team, changes
 
 def test_an_allogeneic_harvest_needs_an_eligible_donor_and_an_approval(make_episode, team):
     episode = prepared(make_episode(), team)
-    donor = donor_register(actor=team.physician, code="D-0001", eligibility="pending",
-                           eligibility_basis="Screening questionnaire done; serology pending")
+    donor = donor_register(
+        actor=team.physician,
+        code="D-0001",
+        eligibility="pending",
+        eligibility_basis="Screening questionnaire done; serology pending",
+    )
     allogeneic = BONE_MARROW | {"origin": "allogeneic", "donor": donor.pk}
     with pytest.raises(GuardRefused) as caught:
         harvest_record(actor=team.physician, episode=episode, **allogeneic)
     assert caught.value.reasons[0] == "Donor D-0001 is not documented as eligible (eligibility: pending)."
     assert "approval reference" in caught.value.reasons[1]
-    donor_eligibility_record(actor=team.physician, donor=donor, eligibility="eligible",
-                             eligibility_basis="HIV, HBV, HCV, HTLV, syphilis negative (NAT and serology)")
+    donor_eligibility_record(
+        actor=team.physician,
+        donor=donor,
+        eligibility="eligible",
+        eligibility_basis="HIV, HBV, HCV, HTLV, syphilis negative (NAT and serology)",
+    )
     record = harvest_record(actor=team.physician, episode=episode, **allogeneic, approval_reference="IND 0999")
     product = record.product
     assert (product.origin, product.donor, product.patient) == ("allogeneic", donor, episode.patient)
@@ -92,6 +106,7 @@ def test_an_autologous_harvest_takes_no_donor(make_episode, team):
 
 
 def test_an_adipose_harvest_from_the_abdomen(make_episode, team):
-    product = harvested(make_episode(), team, source="adipose", harvest_site="abdomen", volume_ml=120,
-                        anaesthesia="local_sedation")
+    product = harvested(
+        make_episode(), team, source="adipose", harvest_site="abdomen", volume_ml=120, anaesthesia="local_sedation"
+    )
     assert product.source == "adipose" and product.harvest.harvest_site == "abdomen"

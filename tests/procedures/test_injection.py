@@ -57,7 +57,10 @@ def test_a_verified_injection_is_recorded_and_consumes_the_product(make_episode,
     product.refresh_from_db()
     assert product.status == "administered" and product.administered_at == injection.performed_at
     assert (injection.joint, injection.side, injection.guidance, injection.operator) == (
-        "CMC1", "right", "ultrasound", team.physician.user
+        "CMC1",
+        "right",
+        "ultrasound",
+        team.physician.user,
     )
     assert injection.verification["same_patient"] is True
     events = list(CustodyEvent.objects.filter(product=product).order_by("position").values_list("event", flat=True))
@@ -73,8 +76,10 @@ def test_a_wrong_check_character_is_refused(make_episode, team):
     product = released_product(make_episode, team)
     wrong = CHECK_ALPHABET[(CHECK_ALPHABET.index(product.product_code.check) + 1) % 37]
     reasons = refused(team, product, product_code=product.din + wrong)
-    assert reasons == [f"Product code '{product.din + wrong}' was not accepted: check character does not match: "
-                       "the code was mistyped or misread."]
+    assert reasons == [
+        f"Product code '{product.din + wrong}' was not accepted: check character does not match: "
+        "the code was mistyped or misread."
+    ]
     assert product.status == "released"
 
 
@@ -155,9 +160,17 @@ def test_a_product_is_used_once(make_episode, team):
 def test_the_database_refuses_a_second_injection_row_for_a_product(make_episode, team):
     injection = inject(team, released_product(make_episode, team))
     duplicate = Injection(
-        site=injection.site, episode=injection.episode, patient=injection.patient, product=injection.product,
-        joint="CMC1", side="right", guidance="ultrasound", anaesthetic="none", volume_ml=1,
-        operator=injection.operator, performed_at=injection.performed_at,
+        site=injection.site,
+        episode=injection.episode,
+        patient=injection.patient,
+        product=injection.product,
+        joint="CMC1",
+        side="right",
+        guidance="ultrasound",
+        anaesthetic="none",
+        volume_ml=1,
+        operator=injection.operator,
+        performed_at=injection.performed_at,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicate.save()
@@ -181,8 +194,13 @@ def test_a_lab_technician_cannot_inject(make_episode, team):
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"volume_ml": -1}, "volume_ml"), ({"volume_ml": 50}, "volume_ml"), ({"guidance": "none"}, "guidance"),
-     ({"joint": "KNEE"}, "joint"), ({"anaesthetic": " "}, "anaesthetic")],
+    [
+        ({"volume_ml": -1}, "volume_ml"),
+        ({"volume_ml": 50}, "volume_ml"),
+        ({"guidance": "none"}, "guidance"),
+        ({"joint": "KNEE"}, "joint"),
+        ({"anaesthetic": " "}, "anaesthetic"),
+    ],
 )
 def test_impossible_injection_values_are_invalid_input(make_episode, team, changes, field):
     product = released_product(make_episode, team)
@@ -195,8 +213,9 @@ def test_an_allogeneic_product_goes_only_to_its_intended_recipient(make_episode,
     from handregen.cellproducts.services import donor_register
 
     donor = donor_register(actor=team.physician, code="D-9", eligibility="eligible", eligibility_basis="all negative")
-    product = released(harvested(make_episode(), team, origin="allogeneic", donor=donor.pk,
-                                 approval_reference="IND 1"), team)
+    product = released(
+        harvested(make_episode(), team, origin="allogeneic", donor=donor.pk, approval_reference="IND 1"), team
+    )
     other = released_product(make_episode, team)
     reasons = refused(team, other, product_code=product.code)
     assert reasons == [

@@ -26,10 +26,20 @@ SVF = GOOD_PROCESSING | {"method": "enzymatic_svf"}
 
 def _inject(product, team, **changes):
     episode = product.episode
-    fields = {"joint": episode.target_joints[0], "side": episode.side, "guidance": "ultrasound",
-              "anaesthetic": "lidocaine 1 % 1 mL", "volume_ml": 2.0} | changes
-    return injection_record(actor=team.physician, episode=episode, product_code=product.code,
-                            wristband_code=episode.patient.wristband_code, **fields)
+    fields = {
+        "joint": episode.target_joints[0],
+        "side": episode.side,
+        "guidance": "ultrasound",
+        "anaesthetic": "lidocaine 1 % 1 mL",
+        "volume_ml": 2.0,
+    } | changes
+    return injection_record(
+        actor=team.physician,
+        episode=episode,
+        product_code=product.code,
+        wristband_code=episode.patient.wristband_code,
+        **fields,
+    )
 
 
 def _refused(product, team, **changes) -> list[str]:
@@ -44,8 +54,9 @@ def _refused(product, team, **changes) -> list[str]:
 
 
 def test_ten_millilitres_from_a_three_millilitre_product_is_refused(make_episode, team):
-    product = released(processed(harvested(make_episode(target_joints=["RADIOCARPAL"]), team), team,
-                                 output_volume_ml=3.0), team)
+    product = released(
+        processed(harvested(make_episode(target_joints=["RADIOCARPAL"]), team), team, output_volume_ml=3.0), team
+    )
     reasons = _refused(product, team, joint="RADIOCARPAL", volume_ml=10)
     rule = "Volume rule 'no more than the product holds': 10 mL is more than product"
     assert any(r.startswith(rule) for r in reasons)
@@ -127,16 +138,26 @@ def test_a_class_avoiding_the_policys_approval_without_justification_or_verifier
 def test_the_technician_cannot_verify_their_own_class_choice(make_episode, team):
     product = _svf_product(make_episode, team)
     with pytest.raises(GuardRefused) as caught:
-        _class_change(team, product, class_justification="Mechanical only in our validated process, no enzyme",
-                      class_verifier_username=team.lab.user.username, class_verifier_password=PASSWORD)
+        _class_change(
+            team,
+            product,
+            class_justification="Mechanical only in our validated process, no enzyme",
+            class_verifier_username=team.lab.user.username,
+            class_verifier_password=PASSWORD,
+        )
     assert "The verifier must be a second person, not the one who records the class." in caught.value.reasons
 
 
 def test_a_justified_and_verified_class_change_is_recorded_shown_and_audited(make_episode, team, signed_in):
     product = _svf_product(make_episode, team)
     justification = "Site validation report VR-12: the kit's digestion step is not used for this product"
-    _class_change(team, product, class_justification=justification,
-                  class_verifier_username=team.lab2.user.username, class_verifier_password=PASSWORD)
+    _class_change(
+        team,
+        product,
+        class_justification=justification,
+        class_verifier_username=team.lab2.user.username,
+        class_verifier_password=PASSWORD,
+    )
     product.refresh_from_db()
     assert product.regulatory_class == "minimally_manipulated_homologous"
     assert (product.class_justification, product.class_verified_by) == (justification, team.lab2.user)
@@ -148,15 +169,14 @@ def test_a_justified_and_verified_class_change_is_recorded_shown_and_audited(mak
 
 def test_the_class_the_policy_gives_needs_no_second_person(make_episode, team):
     product = _svf_product(make_episode, team)
-    processing_record(actor=team.lab, product=product, **SVF, regulatory_class="investigational",
-                      approval_reference="IND 012345")
+    processing_record(
+        actor=team.lab, product=product, **SVF, regulatory_class="investigational", approval_reference="IND 012345"
+    )
     product.refresh_from_db()
     assert product.regulatory_class == "investigational" and product.class_verified_by is None
 
 
-def test_the_processing_form_starts_without_a_class_and_says_which_ones_need_an_approval(
-    make_episode, team, signed_in
-):
+def test_the_processing_form_starts_without_a_class_and_says_which_ones_need_an_approval(make_episode, team, signed_in):
     protocol_sync_shipped()
     product = _svf_product(make_episode, team)
     page = signed_in("lab_technician").get(f"/lab/products/{product.pk}/processing/").content.decode()

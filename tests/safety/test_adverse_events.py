@@ -19,8 +19,13 @@ from handregen.safety.terms import is_related
 
 
 def event(**overrides):
-    return {"term": "injection_site_pain_flare", "onset_date": date.today(), "grade": 1, "serious": False,
-            "relatedness": "probable"} | overrides
+    return {
+        "term": "injection_site_pain_flare",
+        "onset_date": date.today(),
+        "grade": 1,
+        "serious": False,
+        "relatedness": "probable",
+    } | overrides
 
 
 @pytest.fixture
@@ -30,8 +35,11 @@ def nurse(persona):
 
 def test_a_mild_event_is_recorded_with_relatedness_per_part_and_audited(make_episode, nurse):
     episode = make_episode()
-    recorded = adverse_event_record(actor=nurse, episode=episode, **event(
-        relatedness_harvest="unlikely", relatedness_injection="probable", relatedness_product="possible"))
+    recorded = adverse_event_record(
+        actor=nurse,
+        episode=episode,
+        **event(relatedness_harvest="unlikely", relatedness_injection="probable", relatedness_product="possible"),
+    )
     assert (recorded.grade, recorded.outcome, recorded.seriousness_criteria) == (1, "unknown", [])
     assert recorded.relatedness_harvest == "unlikely" and recorded.relatedness_product == "possible"
     audit = AuditEvent.objects.get(action="adverse_event.record")
@@ -63,8 +71,11 @@ def test_contradictory_or_impossible_values_are_refused_naming_the_field(make_ep
 
 
 def test_a_grade_5_serious_event_is_recorded_as_death_with_a_fatal_outcome(make_episode, physician):
-    recorded = adverse_event_record(actor=physician, episode=make_episode(), **event(
-        term="infection", grade=5, serious=True, relatedness="possible"))
+    recorded = adverse_event_record(
+        actor=physician,
+        episode=make_episode(),
+        **event(term="infection", grade=5, serious=True, relatedness="possible"),
+    )
     assert (recorded.seriousness_criteria, recorded.outcome) == (["death"], "fatal")
 
 
@@ -79,8 +90,11 @@ def test_a_serious_event_alerts_the_responsible_physicians_at_once_without_phi_i
     north.save()
     episode = make_episode()
     with django_capture_on_commit_callbacks(execute=True):
-        recorded = adverse_event_record(actor=nurse, episode=episode, **event(
-            term="infection", grade=3, serious=True, seriousness_criteria=["hospitalisation"]))
+        recorded = adverse_event_record(
+            actor=nurse,
+            episode=episode,
+            **event(term="infection", grade=3, serious=True, seriousness_criteria=["hospitalisation"]),
+        )
     alert = SafetyAlert.objects.get()
     assert alert.adverse_event == recorded and alert.emailed_to == 1 and alert.emailed_at is not None
     (message,) = mail.outbox
@@ -94,8 +108,11 @@ def test_a_serious_event_alerts_the_responsible_physicians_at_once_without_phi_i
 
 
 def test_the_physician_reviews_the_alert_once_and_a_nurse_cannot(make_episode, nurse, physician):
-    adverse_event_record(actor=nurse, episode=make_episode(), **event(
-        grade=3, serious=True, seriousness_criteria=["important_medical_event"]))
+    adverse_event_record(
+        actor=nurse,
+        episode=make_episode(),
+        **event(grade=3, serious=True, seriousness_criteria=["important_medical_event"]),
+    )
     alert = SafetyAlert.objects.get()
     with pytest.raises(GuardRefused, match="physician"):
         alert_acknowledge(actor=nurse, alert=alert)
@@ -107,13 +124,21 @@ def test_the_physician_reviews_the_alert_once_and_a_nurse_cannot(make_episode, n
 
 def test_an_amendment_that_makes_an_event_serious_raises_an_alert(make_episode, nurse):
     recorded = adverse_event_record(actor=nurse, episode=make_episode(), **event())
-    amended = adverse_event_amend(actor=nurse, adverse_event=recorded, reason="admitted overnight",
-                                  changes={"grade": 3, "serious": True, "seriousness_criteria": ["hospitalisation"]})
+    amended = adverse_event_amend(
+        actor=nurse,
+        adverse_event=recorded,
+        reason="admitted overnight",
+        changes={"grade": 3, "serious": True, "seriousness_criteria": ["hospitalisation"]},
+    )
     assert amended.version == 2 and SafetyAlert.objects.count() == 1
     audit = AuditEvent.objects.get(action="adverse_event.amend")
     assert audit.changes["serious"] == [False, True] and audit.reason == "admitted overnight"
-    resolved = adverse_event_amend(actor=nurse, adverse_event=amended, reason="healed", changes={
-        "outcome": "recovered", "resolution_date": date.today()})
+    resolved = adverse_event_amend(
+        actor=nurse,
+        adverse_event=amended,
+        reason="healed",
+        changes={"outcome": "recovered", "resolution_date": date.today()},
+    )
     assert resolved.outcome == "recovered" and SafetyAlert.objects.count() == 1
 
 
@@ -126,8 +151,14 @@ def test_roles_and_sites(make_episode, persona):
 
 
 def test_who_umc_certain_probable_and_possible_count_as_related():
-    assert [is_related(c) for c in ("certain", "probable", "possible", "unlikely", "conditional", "unassessable")] \
-        == [True, True, True, False, False, False]
+    assert [is_related(c) for c in ("certain", "probable", "possible", "unlikely", "conditional", "unassessable")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert is_related(None) is None
 
 
@@ -137,6 +168,15 @@ def test_the_database_refuses_a_grade_5_event_that_is_not_serious(make_episode, 
 
     episode = make_episode()
     with pytest.raises(IntegrityError), transaction.atomic():
-        AdverseEvent.objects.create(site=episode.site, patient=episode.patient, episode=episode, term="other",
-                                    onset_date=date.today(), grade=5, serious=False, relatedness="possible",
-                                    reported_by=physician.user, reported_at=timezone.now())
+        AdverseEvent.objects.create(
+            site=episode.site,
+            patient=episode.patient,
+            episode=episode,
+            term="other",
+            onset_date=date.today(),
+            grade=5,
+            serious=False,
+            relatedness="possible",
+            reported_by=physician.user,
+            reported_at=timezone.now(),
+        )

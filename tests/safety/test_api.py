@@ -7,14 +7,21 @@ from handregen.safety.models import AdverseEvent, Reintervention
 
 
 def body(**overrides):
-    return {"term": "harvest_site_haematoma", "onset_date": date.today().isoformat(), "grade": 2,
-            "serious": False, "relatedness": "certain"} | overrides
+    return {
+        "term": "harvest_site_haematoma",
+        "onset_date": date.today().isoformat(),
+        "grade": 2,
+        "serious": False,
+        "relatedness": "certain",
+    } | overrides
 
 
 def test_an_adverse_event_is_created_with_201_and_listed(make_episode, api):
     episode = make_episode()
-    response = api("nurse").post(f"/api/v1/episodes/{episode.pk}/adverse-events", body(
-        relatedness_harvest="certain", relatedness_injection="unlikely", action_taken="observation"))
+    response = api("nurse").post(
+        f"/api/v1/episodes/{episode.pk}/adverse-events",
+        body(relatedness_harvest="certain", relatedness_injection="unlikely", action_taken="observation"),
+    )
     assert response.status_code == 201, response.content
     created = response.json()
     assert (created["grade"], created["related"], created["relatedness_harvest"]) == (2, True, "certain")
@@ -44,8 +51,9 @@ def test_a_future_onset_and_an_out_of_range_grade_are_422(make_episode, api):
 
 def test_a_grade_5_serious_event_is_accepted_and_flags_the_physician(make_episode, api):
     episode = make_episode()
-    response = api("physician").post(f"/api/v1/episodes/{episode.pk}/adverse-events",
-                                     body(term="infection", grade=5, serious=True))
+    response = api("physician").post(
+        f"/api/v1/episodes/{episode.pk}/adverse-events", body(term="infection", grade=5, serious=True)
+    )
     assert response.status_code == 201, response.content
     assert response.json()["seriousness_criteria"] == ["death"] and response.json()["alerted"] is True
     alerts = api("physician").get("/api/v1/safety-alerts").json()
@@ -69,25 +77,31 @@ def test_an_amendment_records_the_outcome_and_needs_a_reason(make_episode, api):
     created = api("nurse").post(f"/api/v1/episodes/{episode.pk}/adverse-events", body()).json()
     missing = api("nurse").post(f"/api/v1/adverse-events/{created['id']}/amend", {"outcome": "recovered"})
     assert missing.status_code == 422
-    amended = api("nurse").post(f"/api/v1/adverse-events/{created['id']}/amend", {
-        "outcome": "recovered", "resolution_date": date.today().isoformat(), "reason": "seen in clinic",
-        "version": 1})
+    amended = api("nurse").post(
+        f"/api/v1/adverse-events/{created['id']}/amend",
+        {"outcome": "recovered", "resolution_date": date.today().isoformat(), "reason": "seen in clinic", "version": 1},
+    )
     assert amended.status_code == 200 and amended.json()["outcome"] == "recovered"
-    stale = api("nurse").post(f"/api/v1/adverse-events/{created['id']}/amend", {
-        "description": "x", "reason": "late edit", "version": 1})
+    stale = api("nurse").post(
+        f"/api/v1/adverse-events/{created['id']}/amend", {"description": "x", "reason": "late edit", "version": 1}
+    )
     assert stale.status_code == 409
 
 
 def test_a_reintervention_is_recorded_with_date_and_type(make_episode, api):
     episode = make_episode()
-    response = api("coordinator").post(f"/api/v1/episodes/{episode.pk}/reinterventions", {
-        "performed_on": date.today().isoformat(), "type": "trapeziectomy"})
+    response = api("coordinator").post(
+        f"/api/v1/episodes/{episode.pk}/reinterventions",
+        {"performed_on": date.today().isoformat(), "type": "trapeziectomy"},
+    )
     assert response.status_code == 201, response.content
     assert (response.json()["joint"], response.json()["side"]) == ("CMC1", "right")
     assert Reintervention.objects.get().type == "trapeziectomy"
     assert AuditEvent.objects.filter(action="reintervention.record", episode_id=episode.pk).count() == 1
-    future = api("coordinator").post(f"/api/v1/episodes/{episode.pk}/reinterventions", {
-        "performed_on": (date.today() + timedelta(days=9)).isoformat(), "type": "other"})
+    future = api("coordinator").post(
+        f"/api/v1/episodes/{episode.pk}/reinterventions",
+        {"performed_on": (date.today() + timedelta(days=9)).isoformat(), "type": "other"},
+    )
     assert future.status_code == 422
     assert {e["field"] for e in future.json()["errors"]} == {"performed_on", "note"}
     listed = api("nurse").get(f"/api/v1/episodes/{episode.pk}/reinterventions").json()

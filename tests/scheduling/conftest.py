@@ -24,17 +24,21 @@ class Calendar:
 
 
 def build_calendar(admin: Actor, physician: Actor, *, lab_places: int = 1, prefix: str = "") -> Calendar:
-    clinician = availability.resource_create(actor=admin, kind="clinician", name=f"{prefix}Dr Smith",
-                                             user_id=physician.user.pk)
-    consultation = availability.resource_create(actor=admin, kind="room", name=f"{prefix}Room 1",
-                                                room_kind="consultation")
-    procedure = availability.resource_create(actor=admin, kind="room", name=f"{prefix}Procedure room",
-                                             room_kind="procedure")
+    clinician = availability.resource_create(
+        actor=admin, kind="clinician", name=f"{prefix}Dr Smith", user_id=physician.user.pk
+    )
+    consultation = availability.resource_create(
+        actor=admin, kind="room", name=f"{prefix}Room 1", room_kind="consultation"
+    )
+    procedure = availability.resource_create(
+        actor=admin, kind="room", name=f"{prefix}Procedure room", room_kind="procedure"
+    )
     lab = availability.resource_create(actor=admin, kind="lab", name=f"{prefix}Cell lab", daily_capacity=lab_places)
     for resource in (clinician, consultation, procedure, lab):
         for weekday in range(6):  # Monday to Saturday; Sundays closed
-            availability.working_hours_set(actor=admin, resource=resource, weekday=weekday, opens=time(8),
-                                           closes=time(18))
+            availability.working_hours_set(
+                actor=admin, resource=resource, weekday=weekday, opens=time(8), closes=time(18)
+            )
     return Calendar(clinician, consultation, procedure, lab)
 
 

@@ -10,13 +10,20 @@ from handregen.scheduling.services import appointment_book, appointment_cancel
 from tests.scheduling.conftest import next_weekday
 
 
-def test_the_feed_parses_and_holds_initials_and_the_link_but_no_name(persona, physician, make_patient, make_episode,
-                                                                     calendar, at, demo_site):
+def test_the_feed_parses_and_holds_initials_and_the_link_but_no_name(
+    persona, physician, make_patient, make_episode, calendar, at, demo_site
+):
     patient = make_patient(given_name="Wilhelmina", family_name="Quackenbush", email="wq@example.org")
     episode = make_episode(patient=patient)
     day = next_weekday(4, demo_site)
-    booked = appointment_book(actor=physician, episode=episode, kind="consultation", starts_at=at(day, "09:00"),
-                              clinician=calendar.clinician, room=calendar.consultation_room)
+    booked = appointment_book(
+        actor=physician,
+        episode=episode,
+        kind="consultation",
+        starts_at=at(day, "09:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
     token = availability.feed_token_rotate(actor=persona("site_admin"), resource=calendar.clinician)
     response = Client().get(f"/schedule/feed/{calendar.clinician.pk}/{token}.ics")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
@@ -32,15 +39,24 @@ def test_the_feed_parses_and_holds_initials_and_the_link_but_no_name(persona, ph
     assert str(event["uid"]) == f"{booked.pk}@handregen"
 
 
-def test_a_cancelled_appointment_stays_in_the_feed_as_cancelled(persona, physician, make_episode, calendar, at,
-                                                                demo_site):
-    booked = appointment_book(actor=physician, episode=make_episode(), kind="consultation",
-                              starts_at=at(next_weekday(4, demo_site), "09:00"), clinician=calendar.clinician,
-                              room=calendar.consultation_room)
+def test_a_cancelled_appointment_stays_in_the_feed_as_cancelled(
+    persona, physician, make_episode, calendar, at, demo_site
+):
+    booked = appointment_book(
+        actor=physician,
+        episode=make_episode(),
+        kind="consultation",
+        starts_at=at(next_weekday(4, demo_site), "09:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
     appointment_cancel(actor=physician, appointment=booked, reason="Unwell")
     token = availability.feed_token_rotate(actor=persona("site_admin"), resource=calendar.consultation_room)
-    events = list(Calendar.from_ical(Client().get(f"/schedule/feed/{calendar.consultation_room.pk}/{token}.ics")
-                                     .content).walk("VEVENT"))
+    events = list(
+        Calendar.from_ical(Client().get(f"/schedule/feed/{calendar.consultation_room.pk}/{token}.ics").content).walk(
+            "VEVENT"
+        )
+    )
     assert [str(e["status"]) for e in events] == ["CANCELLED"]
 
 

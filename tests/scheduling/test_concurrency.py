@@ -47,20 +47,28 @@ def _race(attempts: int, book) -> tuple[list[str], list[list[str]]]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_bookings_of_the_last_free_slot_give_exactly_one(persona, physician, make_episode, calendar,
-                                                                          at, demo_site):
+def test_twenty_concurrent_bookings_of_the_last_free_slot_give_exactly_one(
+    persona, physician, make_episode, calendar, at, demo_site
+):
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent writers on separate connections: run scripts/with-postgres .venv/bin/pytest")
     day = next_weekday(4, demo_site)
     admin = persona("site_admin")
     for resource in (calendar.clinician, calendar.consultation_room):  # that day holds one consultation only
-        availability.working_hours_set(actor=admin, resource=resource, weekday=day.weekday(), opens=time(10),
-                                       closes=time(10, 45))
+        availability.working_hours_set(
+            actor=admin, resource=resource, weekday=day.weekday(), opens=time(10), closes=time(10, 45)
+        )
     episodes = [make_episode() for _ in range(20)]
 
     def book(index: int) -> None:
-        appointment_book(actor=physician, episode=episodes[index], kind="consultation", starts_at=at(day, "10:00"),
-                         clinician=calendar.clinician, room=calendar.consultation_room)
+        appointment_book(
+            actor=physician,
+            episode=episodes[index],
+            kind="consultation",
+            starts_at=at(day, "10:00"),
+            clinician=calendar.clinician,
+            room=calendar.consultation_room,
+        )
 
     outcomes, reasons = _race(20, book)
     assert sorted(outcomes) == ["booked"] + ["refused"] * 19, outcomes
@@ -71,8 +79,7 @@ def test_twenty_concurrent_bookings_of_the_last_free_slot_give_exactly_one(perso
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_procedure_days_fill_the_labs_places_and_no_more(persona, physician, make_episode, at,
-                                                                     demo_site):
+def test_concurrent_procedure_days_fill_the_labs_places_and_no_more(persona, physician, make_episode, at, demo_site):
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent writers on separate connections: run scripts/with-postgres .venv/bin/pytest")
     from tests.scheduling.conftest import build_calendar
@@ -85,11 +92,20 @@ def test_concurrent_procedure_days_fill_the_labs_places_and_no_more(persona, phy
     day = next_weekday(8, demo_site)
 
     def book(index: int) -> None:
-        appointment_book(actor=physician, episode=episodes[index], kind="procedure_day", tentative=True,
-                         starts_at=at(day, "08:00"), clinician=calendars[index].clinician,
-                         room=calendars[index].procedure_room, lab=lab)
+        appointment_book(
+            actor=physician,
+            episode=episodes[index],
+            kind="procedure_day",
+            tentative=True,
+            starts_at=at(day, "08:00"),
+            clinician=calendars[index].clinician,
+            room=calendars[index].procedure_room,
+            lab=lab,
+        )
 
     outcomes, _ = _race(6, book)
     assert sorted(outcomes) == ["booked"] * 2 + ["refused"] * 4, outcomes
-    assert sorted(SlotHold.objects.filter(resource=lab, released_at__isnull=True).values_list("place", flat=True)) \
-        == [1, 2]
+    assert sorted(SlotHold.objects.filter(resource=lab, released_at__isnull=True).values_list("place", flat=True)) == [
+        1,
+        2,
+    ]

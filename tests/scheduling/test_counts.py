@@ -14,8 +14,12 @@ from tests.scheduling.conftest import next_weekday
 
 
 def test_month_table_medians_and_counts_per_month():
-    rows = month_table(referral_waits=[("2026-01", 10), ("2026-01", 20), ("2026-01", 90), ("2026-02", 5)],
-                       consent_waits=[("2026-02", 14)], no_shows=["2026-01", "2026-01"], late_cancellations=["2026-03"])
+    rows = month_table(
+        referral_waits=[("2026-01", 10), ("2026-01", 20), ("2026-01", 90), ("2026-02", 5)],
+        consent_waits=[("2026-02", 14)],
+        no_shows=["2026-01", "2026-01"],
+        late_cancellations=["2026-03"],
+    )
     assert [r.month for r in rows] == ["2026-03", "2026-02", "2026-01"]
     january = rows[2]
     assert (january.consultations, january.referral_wait_median_days, january.no_shows) == (3, 20, 2)
@@ -25,9 +29,17 @@ def test_month_table_medians_and_counts_per_month():
 def test_site_counts_match_the_appointments(persona, physician, make_episode, calendar, at, demo_site):
     day = next_weekday(4, demo_site)
     episodes = [make_episode() for _ in range(3)]
-    booked = [appointment_book(actor=physician, episode=e, kind="consultation", starts_at=at(day, clock),
-                               clinician=calendar.clinician, room=calendar.consultation_room)
-              for e, clock in zip(episodes, ("09:00", "10:00", "11:00"), strict=True)]
+    booked = [
+        appointment_book(
+            actor=physician,
+            episode=e,
+            kind="consultation",
+            starts_at=at(day, clock),
+            clinician=calendar.clinician,
+            room=calendar.consultation_room,
+        )
+        for e, clock in zip(episodes, ("09:00", "10:00", "11:00"), strict=True)
+    ]
     appointment_cancel(actor=physician, appointment=booked[2], reason="Unwell")  # days ahead: not late
     # A no-show: the appointment's time has passed (moved into the past directly, as time would)
     past = Appointment.objects.get(pk=booked[1].pk)
@@ -35,8 +47,10 @@ def test_site_counts_match_the_appointments(persona, physician, make_episode, ca
     past.save()
     appointment_attendance(actor=physician, appointment=past, attended=False)
     months = monthly_counts(actor=persona("site_admin"))
-    waits = sorted((a.starts_at - a.episode.created_at).total_seconds() / 86400
-                   for a in Appointment.objects.filter(pk__in=[booked[0].pk, booked[1].pk]).select_related("episode"))
+    waits = sorted(
+        (a.starts_at - a.episode.created_at).total_seconds() / 86400
+        for a in Appointment.objects.filter(pk__in=[booked[0].pk, booked[1].pk]).select_related("episode")
+    )
     assert sum(m.consultations for m in months) == 2
     assert sum(m.no_shows for m in months) == 1 and sum(m.late_cancellations for m in months) == 0
     medians = {m.month: m.referral_wait_median_days for m in months if m.consultations}

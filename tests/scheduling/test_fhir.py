@@ -15,14 +15,27 @@ def _client(persona, role="physician", site="demo"):
     return lambda path, **q: client.get(path, q, headers={"Authorization": f"Bearer {token}"})
 
 
-def test_appointments_read_and_search_by_patient_date_and_status(persona, physician, make_episode, calendar, at,
-                                                                 demo_site):
+def test_appointments_read_and_search_by_patient_date_and_status(
+    persona, physician, make_episode, calendar, at, demo_site
+):
     episode = make_episode()
     day = next_weekday(4, demo_site)
-    kept = appointment_book(actor=physician, episode=episode, kind="consultation", starts_at=at(day, "09:00"),
-                            clinician=calendar.clinician, room=calendar.consultation_room)
-    gone = appointment_book(actor=physician, episode=make_episode(), kind="consultation",
-                            starts_at=at(day, "11:00"), clinician=calendar.clinician, room=calendar.consultation_room)
+    kept = appointment_book(
+        actor=physician,
+        episode=episode,
+        kind="consultation",
+        starts_at=at(day, "09:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
+    gone = appointment_book(
+        actor=physician,
+        episode=make_episode(),
+        kind="consultation",
+        starts_at=at(day, "11:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
     appointment_cancel(actor=physician, appointment=gone, reason="Unwell")
     get = _client(persona)
     read = get(f"/fhir/R4/Appointment/{kept.pk}")
@@ -41,12 +54,22 @@ def test_appointments_read_and_search_by_patient_date_and_status(persona, physic
 
 def test_schedules_and_busy_slots(persona, physician, make_episode, calendar, at, demo_site):
     day = next_weekday(4, demo_site)
-    appointment_book(actor=physician, episode=make_episode(), kind="consultation", starts_at=at(day, "09:00"),
-                     clinician=calendar.clinician, room=calendar.consultation_room)
+    appointment_book(
+        actor=physician,
+        episode=make_episode(),
+        kind="consultation",
+        starts_at=at(day, "09:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
     get = _client(persona)
     schedules = get("/fhir/R4/Schedule").json()
     assert {e["resource"]["actor"][0]["display"] for e in schedules["entry"]} == {
-        "Dr Smith", "Room 1", "Procedure room", "Cell lab"}
+        "Dr Smith",
+        "Room 1",
+        "Procedure room",
+        "Cell lab",
+    }
     slots = get("/fhir/R4/Slot", schedule=f"Schedule/{calendar.clinician.pk}", start=day.isoformat()).json()
     assert slots["total"] == 3 and all(e["resource"]["status"] == "busy" for e in slots["entry"])
     first = slots["entry"][0]["resource"]
@@ -54,11 +77,17 @@ def test_schedules_and_busy_slots(persona, physician, make_episode, calendar, at
     assert get(f"/fhir/R4/Schedule/{calendar.lab.pk}").json()["serviceType"][0]["text"] == "Cell lab"
 
 
-def test_another_site_reads_nothing_and_a_researcher_is_refused(persona, physician, make_episode, calendar, at,
-                                                                demo_site):
-    booked = appointment_book(actor=physician, episode=make_episode(), kind="consultation",
-                              starts_at=at(next_weekday(4, demo_site), "09:00"), clinician=calendar.clinician,
-                              room=calendar.consultation_room)
+def test_another_site_reads_nothing_and_a_researcher_is_refused(
+    persona, physician, make_episode, calendar, at, demo_site
+):
+    booked = appointment_book(
+        actor=physician,
+        episode=make_episode(),
+        kind="consultation",
+        starts_at=at(next_weekday(4, demo_site), "09:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
     north = _client(persona, "physician", "north")
     assert north(f"/fhir/R4/Appointment/{booked.pk}").status_code == 404
     assert north(f"/fhir/R4/Schedule/{calendar.clinician.pk}").status_code == 404

@@ -19,14 +19,23 @@ def test_booking_moving_and_cancelling_each_send_one_message_with_the_appointmen
     episode = make_episode(patient=make_patient(email="rose@example.org"))
     day = next_weekday(4, demo_site)
     with django_capture_on_commit_callbacks(execute=True):
-        booked = appointment_book(actor=physician, episode=episode, kind="consultation", starts_at=at(day, "09:00"),
-                                  clinician=calendar.clinician, room=calendar.consultation_room)
+        booked = appointment_book(
+            actor=physician,
+            episode=episode,
+            kind="consultation",
+            starts_at=at(day, "09:00"),
+            clinician=calendar.clinician,
+            room=calendar.consultation_room,
+        )
     with django_capture_on_commit_callbacks(execute=True):
         appointment_reschedule(actor=physician, appointment=booked, starts_at=at(day, "11:00"), reason="Asked")
     with django_capture_on_commit_callbacks(execute=True):
         appointment_cancel(actor=physician, appointment=booked, reason="Unwell")
     assert [m.subject.split(" — ")[0] for m in mail.outbox] == [
-        "Your appointment is booked", "Your appointment has moved", "Your appointment is cancelled"]
+        "Your appointment is booked",
+        "Your appointment has moved",
+        "Your appointment is cancelled",
+    ]
     assert mail.outbox[0].to == ["rose@example.org"]
     assert "11:00" in mail.outbox[1].body and "It was booked for" in mail.outbox[1].body
     name, content, kind = mail.outbox[1].attachments[0]
@@ -36,25 +45,37 @@ def test_booking_moving_and_cancelling_each_send_one_message_with_the_appointmen
     assert AppointmentMessage.objects.filter(appointment=booked).count() == 3
 
 
-def test_a_refused_booking_sends_nothing(physician, make_patient, make_episode, calendar, at, demo_site,
-                                         django_capture_on_commit_callbacks):
+def test_a_refused_booking_sends_nothing(
+    physician, make_patient, make_episode, calendar, at, demo_site, django_capture_on_commit_callbacks
+):
     import pytest
 
     from handregen.errors import GuardRefused
 
     episode = make_episode(patient=make_patient(email="rose@example.org"))
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(GuardRefused):
-        appointment_book(actor=physician, episode=episode, kind="consultation",
-                         starts_at=at(next_weekday(4, demo_site), "19:00"), clinician=calendar.clinician,
-                         room=calendar.consultation_room)
+        appointment_book(
+            actor=physician,
+            episode=episode,
+            kind="consultation",
+            starts_at=at(next_weekday(4, demo_site), "19:00"),
+            clinician=calendar.clinician,
+            room=calendar.consultation_room,
+        )
     assert mail.outbox == []
 
 
 def test_the_reminder_goes_once_the_day_before(physician, make_patient, make_episode, calendar, at, demo_site):
     episode = make_episode(patient=make_patient(email="rose@example.org"))
     day = next_weekday(4, demo_site)
-    appointment_book(actor=physician, episode=episode, kind="consultation", starts_at=at(day, "09:00"),
-                     clinician=calendar.clinician, room=calendar.consultation_room)
+    appointment_book(
+        actor=physician,
+        episode=episode,
+        kind="consultation",
+        starts_at=at(day, "09:00"),
+        clinician=calendar.clinician,
+        room=calendar.consultation_room,
+    )
     mail.outbox.clear()
     two_days_before = at(day, "09:00") - timedelta(days=2)
     assert reminders_send(two_days_before) == 0

@@ -15,11 +15,20 @@ NSAID = [{"name": "ibuprofen", "drug_class": "nsaid", "dose": "400 mg"}]
 def test_hold_dates_follow_the_booked_day_and_its_moves(physician, make_episode, calendar, at, demo_site):
     episode = to_consulted(make_episode(), physician, medications=NSAID)
     typed = next_weekday(30, demo_site)
-    assert instructions_of(episode=episode, procedure_date=typed).holds[0].stop_on == \
-        (typed - timedelta(days=7)).isoformat()
+    assert (
+        instructions_of(episode=episode, procedure_date=typed).holds[0].stop_on
+        == (typed - timedelta(days=7)).isoformat()
+    )
     day = next_weekday(10, demo_site)
-    booked = appointment_book(actor=physician, episode=episode, kind="procedure_day", tentative=True,
-                              starts_at=at(day, "08:00"), clinician=calendar.clinician, room=calendar.procedure_room)
+    booked = appointment_book(
+        actor=physician,
+        episode=episode,
+        kind="procedure_day",
+        tentative=True,
+        starts_at=at(day, "08:00"),
+        clinician=calendar.clinician,
+        room=calendar.procedure_room,
+    )
     after_booking = instructions_of(episode=episode, procedure_date=typed)
     assert after_booking.procedure_date == day.isoformat()
     assert after_booking.holds[0].stop_on == (day - timedelta(days=7)).isoformat()

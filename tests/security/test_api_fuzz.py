@@ -28,8 +28,18 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SCHEMA_PATH = "/api/v1/openapi.json"
 
 
-def _config(*, base_url: str, token: str, lab_token: str, ids: dict[str, object], consented: object,
-            patient: object, admin_token: str, consent: object, calendar: dict[str, object]) -> str:
+def _config(
+    *,
+    base_url: str,
+    token: str,
+    lab_token: str,
+    ids: dict[str, object],
+    consented: object,
+    patient: object,
+    admin_token: str,
+    consent: object,
+    calendar: dict[str, object],
+) -> str:
     parameters = "\n".join(f'"path.{name}" = "{value}"' for name, value in sorted(ids.items()))
     return f"""
 base-url = "{base_url}"
@@ -91,12 +101,12 @@ parameters = {{ "query.patient_id" = "{patient}" }}
 [[operations]]
 include-path = "/api/v1/appointments"
 include-method = "POST"
-parameters = {{ "body.episode_id" = "{calendar['episode']}", "body.clinician_id" = "{calendar['clinician']}", \
-"body.room_id" = "{calendar['room']}", "body.lab_id" = "{calendar['lab']}" }}
+parameters = {{ "body.episode_id" = "{calendar["episode"]}", "body.clinician_id" = "{calendar["clinician"]}", \
+"body.room_id" = "{calendar["room"]}", "body.lab_id" = "{calendar["lab"]}" }}
 
 [[operations]]
 include-path-regex = "/reschedule$"
-parameters = {{ "body.clinician_id" = "{calendar['clinician']}", "body.room_id" = "{calendar['room']}" }}
+parameters = {{ "body.clinician_id" = "{calendar["clinician"]}", "body.room_id" = "{calendar["room"]}" }}
 
 # An episode is opened for a patient the body names.
 [[operations]]
@@ -107,20 +117,47 @@ parameters = {{ "body.patient_id" = "{patient}" }}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_schemathesis_finds_no_failure_and_no_missing_auth_or_test_data(live_server, persona, make_patient,
-                                                                          make_episode, tmp_path):
+def test_schemathesis_finds_no_failure_and_no_missing_auth_or_test_data(
+    live_server, persona, make_patient, make_episode, tmp_path
+):
     world = World(persona, make_patient, make_episode)
-    ids = world.ids({"patient_id", "episode_id", "product_id", "follow_up_id", "response_id", "adverse_event_id",
-                     "alert_id", "donor_id", "appointment_id", "code", "version"})
+    ids = world.ids(
+        {
+            "patient_id",
+            "episode_id",
+            "product_id",
+            "follow_up_id",
+            "response_id",
+            "adverse_event_id",
+            "alert_id",
+            "donor_id",
+            "appointment_id",
+            "code",
+            "version",
+        }
+    )
     token = token_create(username=persona("physician").user.username, site_code="demo")
     lab_token = token_create(username=persona("lab_technician").user.username, site_code="demo")
     admin_token = token_create(username=persona("site_admin").user.username, site_code="demo")
     config = tmp_path / "schemathesis.toml"
-    config.write_text(_config(base_url=live_server.url, token=token, lab_token=lab_token, ids=ids,
-                              consented=world.consented_episode.pk, patient=world.patient.pk,
-                              admin_token=admin_token, consent=world.consent.pk,
-                              calendar={"episode": world.episode.pk, "clinician": world.calendar.clinician.pk,
-                                        "room": world.calendar.consultation_room.pk, "lab": world.calendar.lab.pk}))
+    config.write_text(
+        _config(
+            base_url=live_server.url,
+            token=token,
+            lab_token=lab_token,
+            ids=ids,
+            consented=world.consented_episode.pk,
+            patient=world.patient.pk,
+            admin_token=admin_token,
+            consent=world.consent.pk,
+            calendar={
+                "episode": world.episode.pk,
+                "clinician": world.calendar.clinician.pk,
+                "room": world.calendar.consultation_room.pk,
+                "lab": world.calendar.lab.pk,
+            },
+        )
+    )
     started = time.monotonic()
     command = [str(SCHEMATHESIS), "--config-file", str(config), "--no-color", "run", f"{live_server.url}{SCHEMA_PATH}"]
     # Run from tmp_path: Schemathesis keeps a cache folder in its working directory.

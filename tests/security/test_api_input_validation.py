@@ -53,7 +53,10 @@ def test_paging_past_the_offset_bound_is_a_422_not_a_database_overflow(api, demo
 def test_cohort_figures_filtered_by_injection_date_answer_when_nobody_was_injected(api, make_episode):
     make_episode()  # a referred episode: the cohort has rows but no injection date
     response = api("researcher").get(
-        "/api/v1/analytics/outcomes", instrument="nrs", timepoint="m6", injected_from="2026-01-01",
+        "/api/v1/analytics/outcomes",
+        instrument="nrs",
+        timepoint="m6",
+        injected_from="2026-01-01",
         injected_until="2026-12-31",
     )
     assert response.status_code == 200, response.content

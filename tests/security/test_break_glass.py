@@ -102,24 +102,28 @@ def test_the_grant_reads_the_episode_but_never_writes(api: Any, demo_episode: An
     assert north.get(f"/api/v1/episodes/{demo_episode.pk}/timeline").json()["count"] >= 1
     before = AuditEvent.objects.filter(site=demo_episode.site).count()
     assert north.post(f"/api/v1/episodes/{demo_episode.pk}/withdraw", {"reason": "Testing a write"}).status_code == 404
-    assert north.post(f"/api/v1/episodes/{demo_episode.pk}/consultation", {
-        "complaint": "Thumb pain", "nrs_pain_rest": 2, "nrs_pain_load": 6}).status_code == 404
+    assert (
+        north.post(
+            f"/api/v1/episodes/{demo_episode.pk}/consultation",
+            {"complaint": "Thumb pain", "nrs_pain_rest": 2, "nrs_pain_load": 6},
+        ).status_code
+        == 404
+    )
     demo_episode.refresh_from_db()
     assert demo_episode.stage == "referred"
     assert AuditEvent.objects.filter(site=demo_episode.site).count() == before
 
 
-def test_the_grant_is_only_for_that_user_and_that_patient(api: Any, demo_patient: Any, make_patient: Any,
-                                                          persona: Any) -> None:
+def test_the_grant_is_only_for_that_user_and_that_patient(
+    api: Any, demo_patient: Any, make_patient: Any, persona: Any
+) -> None:
     other = make_patient(persona("physician"))
     _open(api("physician", "north"), demo_patient, reason=REASON)
     assert api("physician", "north").get(f"/api/v1/patients/{other.pk}").status_code == 404
     assert api("nurse", "north").get(f"/api/v1/patients/{demo_patient.pk}").status_code == 404
 
 
-def test_only_roles_with_the_permission_break_the_glass_and_only_for_another_site(
-    api: Any, demo_patient: Any
-) -> None:
+def test_only_roles_with_the_permission_break_the_glass_and_only_for_another_site(api: Any, demo_patient: Any) -> None:
     assert _open(api("nurse", "north"), demo_patient, reason=REASON).status_code == 403
     own = _open(api("physician", "demo"), demo_patient, reason=REASON)
     assert own.status_code == 409 and "your own site" in own.json()["reasons"][0]
@@ -128,7 +132,8 @@ def test_only_roles_with_the_permission_break_the_glass_and_only_for_another_sit
 
 def test_an_unknown_patient_is_a_404(api: Any) -> None:
     response = api("physician", "north").post(
-        "/api/v1/patients/00000000-0000-4000-8000-000000000000/break-glass", {"reason": REASON})
+        "/api/v1/patients/00000000-0000-4000-8000-000000000000/break-glass", {"reason": REASON}
+    )
     assert response.status_code == 404
 
 

@@ -46,9 +46,13 @@ def _requests(world: World, signed_in: Any, api: Any) -> list[tuple[str, Any]]:
         ("API patient", lambda: token.get(f"/api/v1/patients/{world.patient.pk}")),
         ("API episode", lambda: token.get(f"/api/v1/episodes/{world.episode.pk}")),
         ("API patient search", lambda: token.get("/api/v1/patients", q=world.canary)),
-        ("FHIR patient", lambda: fhir.get(reverse("fhir:read", kwargs={"resource_type": "Patient",
-                                                                       "resource_id": world.patient.pk}),
-                                          headers=token.headers)),
+        (
+            "FHIR patient",
+            lambda: fhir.get(
+                reverse("fhir:read", kwargs={"resource_type": "Patient", "resource_id": world.patient.pk}),
+                headers=token.headers,
+            ),
+        ),
     ]
 
 
@@ -93,9 +97,7 @@ def test_a_raising_actor_look_up_fails_closed(
     assert not _check(world, caplog, requests)
 
 
-def test_the_error_answer_is_generic(
-    world: World, signed_in: Any, api: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_error_answer_is_generic(world: World, signed_in: Any, api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     client = api("physician")
     client.client.raise_request_exception = False
     monkeypatch.setattr(Actor, "can", _raise)

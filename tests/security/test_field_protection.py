@@ -24,10 +24,20 @@ def _extras(world: World) -> dict[str, Any]:
     """Fields no client may set, pointing at the other site and at values the pathway has not reached."""
     north = world.persona("physician", "north")
     return {
-        "stage": "released", "status": "withdrawn", "site": north.site.pk, "site_id": str(north.site.pk),
-        "signer": str(north.user.pk), "owner": str(north.user.pk), "version": 99, "is_synthetic": True,
-        "recorded_by": str(north.user.pk), "reported_by": str(north.user.pk), "created_by": str(north.user.pk),
-        "cycle": 7, "id": str(uuid.uuid4()), "patient_id_override": "x",
+        "stage": "released",
+        "status": "withdrawn",
+        "site": north.site.pk,
+        "site_id": str(north.site.pk),
+        "signer": str(north.user.pk),
+        "owner": str(north.user.pk),
+        "version": 99,
+        "is_synthetic": True,
+        "recorded_by": str(north.user.pk),
+        "reported_by": str(north.user.pk),
+        "created_by": str(north.user.pk),
+        "cycle": 7,
+        "id": str(uuid.uuid4()),
+        "patient_id_override": "x",
     }
 
 
@@ -42,8 +52,14 @@ def _accepted_or_refused(response: Any) -> bool:
 
 @pytest.mark.parametrize("role", ["physician", "nurse"])
 def test_extra_fields_on_a_new_patient_are_refused_or_ignored(world: World, api: Any, role: str) -> None:
-    body = {"mrn": f"Z5-{role}", "given_name": "Ann", "family_name": "Field", "birth_date": "1960-01-01",
-            "sex": "female", "dominant_hand": "right"}
+    body = {
+        "mrn": f"Z5-{role}",
+        "given_name": "Ann",
+        "family_name": "Field",
+        "birth_date": "1960-01-01",
+        "sex": "female",
+        "dominant_hand": "right",
+    }
     response = api(role).post("/api/v1/patients", body | _extras(world))
     assert _accepted_or_refused(response), response.content
     if response.status_code == 422:
@@ -56,8 +72,12 @@ def test_extra_fields_on_a_new_patient_are_refused_or_ignored(world: World, api:
 
 
 def test_extra_fields_on_a_new_episode_are_refused_or_ignored(world: World, api: Any) -> None:
-    body = {"patient_id": str(world.patient.pk), "indication": "thumb_cmc_oa", "side": "right",
-            "target_joints": ["CMC1"]}
+    body = {
+        "patient_id": str(world.patient.pk),
+        "indication": "thumb_cmc_oa",
+        "side": "right",
+        "target_joints": ["CMC1"],
+    }
     before = Episode.objects.count()
     response = api("nurse").post("/api/v1/episodes", body | _extras(world))
     assert _accepted_or_refused(response), response.content
@@ -71,9 +91,10 @@ def test_extra_fields_on_a_new_episode_are_refused_or_ignored(world: World, api:
 
 def test_extra_fields_on_a_step_do_not_move_the_episode_or_its_site(world: World, api: Any) -> None:
     episode = world.episode
-    response = api("physician").post(f"/api/v1/episodes/{episode.pk}/consultation",
-                                      {"complaint": "Thumb pain", "nrs_pain_rest": 2, "nrs_pain_load": 6}
-                                      | _extras(world))
+    response = api("physician").post(
+        f"/api/v1/episodes/{episode.pk}/consultation",
+        {"complaint": "Thumb pain", "nrs_pain_rest": 2, "nrs_pain_load": 6} | _extras(world),
+    )
     assert _accepted_or_refused(response), response.content
     stored = Episode.objects.get(pk=episode.pk)
     assert stored.site == episode.site and stored.cycle == 1
@@ -111,8 +132,9 @@ def test_extra_fields_on_a_new_adverse_event_are_refused_or_ignored(world: World
 
 def test_extra_fields_on_an_adverse_event_amendment_are_refused_or_ignored(world: World, api: Any) -> None:
     event = world.adverse_event
-    response = api("physician").post(f"/api/v1/adverse-events/{event.pk}/amend",
-                                      {"reason": "Resolved", "outcome": "recovering"} | _extras(world))
+    response = api("physician").post(
+        f"/api/v1/adverse-events/{event.pk}/amend", {"reason": "Resolved", "outcome": "recovering"} | _extras(world)
+    )
     # `version` is the amendment's optimistic lock (R3): a made-up one is a 409 and nothing changes.
     assert _accepted_or_refused(response) or response.status_code == 409, response.content
     stored = AdverseEvent.objects.get(pk=event.pk)
@@ -126,8 +148,14 @@ def test_extra_fields_on_an_adverse_event_amendment_are_refused_or_ignored(world
 def test_the_web_patient_form_ignores_site_and_synthetic_flags(world: World, signed_in: Any) -> None:
     from django.urls import reverse
 
-    data = {"mrn": "Z5-WEB", "given_name": "Ann", "family_name": "Field", "birth_date": "1960-01-01",
-            "sex": "female", "dominant_hand": "right"} | {k: str(v) for k, v in _extras(world).items()}
+    data = {
+        "mrn": "Z5-WEB",
+        "given_name": "Ann",
+        "family_name": "Field",
+        "birth_date": "1960-01-01",
+        "sex": "female",
+        "dominant_hand": "right",
+    } | {k: str(v) for k, v in _extras(world).items()}
     response = signed_in("nurse").post(reverse("web:patient-new"), data)
     assert response.status_code in (200, 302)
     for patient in Patient.objects.filter(mrn="Z5-WEB"):

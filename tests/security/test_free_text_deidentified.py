@@ -82,8 +82,13 @@ def treated_patient_with_marked_records(persona, make_episode, monkeypatch) -> d
     followups_schedule(actor=nurse, episode=episode, injected_on=episode.site.today() - timedelta(42))
     follow_up = FollowUp.objects.get(episode=episode, timepoint="w6")
     response_record(actor=nurse, follow_up=follow_up, instrument="quickdash", answers=QUICKDASH)
-    adverse_event_record(actor=nurse, episode=episode, **event_fields(
-        term="other", other_text=f"{MARKER} rash", description=f"{MARKER} seen by the patient's husband at home"))
+    adverse_event_record(
+        actor=nurse,
+        episode=episode,
+        **event_fields(
+            term="other", other_text=f"{MARKER} rash", description=f"{MARKER} seen by the patient's husband at home"
+        ),
+    )
     # A second episode of the same patient, withdrawn with a reason that names the patient (the tester's attempt).
     left = make_episode(persona("physician"), patient=episode.patient)
     episode_withdraw(actor=nurse, episode=left, reason=f"{MARKER}: Rose Tyler, MRN 123, 1 Main St, born 1958-04-01")
@@ -112,14 +117,20 @@ def _web_urls(ids: dict[str, Any]) -> list[str]:
     return urls
 
 
-def test_no_free_text_reaches_a_researcher_anywhere(treated_patient_with_marked_records, persona, api, signed_in,
-                                                    tmp_path):
+def test_no_free_text_reaches_a_researcher_anywhere(
+    treated_patient_with_marked_records, persona, api, signed_in, tmp_path
+):
     world = treated_patient_with_marked_records
     # The planting reached the records that carry a person's words.
     assert {"Patient", "Consultation", "CandidacyDecision", "Consent", "Harvest", "AdverseEvent"} <= world["planted"]
     episode = world["episode"]
-    ids = {"episode_id": episode.pk, "patient_id": episode.patient_id, "product_id": world["product"].pk,
-           "follow_up_id": world["follow_up"].pk, "instrument": "quickdash"}
+    ids = {
+        "episode_id": episode.pk,
+        "patient_id": episode.patient_id,
+        "product_id": world["product"].pk,
+        "follow_up_id": world["follow_up"].pk,
+        "instrument": "quickdash",
+    }
 
     # A clinician does see the marker (the planting shows on a page; the test can see it when it is there).
     assert MARKER in _text(signed_in("physician").get(f"/episodes/{episode.pk}/"))
@@ -134,8 +145,10 @@ def test_no_free_text_reaches_a_researcher_anywhere(treated_patient_with_marked_
     assert answered["/analytics/"] == 200 and answered["/analytics/report.pdf"] == 200
 
     token = api("researcher")
-    queries = {"/api/v1/analytics/outcomes": {"instrument": "nrs", "timepoint": "m6"},
-               "/api/v1/analytics/expectation": {"indication": "thumb_cmc_oa"}}
+    queries = {
+        "/api/v1/analytics/outcomes": {"instrument": "nrs", "timepoint": "m6"},
+        "/api/v1/analytics/expectation": {"indication": "thumb_cmc_oa"},
+    }
     reached = []
     for method, template in api_operations():
         if method != "GET":
@@ -160,4 +173,3 @@ def test_no_free_text_reaches_a_researcher_anywhere(treated_patient_with_marked_
 def test_the_withdrawn_episode_counts_in_the_flow_as_withdrew(treated_patient_with_marked_records, signed_in):
     page = signed_in("researcher").get("/analytics/").content.decode()
     assert "withdrew: 1" in page
-

@@ -64,15 +64,23 @@ def test_the_same_adverse_event_sent_twice_with_one_key_is_stored_once(api, make
     episode = to_consulted(make_episode(), persona("physician"))
     caller = api("nurse")
     token = caller.headers["Authorization"].removeprefix("Bearer ")
-    body = {"term": "injection_site_pain_flare", "onset_date": timezone.localdate().isoformat(), "grade": 1,
-            "serious": False, "relatedness": "possible"}
+    body = {
+        "term": "injection_site_pain_flare",
+        "onset_date": timezone.localdate().isoformat(),
+        "grade": 1,
+        "serious": False,
+        "relatedness": "possible",
+    }
     url = f"/api/v1/episodes/{episode.pk}/adverse-events"
     first = _post(caller.client, url, body, "ae-1", token)
     assert first.status_code == 201, first.content
     # Key order and spacing do not make another body.
-    again = caller.client.post(url, json.dumps(dict(reversed(body.items())), indent=2),
-                               content_type="application/json",
-                               headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "ae-1"})
+    again = caller.client.post(
+        url,
+        json.dumps(dict(reversed(body.items())), indent=2),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "ae-1"},
+    )
     assert again.status_code == 201 and again.json() == first.json()
     assert AdverseEvent.objects.filter(episode=episode).count() == 1
     second = body | {"description": "a second flare, after the first had settled"}
@@ -84,8 +92,11 @@ def test_the_same_adverse_event_sent_twice_with_one_key_is_stored_once(api, make
 def test_an_empty_or_overlong_key_is_refused(api, key):
     caller = api("physician")
     token = caller.headers["Authorization"].removeprefix("Bearer ")
-    response = _post(caller.client, "/api/v1/patients", {}, key or None, token) if key == "" else _post(
-        caller.client, "/api/v1/patients", {}, key, token)
+    response = (
+        _post(caller.client, "/api/v1/patients", {}, key or None, token)
+        if key == ""
+        else _post(caller.client, "/api/v1/patients", {}, key, token)
+    )
     if key == "":
         assert response.status_code == 422 and "Idempotency" not in response.content.decode()
     else:

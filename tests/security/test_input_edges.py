@@ -20,8 +20,14 @@ from handregen.patients.models import Patient
 from tests.journeys import to_consulted
 from tests.security.routes import API_PREFIX, fill
 
-NEW_PATIENT = {"mrn": "EDGE-1", "given_name": "Ada", "family_name": "Lovelace", "birth_date": "1950-12-10",
-               "sex": "female", "dominant_hand": "right"}
+NEW_PATIENT = {
+    "mrn": "EDGE-1",
+    "given_name": "Ada",
+    "family_name": "Lovelace",
+    "birth_date": "1950-12-10",
+    "sex": "female",
+    "dominant_hand": "right",
+}
 
 # Dates a clinic never records, and which overflow date arithmetic or the conversion to UTC.
 OUT_OF_RANGE = st.one_of(st.dates(max_value=dt.date(1899, 12, 31)), st.dates(min_value=dt.date(3000, 1, 1)))
@@ -90,8 +96,9 @@ def test_every_api_date_out_of_range_is_a_422_naming_the_field(api, demo_site, m
         else:
             name, _, sub = field.partition(".0.")
             body = {name: [{sub: value}]} if sub else {name: value}
-            response = client.client.generic(method, url, data=json.dumps(body),
-                                             content_type="application/json", headers=client.headers)
+            response = client.client.generic(
+                method, url, data=json.dumps(body), content_type="application/json", headers=client.headers
+            )
         assert response.status_code == 422, (url, value, response.content)
         assert response["Content-Type"] == "application/problem+json"
         assert field in [e["field"] for e in response.json()["errors"]]

@@ -41,11 +41,18 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
         @initialize()
         def open_records(self) -> None:
             self.episode = to_consented(make_episode(), physician)
-            self.event = adverse_event_record(actor=nurse, episode=self.episode, term="infection",
-                                              onset_date=timezone.localdate(), grade=1, serious=False,
-                                              relatedness="possible")
-            followups_schedule(actor=nurse, episode=self.episode,
-                               injected_on=self.episode.site.today() - timedelta(days=14))
+            self.event = adverse_event_record(
+                actor=nurse,
+                episode=self.episode,
+                term="infection",
+                onset_date=timezone.localdate(),
+                grade=1,
+                serious=False,
+                relatedness="possible",
+            )
+            followups_schedule(
+                actor=nurse, episode=self.episode, injected_on=self.episode.site.today() - timedelta(days=14)
+            )
             self.w2 = FollowUp.objects.get(episode=self.episode, timepoint="w2")
             self.score = response_record(actor=nurse, follow_up=self.w2, instrument="nrs", answers={"pain": 5})
             self.model = {"ae": (1, 1), "score": (1, 5)}  # kind -> (version, value) as the model expects
@@ -54,8 +61,11 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
 
         @rule(target=tabs, kind=st.sampled_from(["ae", "score"]))
         def load(self, kind: str) -> Tab:
-            row = AdverseEvent.objects.get(pk=self.event.pk) if kind == "ae" else QuestionnaireResponse.objects.get(
-                pk=self.score.pk)
+            row = (
+                AdverseEvent.objects.get(pk=self.event.pk)
+                if kind == "ae"
+                else QuestionnaireResponse.objects.get(pk=self.score.pk)
+            )
             return Tab(kind, row.version)
 
         @rule(tab=tabs, value=st.integers(1, 4))
@@ -63,11 +73,22 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
             version, _ = self.model[tab.kind]
             try:
                 if tab.kind == "ae":
-                    adverse_event_amend(actor=nurse, adverse_event=self.event, changes={"grade": value},
-                                        reason="re-graded", expected_version=tab.version)
+                    adverse_event_amend(
+                        actor=nurse,
+                        adverse_event=self.event,
+                        changes={"grade": value},
+                        reason="re-graded",
+                        expected_version=tab.version,
+                    )
                 else:
-                    response_record(actor=nurse, follow_up=self.w2, instrument="nrs", answers={"pain": value},
-                                    amendment_reason="corrected", expected_version=tab.version)
+                    response_record(
+                        actor=nurse,
+                        follow_up=self.w2,
+                        instrument="nrs",
+                        answers={"pain": value},
+                        amendment_reason="corrected",
+                        expected_version=tab.version,
+                    )
             except StaleVersion:
                 assert tab.version != version, "a current tab was refused"
             else:
@@ -76,9 +97,16 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
 
         @rule()
         def record_another_event(self) -> None:
-            adverse_event_record(actor=nurse, episode=self.episode, term="numbness", onset_date=timezone.localdate(),
-                                 grade=1, serious=False, relatedness="unlikely",
-                                 description=f"episode {self.events_recorded} of tingling")
+            adverse_event_record(
+                actor=nurse,
+                episode=self.episode,
+                term="numbness",
+                onset_date=timezone.localdate(),
+                grade=1,
+                serious=False,
+                relatedness="unlikely",
+                description=f"episode {self.events_recorded} of tingling",
+            )
             self.events_recorded += 1
 
         @rule()
@@ -86,8 +114,15 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
             """Back and re-submit: an identical event is refused, never stored twice."""
             now = AdverseEvent.objects.get(pk=self.event.pk)
             try:
-                adverse_event_record(actor=nurse, episode=self.episode, term=now.term, onset_date=now.onset_date,
-                                     grade=now.grade, serious=now.serious, relatedness=now.relatedness)
+                adverse_event_record(
+                    actor=nurse,
+                    episode=self.episode,
+                    term=now.term,
+                    onset_date=now.onset_date,
+                    grade=now.grade,
+                    serious=now.serious,
+                    relatedness=now.relatedness,
+                )
             except GuardRefused as refused:
                 assert "Duplicate rule" in refused.reasons[0]
             else:
@@ -118,7 +153,9 @@ def test_interleaved_loads_and_saves_never_lose_an_update_or_store_twice(make_ep
             assert consents.count() == self.consents and consents.filter(status="active").count() == 1
 
     Clinic.TestCase.settings = settings(
-        max_examples=12, stateful_step_count=12, deadline=None,
+        max_examples=12,
+        stateful_step_count=12,
+        deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     Clinic.TestCase().runTest()

@@ -26,10 +26,10 @@ PHI_PARAMETER = re.compile(
 )
 ALLOWED: dict[str, str] = {
     "portal:land": "the questionnaire link a patient receives; the token is swapped for a session and the page "
-                   "redirects to /q/ on first use (Z4), so it is in the address bar for one request only",
+    "redirects to /q/ on first use (Z4), so it is in the address bar for one request only",
     "scheduling:feed": "a resource's calendar feed for staff calendar apps, which cannot send a header: the "
-                       "secret names a clinician, room or lab (never a patient), is stored hashed, is revoked or "
-                       "replaced by a site admin, and the feed holds initials only",
+    "secret names a clinician, room or lab (never a patient), is stored hashed, is revoked or "
+    "replaced by a site admin, and the feed holds initials only",
 }
 
 
@@ -38,8 +38,12 @@ def _parameters(pattern: str) -> list[str]:
 
 
 def test_no_route_pattern_has_a_phi_or_token_component() -> None:
-    offending = [(r.name, p) for r in django_routes() for p in _parameters(r.pattern)
-                 if PHI_PARAMETER.search(p) and r.name not in ALLOWED]
+    offending = [
+        (r.name, p)
+        for r in django_routes()
+        for p in _parameters(r.pattern)
+        if PHI_PARAMETER.search(p) and r.name not in ALLOWED
+    ]
     assert not offending, offending
 
 
@@ -72,8 +76,13 @@ def _canary_values(world: World) -> list[str]:
     from handregen.patients.models import Patient
 
     patient = Patient.objects.get(pk=world.patient.pk)
-    return [world.canary, world.canary_given, patient.mrn, patient.birth_date.isoformat(),
-            patient.birth_date.strftime("%d%m%Y")]
+    return [
+        world.canary,
+        world.canary_given,
+        patient.mrn,
+        patient.birth_date.isoformat(),
+        patient.birth_date.strftime("%d%m%Y"),
+    ]
 
 
 def _crawl(client: Client, starts: list[str], limit: int = 60) -> dict[str, Any]:
@@ -104,15 +113,20 @@ def test_a_crawl_of_the_staff_pages_finds_no_canary_in_a_link_and_no_cacheable_a
     canary: World, signed_in: Any
 ) -> None:
     client = signed_in("physician")
-    starts = [reverse("web:home"), reverse("web:patient", kwargs={"patient_id": canary.patient.pk}),
-              reverse("web:episode", kwargs={"episode_id": canary.episode.pk}),
-              reverse("web:episode", kwargs={"episode_id": canary.followed_episode.pk}),
-              reverse("outcomes:worklist"), reverse("safety:alerts")]
+    starts = [
+        reverse("web:home"),
+        reverse("web:patient", kwargs={"patient_id": canary.patient.pk}),
+        reverse("web:episode", kwargs={"episode_id": canary.episode.pk}),
+        reverse("web:episode", kwargs={"episode_id": canary.followed_episode.pk}),
+        reverse("outcomes:worklist"),
+        reverse("safety:alerts"),
+    ]
     pages = _crawl(client, starts)
     assert len(pages) >= 10
     values = _canary_values(canary)
-    in_links = [(url, link) for url, r in pages.items() for link in getattr(r, "links", [])
-                if any(v in link for v in values)]
+    in_links = [
+        (url, link) for url, r in pages.items() for link in getattr(r, "links", []) if any(v in link for v in values)
+    ]
     assert not in_links, in_links
     assert not [url for url in pages if any(v in url for v in values)]
     cacheable = [url for url, r in pages.items() if "no-store" not in r.get("Cache-Control", "")]
@@ -123,8 +137,12 @@ def test_a_crawl_of_the_staff_pages_finds_no_canary_in_a_link_and_no_cacheable_a
 
 def test_api_and_fhir_answers_are_not_stored(canary: World, api: Any) -> None:
     client = api("physician")
-    urls = [f"/api/v1/patients/{canary.patient.pk}", f"/api/v1/episodes/{canary.episode.pk}",
-            "/api/v1/follow-ups", f"/fhir/R4/Patient/{canary.patient.pk}"]
+    urls = [
+        f"/api/v1/patients/{canary.patient.pk}",
+        f"/api/v1/episodes/{canary.episode.pk}",
+        "/api/v1/follow-ups",
+        f"/fhir/R4/Patient/{canary.patient.pk}",
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url

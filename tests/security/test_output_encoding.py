@@ -58,6 +58,9 @@ def test_no_template_marks_a_value_safe_outside_the_generated_charts():
 
 
 def test_mark_safe_is_used_only_where_every_piece_is_escaped_first():
-    users = {str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if "mark_safe(" in p.read_text()
-             and "migrations" not in p.parts}
+    users = {
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if "mark_safe(" in p.read_text() and "migrations" not in p.parts
+    }
     assert users <= MARK_SAFE_ALLOWED, sorted(users - MARK_SAFE_ALLOWED)

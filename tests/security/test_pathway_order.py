@@ -44,8 +44,14 @@ from tests.journeys import DISCUSSED_ALL, consultation_data, to_consented, to_pr
 
 INJECTED_OR_LATER = {"injected", "follow_up", "completed"}
 VERIFIERS = ("second technician", "physician", "self", "wrong password", "nobody")
-MISTAKES = ("none", "the other patient's product", "the other patient's wristband", "a mistyped code",
-            "a nurse injects", "a joint not treated")
+MISTAKES = (
+    "none",
+    "the other patient's product",
+    "the other patient's wristband",
+    "a mistyped code",
+    "a nurse injects",
+    "a joint not treated",
+)
 
 
 def _mistyped(code: str) -> str:
@@ -146,22 +152,35 @@ class PathwayOrder(RuleBasedStateMachine):
 
     @rule(which=st.integers(0, 1))
     def consult(self, which: int) -> None:
-        self._attempt(consultation_record, actor=self.team.physician, episode=self._episode(which),
-                      **consultation_data())
+        self._attempt(
+            consultation_record, actor=self.team.physician, episode=self._episode(which), **consultation_data()
+        )
 
     @rule(which=st.integers(0, 1))
     def decide_eligible(self, which: int) -> None:
         episode = self._episode(which)
         criteria = {c.code: c.kind == "inclusion" for c in episode.protocol.definition.criteria}
-        self._attempt(candidacy_decide, actor=self.team.physician, episode=episode, criteria=criteria,
-                      decision="eligible", rationale="Meets the protocol.")
+        self._attempt(
+            candidacy_decide,
+            actor=self.team.physician,
+            episode=episode,
+            criteria=criteria,
+            decision="eligible",
+            rationale="Meets the protocol.",
+        )
 
     @rule(which=st.integers(0, 1))
     def consent(self, which: int) -> None:
         episode = self._episode(which)
-        self._attempt(consent_record, actor=self.team.physician, episode=episode,
-                      document_version=required_document_version(episode=episode), discussed=DISCUSSED_ALL,
-                      signer_name=episode.patient.display_name, signature_meaning=DEFAULT_MEANING)
+        self._attempt(
+            consent_record,
+            actor=self.team.physician,
+            episode=episode,
+            document_version=required_document_version(episode=episode),
+            discussed=DISCUSSED_ALL,
+            signer_name=episode.patient.display_name,
+            signature_meaning=DEFAULT_MEANING,
+        )
 
     @rule(which=st.integers(0, 1), complete=st.booleans())
     def prepare(self, which: int, complete: bool) -> None:
@@ -179,8 +198,12 @@ class PathwayOrder(RuleBasedStateMachine):
     def process(self, which: int, viable: bool) -> None:
         product = self._product(which)
         if product is not None:
-            self._attempt(processing_record, actor=self.team.lab, product=product,
-                          **GOOD_PROCESSING | ({} if viable else {"viability_percent": 20}))
+            self._attempt(
+                processing_record,
+                actor=self.team.lab,
+                product=product,
+                **GOOD_PROCESSING | ({} if viable else {"viability_percent": 20}),
+            )
 
     @rule(which=st.integers(0, 1), verifier=st.sampled_from(VERIFIERS))
     def release(self, which: int, verifier: str) -> None:
@@ -194,8 +217,14 @@ class PathwayOrder(RuleBasedStateMachine):
             "wrong password": (self.team.lab2.user.username, "not the password at all"),
             "nobody": ("", ""),
         }[verifier]
-        self._attempt(product_release, actor=self.team.lab, product=product, verifier_username=username,
-                      verifier_password=password, **signing(self.team.lab))
+        self._attempt(
+            product_release,
+            actor=self.team.lab,
+            product=product,
+            verifier_username=username,
+            verifier_password=password,
+            **signing(self.team.lab),
+        )
 
     @rule(which=st.integers(0, 1), mistake=st.sampled_from(MISTAKES))
     def inject(self, which: int, mistake: str) -> None:
@@ -208,9 +237,18 @@ class PathwayOrder(RuleBasedStateMachine):
         code = _mistyped(product.code) if mistake == "a mistyped code" else product.code
         actor = self.team.nurse if mistake == "a nurse injects" else self.team.physician
         before = Injection.objects.count()
-        self._attempt(injection_record, actor=actor, episode=episode, product_code=code, wristband_code=band,
-                      joint="PIP2" if mistake == "a joint not treated" else "CMC1", side="right",
-                      guidance="ultrasound", anaesthetic="lidocaine 1 % 1 mL", volume_ml=2)
+        self._attempt(
+            injection_record,
+            actor=actor,
+            episode=episode,
+            product_code=code,
+            wristband_code=band,
+            joint="PIP2" if mistake == "a joint not treated" else "CMC1",
+            side="right",
+            guidance="ultrasound",
+            anaesthetic="lidocaine 1 % 1 mL",
+            volume_ml=2,
+        )
         if mistake != "none":
             assert Injection.objects.count() == before, f"an injection with {mistake} was recorded"
             if episode.stage == "released":
@@ -238,11 +276,14 @@ def test_random_step_sequences_keep_the_pathway_order(persona: Any, make_episode
     PathwayOrder.injections = PathwayOrder.wrong_injections_refused = 0
     run_state_machine_as_test(
         PathwayOrder,
-        settings=settings(max_examples=20, stateful_step_count=20, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=20, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        ),
     )
-    print(f"injections scanned right: {PathwayOrder.injections}; "
-          f"wrong injections refused at the released stage: {PathwayOrder.wrong_injections_refused}")
+    print(
+        f"injections scanned right: {PathwayOrder.injections}; "
+        f"wrong injections refused at the released stage: {PathwayOrder.wrong_injections_refused}"
+    )
 
 
 def test_the_invariants_see_a_forged_injection(persona: Any, make_episode: Any) -> None:
@@ -250,10 +291,21 @@ def test_the_invariants_see_a_forged_injection(persona: Any, make_episode: Any) 
     team = make_team(persona)
     mine, other = make_episode(team.physician), make_episode(team.physician)
     product = released(harvested(mine, team), team)
-    Injection.objects.create(site=mine.site, episode=mine, patient=other.patient, product=product, joint="CMC1",
-                             side="right", guidance="ultrasound", anaesthetic="none", volume_ml=1,
-                             operator=team.physician.user, performed_at=product.released_at or product.collected_at,
-                             scanned_product_code=product.code, scanned_wristband_code=other.patient.wristband_code)
+    Injection.objects.create(
+        site=mine.site,
+        episode=mine,
+        patient=other.patient,
+        product=product,
+        joint="CMC1",
+        side="right",
+        guidance="ultrasound",
+        anaesthetic="none",
+        volume_ml=1,
+        operator=team.physician.user,
+        performed_at=product.released_at or product.collected_at,
+        scanned_product_code=product.code,
+        scanned_wristband_code=other.patient.wristband_code,
+    )
     with pytest.raises(AssertionError, match="another patient"):
         check_no_injection_without_a_verified_match([mine])
     with pytest.raises(AssertionError, match="injected=True"):
@@ -281,15 +333,22 @@ def _refused(step: Callable[..., Any], **kwargs: Any) -> list[str]:
 
 def test_consent_before_candidacy_is_refused(make_episode: Any, team: Team) -> None:
     episode = make_episode(team.physician)
-    assert _refused(consent_record, actor=team.physician, episode=episode, document_version="2026.1",
-                    discussed=DISCUSSED_ALL, signer_name=episode.patient.display_name, **signing(team.physician)) == [
-        "'Record consent' needs the episode at eligible; it is at referred."]
+    assert _refused(
+        consent_record,
+        actor=team.physician,
+        episode=episode,
+        document_version="2026.1",
+        discussed=DISCUSSED_ALL,
+        signer_name=episode.patient.display_name,
+        **signing(team.physician),
+    ) == ["'Record consent' needs the episode at eligible; it is at referred."]
 
 
 def test_harvest_without_the_days_preparation_is_refused(make_episode: Any, team: Team) -> None:
     episode = to_consented(make_episode(team.physician), team.physician)
     assert _refused(harvest_record, actor=team.physician, episode=episode, **BONE_MARROW) == [
-        "'Record the harvest' needs the episode at prepared; it is at consented."]
+        "'Record the harvest' needs the episode at prepared; it is at consented."
+    ]
 
 
 def test_release_before_processing_is_refused(make_episode: Any, team: Team) -> None:
@@ -300,28 +359,49 @@ def test_release_before_processing_is_refused(make_episode: Any, team: Team) -> 
     assert reasons[1:] and all(r.endswith("no value was recorded.") for r in reasons[1:])
 
 
-@pytest.mark.parametrize(("who", "password", "reason"), [
-    ("", "", "A second person must verify the release: give the verifier's username and password."),
-    ("lab_technician.demo", PASSWORD, "The verifier must be a second person, not the one who releases the product."),
-    ("lab2.demo", "wrong", VERIFIER_REFUSED),
-    ("nurse.demo", PASSWORD, VERIFIER_REFUSED),  # right password, wrong role: the same answer (A7)
-])
+@pytest.mark.parametrize(
+    ("who", "password", "reason"),
+    [
+        ("", "", "A second person must verify the release: give the verifier's username and password."),
+        (
+            "lab_technician.demo",
+            PASSWORD,
+            "The verifier must be a second person, not the one who releases the product.",
+        ),
+        ("lab2.demo", "wrong", VERIFIER_REFUSED),
+        ("nurse.demo", PASSWORD, VERIFIER_REFUSED),  # right password, wrong role: the same answer (A7)
+    ],
+)
 def test_release_without_the_second_signature_is_refused(
     make_episode: Any, team: Team, who: str, password: str, reason: str
 ) -> None:
     team.nurse  # noqa: B018 - the nurse persona exists, so "nurse.demo" is a real user without the permission
     product = processed(harvested(make_episode(team.physician), team), team)
-    reasons = _refused(product_release, actor=team.lab, product=product, verifier_username=who,
-                       verifier_password=password, **signing(team.lab))
+    reasons = _refused(
+        product_release,
+        actor=team.lab,
+        product=product,
+        verifier_username=who,
+        verifier_password=password,
+        **signing(team.lab),
+    )
     assert len(reasons) == 1 and reasons[0].endswith(reason)
     product.refresh_from_db()
     assert product.status == "processed"
 
 
 def _inject(team: Team, episode: Episode, product: CellProduct, wristband: str) -> Callable[[], Any]:
-    return lambda: injection_record(actor=team.physician, episode=episode, product_code=product.code,
-                                    wristband_code=wristband, joint="CMC1", side="right", guidance="ultrasound",
-                                    anaesthetic="lidocaine 1 % 1 mL", volume_ml=2)
+    return lambda: injection_record(
+        actor=team.physician,
+        episode=episode,
+        product_code=product.code,
+        wristband_code=wristband,
+        joint="CMC1",
+        side="right",
+        guidance="ultrasound",
+        anaesthetic="lidocaine 1 % 1 mL",
+        volume_ml=2,
+    )
 
 
 def test_injection_before_release_is_refused(make_episode: Any, team: Team) -> None:

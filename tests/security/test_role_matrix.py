@@ -52,7 +52,9 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("GET", "/api/v1/episodes/{episode_id}/consent"): (P.PATIENT_VIEW, CLINICAL),
     # a patient's withdrawal is never held up by a role: those who take consent or withdraw episodes record it
     ("POST", "/api/v1/episodes/{episode_id}/consent/withdraw"): (
-        (P.CONSENT_RECORD, P.EPISODE_WITHDRAW), "physician nurse coordinator"),
+        (P.CONSENT_RECORD, P.EPISODE_WITHDRAW),
+        "physician nurse coordinator",
+    ),
     ("GET", "/api/v1/episodes/{episode_id}/consent/pdf"): (P.PATIENT_VIEW, CLINICAL),
     ("POST", "/api/v1/episodes/{episode_id}/consent/sign"): (P.CONSENT_RECORD, "physician"),
     ("POST", "/api/v1/episodes/{episode_id}/consent/amend"): (P.CONSENT_RECORD, "physician"),
@@ -78,7 +80,9 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("POST", "/api/v1/follow-ups/{follow_up_id}/measurements"): (P.FOLLOW_UP_RECORD, "physician nurse coordinator"),
     ("POST", "/api/v1/follow-ups/{follow_up_id}/complete"): (P.FOLLOW_UP_RECORD, "physician nurse coordinator"),
     ("POST", "/api/v1/follow-ups/{follow_up_id}/questionnaire-link"): (
-        P.FOLLOW_UP_RECORD, "physician nurse coordinator"),
+        P.FOLLOW_UP_RECORD,
+        "physician nurse coordinator",
+    ),
     ("GET", "/api/v1/responses/{response_id}"): (P.PATIENT_VIEW, CLINICAL),
     ("POST", "/api/v1/responses/{response_id}/amend"): (P.FOLLOW_UP_RECORD, "physician nurse coordinator"),
     # safety
@@ -100,9 +104,13 @@ MATRIX: dict[tuple[str, str], tuple[Permission | tuple[Permission, ...] | None, 
     ("GET", "/api/v1/donors/{donor_id}"): (P.PATIENT_VIEW, CLINICAL),
     # de-identified cohort figures
     ("GET", "/api/v1/analytics/outcomes"): (
-        P.COHORT_VIEW_DEIDENTIFIED, "physician nurse coordinator researcher site_admin"),
+        P.COHORT_VIEW_DEIDENTIFIED,
+        "physician nurse coordinator researcher site_admin",
+    ),
     ("GET", "/api/v1/analytics/expectation"): (
-        P.COHORT_VIEW_DEIDENTIFIED, "physician nurse coordinator researcher site_admin"),
+        P.COHORT_VIEW_DEIDENTIFIED,
+        "physician nurse coordinator researcher site_admin",
+    ),
     # appointments: every clinical role reads the calendar; those who schedule book, move and cancel
     ("GET", "/api/v1/appointments"): (P.PATIENT_VIEW, CLINICAL),
     ("POST", "/api/v1/appointments"): (P.APPOINTMENT_BOOK, "physician nurse coordinator"),
@@ -148,43 +156,79 @@ def _today() -> str:
 # Request bodies that pass the schema, so that the role check (not the schema) decides a refused role's answer.
 def _bodies(world: World) -> dict[str, Callable[[], Any]]:
     return {
-        "/api/v1/patients": lambda: {"mrn": "Z-MATRIX-1", "given_name": "Ann", "family_name": "Other",
-                                     "birth_date": "1960-01-01", "sex": "female", "dominant_hand": "right"},
-        "/api/v1/episodes": lambda: {"patient_id": str(world.patient.pk), "indication": "thumb_cmc_oa",
-                                     "side": "right", "target_joints": ["CMC1"]},
+        "/api/v1/patients": lambda: {
+            "mrn": "Z-MATRIX-1",
+            "given_name": "Ann",
+            "family_name": "Other",
+            "birth_date": "1960-01-01",
+            "sex": "female",
+            "dominant_hand": "right",
+        },
+        "/api/v1/episodes": lambda: {
+            "patient_id": str(world.patient.pk),
+            "indication": "thumb_cmc_oa",
+            "side": "right",
+            "target_joints": ["CMC1"],
+        },
         "/api/v1/patients/{patient_id}/break-glass": lambda: {"reason": "Seen unconscious in our emergency room"},
         "/api/v1/episodes/{episode_id}/withdraw": lambda: {"reason": "Patient moved away"},
-        "/api/v1/episodes/{episode_id}/consultation": lambda: {"complaint": "Thumb pain", "nrs_pain_rest": 2,
-                                                               "nrs_pain_load": 6},
-        "/api/v1/episodes/{episode_id}/candidacy": lambda: {"criteria": criteria_body(), "decision": "eligible",
-                                                            "password": PASSWORD,
-                                                            "rationale": ""},
+        "/api/v1/episodes/{episode_id}/consultation": lambda: {
+            "complaint": "Thumb pain",
+            "nrs_pain_rest": 2,
+            "nrs_pain_load": 6,
+        },
+        "/api/v1/episodes/{episode_id}/candidacy": lambda: {
+            "criteria": criteria_body(),
+            "decision": "eligible",
+            "password": PASSWORD,
+            "rationale": "",
+        },
         "/api/v1/episodes/{episode_id}/consent": lambda: CONSENT_BODY,
         "/api/v1/episodes/{episode_id}/consent/withdraw": lambda: {"reason": "Changed their mind"},
         "/api/v1/episodes/{episode_id}/consent/sign": lambda: {"password": PASSWORD},
         "/api/v1/episodes/{episode_id}/consent/amend": lambda: {"discussion_notes": "Asked about pain", "reason": "x"},
-        "/api/v1/unlocks": lambda: {"record_type": "consent", "record_id": str(world.consent.pk),
-                                    "reason": "Wrong notes"},
+        "/api/v1/unlocks": lambda: {
+            "record_type": "consent",
+            "record_id": str(world.consent.pk),
+            "reason": "Wrong notes",
+        },
         "/api/v1/episodes/{episode_id}/preparation": lambda: {"checklist": CHECKLIST_ALL},
-        "/api/v1/episodes/{episode_id}/harvest": lambda: {"source": "bone_marrow", "origin": "autologous",
-                                                          "volume_ml": 60, "harvest_site": "iliac_crest",
-                                                          "anaesthesia": "local"},
+        "/api/v1/episodes/{episode_id}/harvest": lambda: {
+            "source": "bone_marrow",
+            "origin": "autologous",
+            "volume_ml": 60,
+            "harvest_site": "iliac_crest",
+            "anaesthesia": "local",
+        },
         "/api/v1/episodes/{episode_id}/injection": lambda: {
-            "product_code": "X999999000001A", "wristband_code": "W", "joint": "CMC1", "side": "right",
-            "guidance": "ultrasound", "anaesthetic": "lidocaine 1 % 1 mL", "volume_ml": 2},
+            "product_code": "X999999000001A",
+            "wristband_code": "W",
+            "joint": "CMC1",
+            "side": "right",
+            "guidance": "ultrasound",
+            "anaesthetic": "lidocaine 1 % 1 mL",
+            "volume_ml": 2,
+        },
         "/api/v1/episodes/{episode_id}/post-care": lambda: {
-            "monitoring": [], "discharged_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
-            "instructions_given": True},
+            "monitoring": [],
+            "discharged_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+            "instructions_given": True,
+        },
         "/api/v1/episodes/{episode_id}/repeat-cycle": lambda: {"reason": "Pain came back"},
         "/api/v1/episodes/{episode_id}/baseline-responses": lambda: {"instrument": "quickdash", "answers": QUICKDASH},
         "/api/v1/episodes/{episode_id}/adverse-events": lambda: {
-            "term": "injection_site_pain_flare", "onset_date": _today(), "grade": 1, "serious": False,
-            "relatedness": "probable"},
-        "/api/v1/episodes/{episode_id}/reinterventions": lambda: {
-            "performed_on": _today(), "type": "trapeziectomy"},
+            "term": "injection_site_pain_flare",
+            "onset_date": _today(),
+            "grade": 1,
+            "serious": False,
+            "relatedness": "probable",
+        },
+        "/api/v1/episodes/{episode_id}/reinterventions": lambda: {"performed_on": _today(), "type": "trapeziectomy"},
         "/api/v1/follow-ups/{follow_up_id}/responses": lambda: {"instrument": "quickdash", "answers": QUICKDASH},
         "/api/v1/follow-ups/{follow_up_id}/measurements": lambda: {
-            "instrument": "grip", "trials": {"trial1": 20.0, "trial2": 21.0, "trial3": 22.0}},
+            "instrument": "grip",
+            "trials": {"trial1": 20.0, "trial2": 21.0, "trial3": 22.0},
+        },
         "/api/v1/follow-ups/{follow_up_id}/complete": lambda: {"reason": "Seen in clinic"},
         "/api/v1/follow-ups/{follow_up_id}/questionnaire-link": lambda: {},
         "/api/v1/responses/{response_id}/amend": lambda: {"answers": QUICKDASH, "reason": "Typo"},
@@ -192,20 +236,35 @@ def _bodies(world: World) -> dict[str, Callable[[], Any]]:
         "/api/v1/safety-alerts/{alert_id}/acknowledge": lambda: {},
         "/api/v1/products/{product_id}/receipt": lambda: {"location": "Fridge 1"},
         "/api/v1/products/{product_id}/processing": lambda: {
-            "method": "centrifugation_concentrate", "output_volume_ml": 5, "total_nucleated_cells": 50_000_000,
-            "viability_percent": 90},
-        "/api/v1/products/{product_id}/release": lambda: {"verifier_username": "lab2.demo",
-                                                          "verifier_password": PASSWORD, "password": PASSWORD},
+            "method": "centrifugation_concentrate",
+            "output_volume_ml": 5,
+            "total_nucleated_cells": 50_000_000,
+            "viability_percent": 90,
+        },
+        "/api/v1/products/{product_id}/release": lambda: {
+            "verifier_username": "lab2.demo",
+            "verifier_password": PASSWORD,
+            "password": PASSWORD,
+        },
         "/api/v1/products/{product_id}/discard": lambda: {"reason": "Bag leaked"},
         "/api/v1/products/{product_id}/sign": lambda: {"meaning": "release verification", "password": PASSWORD},
-        "/api/v1/donors": lambda: {"code": "D-MATRIX", "eligibility": "eligible",
-                                   "eligibility_basis": "NAT and serology negative"},
+        "/api/v1/donors": lambda: {
+            "code": "D-MATRIX",
+            "eligibility": "eligible",
+            "eligibility_basis": "NAT and serology negative",
+        },
         "/api/v1/appointments": lambda: {
-            "episode_id": str(world.episode.pk), "kind": "consultation",
-            "starts_at": world.booking_time("14:00").isoformat(), "clinician_id": str(world.calendar.clinician.pk),
-            "room_id": str(world.calendar.consultation_room.pk)},
+            "episode_id": str(world.episode.pk),
+            "kind": "consultation",
+            "starts_at": world.booking_time("14:00").isoformat(),
+            "clinician_id": str(world.calendar.clinician.pk),
+            "room_id": str(world.calendar.consultation_room.pk),
+        },
         "/api/v1/appointments/{appointment_id}/reschedule": lambda: {
-            "version": 1, "starts_at": world.booking_time("15:00").isoformat(), "reason": "Patient asked"},
+            "version": 1,
+            "starts_at": world.booking_time("15:00").isoformat(),
+            "reason": "Patient asked",
+        },
         "/api/v1/appointments/{appointment_id}/cancel": lambda: {"reason": "Patient unwell"},
     }
 
@@ -236,8 +295,11 @@ def test_every_role_is_known_to_the_matrix() -> None:
 def test_the_written_roles_are_those_roles_py_gives_the_permission(op: tuple[str, str]) -> None:
     permission, roles = MATRIX[op]
     wanted = () if permission is None else permission if isinstance(permission, tuple) else (permission,)
-    derived = set(ALL_ROLES) if permission is None else {r.value for r, spec in ROLES.items()
-                                                          if any(p in spec.permissions for p in wanted)}
+    derived = (
+        set(ALL_ROLES)
+        if permission is None
+        else {r.value for r, spec in ROLES.items() if any(p in spec.permissions for p in wanted)}
+    )
     assert set(roles.split()) == derived
 
 

@@ -27,7 +27,10 @@ def _settings_debug(env: dict[str, str]) -> str:
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
         env=inherited | {"DJANGO_SETTINGS_MODULE": "handregen.settings"} | env,
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return result.stdout.strip()
 
@@ -114,7 +117,9 @@ def served(tmp_path):
     env |= {"HANDREGEN_VAR_DIR": str(tmp_path / "var"), "HANDREGEN_STATIC_ROOT": str(tmp_path / "static")}
     process = subprocess.Popen(
         [sys.executable, "-m", "handregen.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

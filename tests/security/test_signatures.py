@@ -310,4 +310,3 @@ def test_a_nurse_cannot_sign_as_the_physician(make_episode, physician, persona):
         consent_countersign(actor=persona("nurse"), episode=episode, password=PASSWORD)
     with pytest.raises(GuardRefused):
         consent_amend(actor=physician, consent=_consent(episode), discussion_notes="x", reason="y")
-

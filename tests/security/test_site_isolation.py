@@ -44,24 +44,51 @@ def object_operations() -> list[tuple[str, str]]:
 
 
 def object_pages() -> list[str]:
-    return sorted(r.name for r in django_routes()
-                  if not r.pattern.startswith(("api/", "fhir/")) and _params(r.pattern) - NOT_OBJECTS
-                  and r.name not in BREAK_GLASS_PAGES)
+    return sorted(
+        r.name
+        for r in django_routes()
+        if not r.pattern.startswith(("api/", "fhir/"))
+        and _params(r.pattern) - NOT_OBJECTS
+        and r.name not in BREAK_GLASS_PAGES
+    )
 
 
 @pytest.fixture
 def north(persona: Any, make_patient: Any, make_episode: Any) -> World:
     world = World(persona, make_patient, make_episode, site_code="north")
-    for name in ("patient", "episode", "consented_episode", "follow_up", "response", "adverse_event", "alert",
-                 "product", "consent", "donor", "appointment"):
+    for name in (
+        "patient",
+        "episode",
+        "consented_episode",
+        "follow_up",
+        "response",
+        "adverse_event",
+        "alert",
+        "product",
+        "consent",
+        "donor",
+        "appointment",
+    ):
         getattr(world, name)  # build everything before the replay
     return world
 
 
 def _snapshot(world: World) -> dict[str, Any]:
-    objects: list[Model] = [world.patient, world.episode, world.consented_episode, world.followed_episode,
-                            world.follow_up, world.response, world.adverse_event, world.alert, world.product,
-                            world.product.episode, world.consent, world.donor, world.appointment]
+    objects: list[Model] = [
+        world.patient,
+        world.episode,
+        world.consented_episode,
+        world.followed_episode,
+        world.follow_up,
+        world.response,
+        world.adverse_event,
+        world.alert,
+        world.product,
+        world.product.episode,
+        world.consent,
+        world.donor,
+        world.appointment,
+    ]
     dump: dict[str, Any] = {}
     for obj in objects:
         fresh = type(obj)._default_manager.get(pk=obj.pk)
@@ -72,10 +99,16 @@ def _snapshot(world: World) -> dict[str, Any]:
 
 def _ids(world: World) -> dict[str, Any]:
     return {
-        "patient_id": world.patient.pk, "episode_id": world.consented_episode.pk, "product_id": world.product.pk,
-        "follow_up_id": world.follow_up.pk, "response_id": world.response.pk,
-        "adverse_event_id": world.adverse_event.pk, "alert_id": world.alert.pk, "donor_id": world.donor.pk,
-        "appointment_id": world.appointment.pk, "resource_id": world.calendar.clinician.pk,
+        "patient_id": world.patient.pk,
+        "episode_id": world.consented_episode.pk,
+        "product_id": world.product.pk,
+        "follow_up_id": world.follow_up.pk,
+        "response_id": world.response.pk,
+        "adverse_event_id": world.adverse_event.pk,
+        "alert_id": world.alert.pk,
+        "donor_id": world.donor.pk,
+        "appointment_id": world.appointment.pk,
+        "resource_id": world.calendar.clinician.pk,
     }
 
 
@@ -106,8 +139,10 @@ def test_api_object_endpoints_answer_404_to_another_site(north: World, api: Any)
     before = _snapshot(north)
     wrong = []
     for method, path in object_operations():
-        url = fill(path, {k: ids.get(k, v) for k, v in {p: None for p in _params(path)}.items()}
-                   | ({"code": "x", "version": "x"}))
+        url = fill(
+            path,
+            {k: ids.get(k, v) for k, v in {p: None for p in _params(path)}.items()} | ({"code": "x", "version": "x"}),
+        )
         client = clients[_demo_role_for(method, path)]
         response = client.get(url, **QUERIES.get(path, {})) if method == "GET" else client.post(url, bodies[path]())
         if response.status_code != 404 or _leaks(north, response.content):
@@ -132,8 +167,9 @@ def test_fhir_reads_answer_404_or_nothing_to_another_site(north: World, api: Any
     assert len({r["resourceType"] for r in resources}) >= 6
     before = _snapshot(north)
     wrong = []
-    reads = [reverse("fhir:read", kwargs={"resource_type": r["resourceType"], "resource_id": r["id"]})
-             for r in resources]
+    reads = [
+        reverse("fhir:read", kwargs={"resource_type": r["resourceType"], "resource_id": r["id"]}) for r in resources
+    ]
     reads.append(reverse("fhir:patient-everything", kwargs={"patient_id": pid}))
     for url in reads:
         response = client.get(url, headers=headers)
@@ -146,10 +182,15 @@ def test_fhir_reads_answer_404_or_nothing_to_another_site(north: World, api: Any
         searches += [(url, {name: f"Patient/{pid}"}) for name in ("patient", "subject") if name in SEARCH_PARAMS[t]]
         searches += [(url, {"_id": r["id"]}) for r in resources if r["resourceType"] == t]
     patient_url = reverse("fhir:search", kwargs={"resource_type": "Patient"})
-    searches += [(patient_url, {"name": north.canary}), (patient_url, {"identifier": north.patient.mrn}),
-                 (patient_url, {"name": north.canary, "_revinclude": "Observation:patient"})]
-    unscoped = [(reverse("fhir:search", kwargs={"resource_type": t}), {"_include": f"{t}:patient"})
-                for t in ("Observation", "QuestionnaireResponse", "Procedure")]
+    searches += [
+        (patient_url, {"name": north.canary}),
+        (patient_url, {"identifier": north.patient.mrn}),
+        (patient_url, {"name": north.canary, "_revinclude": "Observation:patient"}),
+    ]
+    unscoped = [
+        (reverse("fhir:search", kwargs={"resource_type": t}), {"_include": f"{t}:patient"})
+        for t in ("Observation", "QuestionnaireResponse", "Procedure")
+    ]
     unscoped.append((patient_url, {"_revinclude": "QuestionnaireResponse:patient", "_count": "1000"}))
     for url, query in searches + unscoped:
         response = client.get(url, query, headers=headers)
@@ -159,20 +200,33 @@ def test_fhir_reads_answer_404_or_nothing_to_another_site(north: World, api: Any
         if response.status_code != 200 or not empty or _leaks(north, entries.encode()) or str(pid) in entries:
             wrong.append(f"{url} {query} → {response.status_code} total={total}")
     # Writes: an update or a response for North's patient is not found; a transaction naming it changes nothing.
-    patient = {"resourceType": "Patient", "id": str(pid), "name": [{"family": "Overwritten", "given": ["X"]}],
-               "identifier": [{"system": "https://handregen.org/fhir/sid/mrn", "value": north.patient.mrn}],
-               "gender": "female", "birthDate": "1960-01-01"}
-    response_body = {"resourceType": "QuestionnaireResponse", "status": "completed", "authored": "2026-01-01",
-                     "questionnaire": "https://handregen.org/fhir/Questionnaire/nrs|1",
-                     "extension": [{"url": "https://handregen.org/fhir/StructureDefinition/follow-up-timepoint",
-                                    "valueCode": "w6"}],
-                     "subject": {"reference": f"Patient/{pid}"},
-                     "item": [{"linkId": "pain", "answer": [{"valueInteger": 1}]}]}
-    bundle = {"resourceType": "Bundle", "type": "transaction",
-              "entry": [{"resource": patient, "request": {"method": "PUT", "url": f"Patient/{pid}"}}]}
-    writes = [("put", reverse("fhir:read", kwargs={"resource_type": "Patient", "resource_id": pid}), patient, 404),
-              ("post", reverse("fhir:search", kwargs={"resource_type": "QuestionnaireResponse"}), response_body, 404),
-              ("post", reverse("fhir:transaction"), bundle, 422)]
+    patient = {
+        "resourceType": "Patient",
+        "id": str(pid),
+        "name": [{"family": "Overwritten", "given": ["X"]}],
+        "identifier": [{"system": "https://handregen.org/fhir/sid/mrn", "value": north.patient.mrn}],
+        "gender": "female",
+        "birthDate": "1960-01-01",
+    }
+    response_body = {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "authored": "2026-01-01",
+        "questionnaire": "https://handregen.org/fhir/Questionnaire/nrs|1",
+        "extension": [{"url": "https://handregen.org/fhir/StructureDefinition/follow-up-timepoint", "valueCode": "w6"}],
+        "subject": {"reference": f"Patient/{pid}"},
+        "item": [{"linkId": "pain", "answer": [{"valueInteger": 1}]}],
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": patient, "request": {"method": "PUT", "url": f"Patient/{pid}"}}],
+    }
+    writes = [
+        ("put", reverse("fhir:read", kwargs={"resource_type": "Patient", "resource_id": pid}), patient, 404),
+        ("post", reverse("fhir:search", kwargs={"resource_type": "QuestionnaireResponse"}), response_body, 404),
+        ("post", reverse("fhir:transaction"), bundle, 422),
+    ]
     for method, url, body, status in writes:
         response = getattr(client, method)(url, json.dumps(body), content_type="application/fhir+json", headers=headers)
         if response.status_code != status or _leaks(north, response.content):
@@ -206,10 +260,15 @@ def test_lists_and_searches_of_demo_show_nothing_of_north(north: World, api: Any
     client = api("physician", "demo")
     web = signed_in("physician", "demo")
     answers = [
-        client.get("/api/v1/patients", q=north.canary), client.get("/api/v1/patients", q=north.patient.mrn),
-        client.get("/api/v1/products"), client.get("/api/v1/follow-ups"), client.get("/api/v1/safety-alerts"),
+        client.get("/api/v1/patients", q=north.canary),
+        client.get("/api/v1/patients", q=north.patient.mrn),
+        client.get("/api/v1/products"),
+        client.get("/api/v1/follow-ups"),
+        client.get("/api/v1/safety-alerts"),
         web.get(reverse("web:home")),
-        web.get(reverse("outcomes:worklist")), web.get(reverse("safety:alerts")), web.get(reverse("cellproducts:lab")),
+        web.get(reverse("outcomes:worklist")),
+        web.get(reverse("safety:alerts")),
+        web.get(reverse("cellproducts:lab")),
     ]
     leaks = [(r.request["PATH_INFO"], _leaks(north, r.content)) for r in answers if _leaks(north, r.content)]
     assert not leaks

@@ -30,8 +30,13 @@ QUICKDASH = dict(zip([f"q{i}" for i in range(1, 12)], [1, 2, 3, 4, 1, 1, 2, 3, 5
 class World:
     """Objects of one site; `canary` is a family name that appears nowhere else."""
 
-    def __init__(self, persona: Callable[..., Actor], make_patient: Callable[..., Patient],
-                 make_episode: Callable[..., Episode], site_code: str = "demo"):
+    def __init__(
+        self,
+        persona: Callable[..., Actor],
+        make_patient: Callable[..., Patient],
+        make_episode: Callable[..., Episode],
+        site_code: str = "demo",
+    ):
         self.persona, self.make_patient, self.make_episode = persona, make_patient, make_episode
         self.site_code = site_code
         self.canary = f"Zyqcanary{uuid.uuid4().hex[:10]}"
@@ -68,13 +73,17 @@ class World:
 
     @functools.cached_property
     def response(self) -> QuestionnaireResponse:
-        return response_record(actor=self.actor("nurse"), follow_up=self.follow_up, instrument="quickdash",
-                               answers=QUICKDASH)
+        return response_record(
+            actor=self.actor("nurse"), follow_up=self.follow_up, instrument="quickdash", answers=QUICKDASH
+        )
 
     @functools.cached_property
     def adverse_event(self) -> AdverseEvent:
-        return adverse_event_record(actor=self.actor("nurse"), episode=self.episode, **event_fields(
-            term="infection", grade=3, serious=True, seriousness_criteria=["hospitalisation"]))
+        return adverse_event_record(
+            actor=self.actor("nurse"),
+            episode=self.episode,
+            **event_fields(term="infection", grade=3, serious=True, seriousness_criteria=["hospitalisation"]),
+        )
 
     @functools.cached_property
     def alert(self) -> SafetyAlert:
@@ -104,9 +113,14 @@ class World:
         """A consultation of the canary patient booked a few working days ahead at 10:00."""
         from handregen.scheduling.services import appointment_book
 
-        return appointment_book(actor=self.actor("physician"), episode=self.episode, kind="consultation",
-                                starts_at=self.booking_time("10:00"), clinician=self.calendar.clinician,
-                                room=self.calendar.consultation_room)
+        return appointment_book(
+            actor=self.actor("physician"),
+            episode=self.episode,
+            kind="consultation",
+            starts_at=self.booking_time("10:00"),
+            clinician=self.calendar.clinician,
+            room=self.calendar.consultation_room,
+        )
 
     def booking_time(self, clock: str) -> Any:
         from datetime import datetime, time
@@ -120,8 +134,12 @@ class World:
 
     @functools.cached_property
     def donor(self) -> Donor:
-        return donor_register(actor=self.actor("physician"), code=f"D-{uuid.uuid4().hex[:6]}", eligibility="eligible",
-                              eligibility_basis="NAT and serology negative")
+        return donor_register(
+            actor=self.actor("physician"),
+            code=f"D-{uuid.uuid4().hex[:6]}",
+            eligibility="eligible",
+            eligibility_basis="NAT and serology negative",
+        )
 
     def ids(self, names: set[str]) -> dict[str, Any]:
         """Path parameters for an operation that names `names` (only what is asked for is built)."""
@@ -142,5 +160,10 @@ class World:
 
 
 def event_fields(**overrides: Any) -> dict[str, Any]:
-    return {"term": "injection_site_pain_flare", "onset_date": date.today(), "grade": 1, "serious": False,
-            "relatedness": "probable"} | overrides
+    return {
+        "term": "injection_site_pain_flare",
+        "onset_date": date.today(),
+        "grade": 1,
+        "serious": False,
+        "relatedness": "probable",
+    } | overrides

@@ -64,10 +64,18 @@ def test_sending_the_link_shows_it_once_and_the_patient_sees_the_baseline_questi
 def test_a_baseline_link_after_the_injection_is_refused_in_plain_words(injected, signed_in, team, clock):
     episode = injected()
     at = timezone.now()
-    observation = {"at": at - timedelta(minutes=60), "pain_nrs": 3, "heart_rate": 72, "systolic_bp": 128,
-                   "diastolic_bp": 80, "injection_site": "normal", "harvest_site": "normal"}
-    post_care_record(actor=team.nurse, episode=episode, monitoring=[observation], discharged_at=at,
-                     instructions_given=True)
+    observation = {
+        "at": at - timedelta(minutes=60),
+        "pain_nrs": 3,
+        "heart_rate": 72,
+        "systolic_bp": 128,
+        "diastolic_bp": 80,
+        "injection_site": "normal",
+        "harvest_site": "normal",
+    }
+    post_care_record(
+        actor=team.nurse, episode=episode, monitoring=[observation], discharged_at=at, instructions_given=True
+    )
     clock.advance(days=2)  # the baseline window closed on the injection day
     response = signed_in("nurse").post(f"/episodes/{episode.pk}/baseline/link/")
     assert response.status_code == 409

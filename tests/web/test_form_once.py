@@ -22,8 +22,15 @@ def _token(page: str) -> str:
 
 
 def _ae(**changes: str) -> dict[str, str]:
-    return {"term": "infection", "onset_date": date.today().isoformat(), "grade": "2", "serious": "no",
-            "relatedness": "possible", "action_taken": "none", "outcome": "recovering"} | changes
+    return {
+        "term": "infection",
+        "onset_date": date.today().isoformat(),
+        "grade": "2",
+        "serious": "no",
+        "relatedness": "possible",
+        "action_taken": "none",
+        "outcome": "recovering",
+    } | changes
 
 
 def test_back_and_resubmit_of_an_adverse_event_stores_one_event_and_shows_the_first_result(make_episode, signed_in):

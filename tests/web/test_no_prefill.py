@@ -13,9 +13,12 @@ def _selected(page: str, name: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"[^>]*selected', select.group(0))
 
 
-@pytest.mark.parametrize(("url", "fields"), [
-    ("/patients/new/", ["sex", "dominant_hand"]),
-])
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [
+        ("/patients/new/", ["sex", "dominant_hand"]),
+    ],
+)
 def test_registration_pre_selects_neither_sex_nor_dominant_hand(signed_in, url, fields):
     page = signed_in().get(url).content.decode()
     for name in fields:
@@ -36,7 +39,15 @@ def test_the_adverse_event_form_pre_selects_no_term_seriousness_relatedness_or_o
 
 
 def test_a_registration_without_a_chosen_sex_is_refused_and_keeps_what_was_typed(signed_in):
-    response = signed_in().post("/patients/new/", {"mrn": "NP-1", "given_name": "Amy", "family_name": "Pond",
-                                                   "birth_date": "1960-01-01", "dominant_hand": "left"})
+    response = signed_in().post(
+        "/patients/new/",
+        {
+            "mrn": "NP-1",
+            "given_name": "Amy",
+            "family_name": "Pond",
+            "birth_date": "1960-01-01",
+            "dominant_hand": "left",
+        },
+    )
     text = response.content.decode()
     assert response.status_code == 200 and 'value="Pond"' in text and _selected(text, "dominant_hand") == ["left"]

@@ -11,9 +11,15 @@ from tests.state import database_state
 
 
 def _fields(patient: Patient, **changes: str) -> dict[str, str]:
-    return {"mrn": patient.mrn, "given_name": patient.given_name, "family_name": patient.family_name,
-            "birth_date": patient.birth_date.isoformat(), "sex": patient.sex, "dominant_hand": patient.dominant_hand,
-            "expected_version": str(patient.version)} | changes
+    return {
+        "mrn": patient.mrn,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "sex": patient.sex,
+        "dominant_hand": patient.dominant_hand,
+        "expected_version": str(patient.version),
+    } | changes
 
 
 def test_a_correction_with_a_reason_is_saved_versioned_and_audited(signed_in, make_patient):
@@ -23,8 +29,10 @@ def test_a_correction_with_a_reason_is_saved_versioned_and_audited(signed_in, ma
     assert "Correct demographics and contact details" in page and "version 1" in page
     form = client.get(f"/patients/{patient.pk}/correct/").content.decode()
     assert f'value="{patient.birth_date.isoformat()}"' in form and 'value="Tyler"' in form  # what is recorded
-    response = client.post(f"/patients/{patient.pk}/correct/", _fields(
-        patient, family_name="Tyler-Smith", phone="+44 20 7946 0000", reason="Name changed on marriage"))
+    response = client.post(
+        f"/patients/{patient.pk}/correct/",
+        _fields(patient, family_name="Tyler-Smith", phone="+44 20 7946 0000", reason="Name changed on marriage"),
+    )
     assert response.status_code == 302
     patient.refresh_from_db()
     assert (patient.family_name, patient.version) == ("Tyler-Smith", 2)
@@ -44,10 +52,15 @@ def test_a_correction_without_a_reason_is_refused_and_keeps_what_was_typed(signe
 def test_a_stale_correction_shows_both_values(signed_in, make_patient, persona):
     patient = make_patient()
     first, second = signed_in(), signed_in("coordinator")
-    assert first.post(f"/patients/{patient.pk}/correct/", _fields(
-        patient, given_name="Rosa", reason="Spelling on the passport")).status_code == 302
-    stale = second.post(f"/patients/{patient.pk}/correct/", _fields(
-        patient, given_name="Rosie", reason="What she is called"))
+    assert (
+        first.post(
+            f"/patients/{patient.pk}/correct/", _fields(patient, given_name="Rosa", reason="Spelling on the passport")
+        ).status_code
+        == 302
+    )
+    stale = second.post(
+        f"/patients/{patient.pk}/correct/", _fields(patient, given_name="Rosie", reason="What she is called")
+    )
     text = re.sub(r"\s+", " ", stale.content.decode())
     assert stale.status_code == 200
     assert "<td>given name</td><td>Rosa</td><td>Rosie <strong>(differs)</strong></td>" in text

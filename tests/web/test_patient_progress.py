@@ -60,11 +60,13 @@ def test_after_sending_answers_the_thank_you_page_shows_the_new_figure(make_epis
 def test_grip_of_the_other_hand_is_not_the_patients_progress(make_episode, nurse):
     episode = treated(make_episode, nurse, baseline_pain=7)
     other = "left" if episode.side == "right" else "right"
-    baseline_response_record(actor=nurse, episode=episode, instrument="grip", side=other,
-                             answers={"trial1": 20, "trial2": 20, "trial3": 20})
+    baseline_response_record(
+        actor=nurse, episode=episode, instrument="grip", side=other, answers={"trial1": 20, "trial2": 20, "trial3": 20}
+    )
     m3 = follow_up(episode, "m3")
-    response_record(actor=nurse, follow_up=m3, instrument="grip", side=other,
-                    answers={"trial1": 30, "trial2": 30, "trial3": 30})
+    response_record(
+        actor=nurse, follow_up=m3, instrument="grip", side=other, answers={"trial1": 30, "trial2": 30, "trial3": 30}
+    )
     response_record(actor=nurse, follow_up=m3, instrument="nrs", answers={"pain": 7})
     text = open_link(nurse, m3).get("/q/review/").content.decode()
     assert "grip strength" not in text

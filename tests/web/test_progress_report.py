@@ -15,13 +15,24 @@ from handregen.safety.services import adverse_event_record
 
 
 def discharged(injected, team, clock, *, baseline_pain: int):
-    episode = injected(before_injection=lambda e: baseline_response_record(
-        actor=team.nurse, episode=e, instrument="nrs", answers={"pain": baseline_pain}))
+    episode = injected(
+        before_injection=lambda e: baseline_response_record(
+            actor=team.nurse, episode=e, instrument="nrs", answers={"pain": baseline_pain}
+        )
+    )
     at = timezone.now()
-    observation = {"at": at - timedelta(minutes=60), "pain_nrs": 3, "heart_rate": 72, "systolic_bp": 128,
-                   "diastolic_bp": 80, "injection_site": "normal", "harvest_site": "normal"}
-    post_care_record(actor=team.nurse, episode=episode, monitoring=[observation], discharged_at=at,
-                     instructions_given=True)
+    observation = {
+        "at": at - timedelta(minutes=60),
+        "pain_nrs": 3,
+        "heart_rate": 72,
+        "systolic_bp": 128,
+        "diastolic_bp": 80,
+        "injection_site": "normal",
+        "harvest_site": "normal",
+    }
+    post_care_record(
+        actor=team.nurse, episode=episode, monitoring=[observation], discharged_at=at, instructions_given=True
+    )
     return episode
 
 
@@ -34,11 +45,21 @@ def test_the_report_holds_the_scores_the_mcid_and_its_source_the_schedule_events
 ):
     episode = discharged(injected, team, clock, baseline_pain=7)
     clock.advance(days=14)
-    response_record(actor=team.nurse, follow_up=FollowUp.objects.get(episode=episode, timepoint="w2"),
-                    instrument="nrs", answers={"pain": 4})
-    adverse_event_record(actor=team.nurse, episode=episode, term="injection_site_swelling",
-                         onset_date=timezone.localdate() - timedelta(days=3), grade=1, serious=False,
-                         relatedness="probable")
+    response_record(
+        actor=team.nurse,
+        follow_up=FollowUp.objects.get(episode=episode, timepoint="w2"),
+        instrument="nrs",
+        answers={"pain": 4},
+    )
+    adverse_event_record(
+        actor=team.nurse,
+        episode=episode,
+        term="injection_site_swelling",
+        onset_date=timezone.localdate() - timedelta(days=3),
+        grade=1,
+        serious=False,
+        relatedness="probable",
+    )
     client = signed_in("physician")
     assert f"/analytics/episodes/{episode.pk}/progress.pdf" in client.get(f"/episodes/{episode.pk}/").content.decode()
     before = AccessEvent.objects.filter(patient_id=episode.patient_id, channel="pdf").count()

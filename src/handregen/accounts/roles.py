@@ -133,10 +133,19 @@ ROLES: dict[Role, RoleSpec] = {
         "Manages users, roles, protocol versions and the calendar's resources and hours, reviews the audit trail "
         "and the break-glass report, migrates a registry in, and unlocks locked records with a reason (kept apart "
         "from the clinical and lab roles who sign them).",
-        frozenset({
-            P.USER_MANAGE, P.AUDIT_VIEW, P.COHORT_VIEW_DEIDENTIFIED, P.BREAK_GLASS, P.REGISTRY_IMPORT, P.UNLOCK_RECORDS,
-            P.BULK_EXPORT, P.BULK_EXPORT_OVERSEE, P.SCHEDULE_MANAGE,
-        }),
+        frozenset(
+            {
+                P.USER_MANAGE,
+                P.AUDIT_VIEW,
+                P.COHORT_VIEW_DEIDENTIFIED,
+                P.BREAK_GLASS,
+                P.REGISTRY_IMPORT,
+                P.UNLOCK_RECORDS,
+                P.BULK_EXPORT,
+                P.BULK_EXPORT_OVERSEE,
+                P.SCHEDULE_MANAGE,
+            }
+        ),
     ),
     Role.DATA_STEWARD: RoleSpec(
         "Exports the site's records in the standard FHIR format for a registry or another system (each export is "

@@ -101,7 +101,7 @@ def _count(failure: CredentialFailure) -> None:
             "post_data": "",
             "failures_since_start": 1,
             "attempt_time": now,
-        }
+        },
     )
     if not created:
         AccessAttempt.objects.filter(pk=attempt.pk).update(

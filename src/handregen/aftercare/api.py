@@ -81,9 +81,15 @@ class RepeatCycleIn(Schema):
 
 def _record_out(record: PostCareRecord) -> dict[str, Any]:
     return {
-        "id": record.pk, "cycle": record.cycle, "injected_at": record.injected_at, "monitoring": record.monitoring,
-        "discharged_at": record.discharged_at, "instructions_given": record.instructions_given,
-        "instructions": record.instructions, "recorded_at": record.recorded_at, "version": record.version,
+        "id": record.pk,
+        "cycle": record.cycle,
+        "injected_at": record.injected_at,
+        "monitoring": record.monitoring,
+        "discharged_at": record.discharged_at,
+        "instructions_given": record.instructions_given,
+        "instructions": record.instructions,
+        "recorded_at": record.recorded_at,
+        "version": record.version,
     }
 
 
@@ -92,15 +98,23 @@ def post_care(request: HttpRequest, episode_id: uuid.UUID, payload: PostCareIn) 
     actor = actor_of(request)
     episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     record = services.post_care_record(
-        actor=actor, episode=episode, monitoring=[o.dict() for o in payload.monitoring],
-        discharged_at=payload.discharged_at, instructions_given=payload.instructions_given,
+        actor=actor,
+        episode=episode,
+        monitoring=[o.dict() for o in payload.monitoring],
+        discharged_at=payload.discharged_at,
+        instructions_given=payload.instructions_given,
     )
     episode.refresh_from_db()
     rows = outcome_selectors.episode_follow_ups(actor=actor, episode=episode, channel="api")
-    return Status(201, _record_out(record) | {
-        "stage": episode.stage, "episode": episode_out(request, episode),
-        "follow_ups": [follow_up_out(r) for r in rows if r.follow_up.cycle == record.cycle],
-    })
+    return Status(
+        201,
+        _record_out(record)
+        | {
+            "stage": episode.stage,
+            "episode": episode_out(request, episode),
+            "follow_ups": [follow_up_out(r) for r in rows if r.follow_up.cycle == record.cycle],
+        },
+    )
 
 
 @router.get("/{episode_id}/post-care", response=PostCareList, summary="Post-procedure care records (per cycle)")

@@ -33,7 +33,9 @@ class PostCareForm(CheckedForm):
         for n in range(1, OBSERVATIONS + 1):
             when = "after the procedure" if n == 1 else "before discharge"
             self.fields[f"obs{n}_at"] = forms.DateTimeField(
-                label=f"Observation {n} ({when}): time", required=n == 1, widget=DateTimeInput,
+                label=f"Observation {n} ({when}): time",
+                required=n == 1,
+                widget=DateTimeInput,
                 input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
             )
             self.fields[f"obs{n}_pain_nrs"] = _number("Pain 0-10", "pain_nrs")
@@ -42,29 +44,36 @@ class PostCareForm(CheckedForm):
             self.fields[f"obs{n}_diastolic_bp"] = _number("Blood pressure, diastolic", "diastolic_bp")
             self.fields[f"obs{n}_temperature_c"] = _number("Temperature", "temperature_c")
             self.fields[f"obs{n}_injection_site"] = forms.ChoiceField(
-                label="Injection site", choices=_SITE_CHOICES, required=False)
+                label="Injection site", choices=_SITE_CHOICES, required=False
+            )
             self.fields[f"obs{n}_harvest_site"] = forms.ChoiceField(
-                label="Harvest site", choices=_SITE_CHOICES, required=False)
+                label="Harvest site", choices=_SITE_CHOICES, required=False
+            )
             self.fields[f"obs{n}_note"] = forms.CharField(label="Note", max_length=500, required=False)
         self.fields["discharged_at"] = forms.DateTimeField(
-            label="Discharged at", widget=DateTimeInput, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+            label="Discharged at", widget=DateTimeInput, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        )
         self.fields["instructions_given"] = forms.BooleanField(
-            label="After-care instructions given and explained (printed sheet handed over)", required=False)
+            label="After-care instructions given and explained (printed sheet handed over)", required=False
+        )
 
     def observations(self) -> list[dict[str, Any]]:
         rows = []
         for n in range(1, OBSERVATIONS + 1):
-            row = {key[len(f"obs{n}_"):]: value for key, value in self.cleaned_data.items()
-                   if key.startswith(f"obs{n}_") and value not in (None, "")}
+            row = {
+                key[len(f"obs{n}_") :]: value
+                for key, value in self.cleaned_data.items()
+                if key.startswith(f"obs{n}_") and value not in (None, "")
+            }
             if row:
                 rows.append(row)
         return rows
 
     def observation_groups(self) -> list[list[forms.BoundField]]:
-        return [[self[name] for name in self.fields if name.startswith(f"obs{n}_")]
-                for n in range(1, OBSERVATIONS + 1)]
+        return [[self[name] for name in self.fields if name.startswith(f"obs{n}_")] for n in range(1, OBSERVATIONS + 1)]
 
 
 class RepeatCycleForm(CheckedForm):
-    reason = forms.CharField(label="Why a further treatment cycle?", max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="Why a further treatment cycle?", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -56,7 +56,10 @@ def _after_injection(
         errors.append(("discharged_at", refusal))
     for i, observation in enumerate(observations):
         refusal = order_refusal(
-            POST_CARE_AFTER_INJECTION, earlier_at=injected_at, later_at=observation["at"], shown=shown,
+            POST_CARE_AFTER_INJECTION,
+            earlier_at=injected_at,
+            later_at=observation["at"],
+            shown=shown,
             what=f"monitoring observation {i + 1}",
         )
         if refusal:
@@ -84,19 +87,23 @@ def post_care_record(
         reasons.append("No injection is recorded for this treatment cycle.")
         injection = None
     if not observations:
-        reasons.append("Record at least one monitoring observation (pain, vital signs, injection and harvest "
-                       "sites) before discharge.")
+        reasons.append(
+            "Record at least one monitoring observation (pain, vital signs, injection and harvest "
+            "sites) before discharge."
+        )
     if not instructions_given:
-        reasons.append("Give the patient the after-care instructions (splint, activity limits, when to call) "
-                       "before discharge.")
+        reasons.append(
+            "Give the patient the after-care instructions (splint, activity limits, when to call) before discharge."
+        )
     errors: list[tuple[str, str]] = []
     # A clock a few minutes fast on the nurse's device should not refuse a discharge recorded "now".
     if in_future(discharged_at, timezone.now()):
         errors.append(("discharged_at", future_message("the discharge")))
     if injection is not None:
         errors += _after_injection(injection.performed_at, discharged_at, observations, locked)
-    errors += [(f"monitoring.{i}.at", "is after the discharge")
-               for i, o in enumerate(observations) if o["at"] > discharged_at]
+    errors += [
+        (f"monitoring.{i}.at", "is after the discharge") for i, o in enumerate(observations) if o["at"] > discharged_at
+    ]
     if errors:
         raise InvalidInput(errors)
     if reasons:
@@ -105,16 +112,32 @@ def post_care_record(
     assert injection is not None
     stored = [o | {"at": o["at"].isoformat()} for o in observations]
     record = PostCareRecord.objects.create(
-        site=locked.site, patient=locked.patient, episode=locked, cycle=locked.cycle, injection_id=injection.pk,
-        injected_at=injection.performed_at, monitoring=stored, discharged_at=discharged_at,
-        instructions_given=True, instructions=aftercare_instructions(locked), recorded_by=actor.user,
+        site=locked.site,
+        patient=locked.patient,
+        episode=locked,
+        cycle=locked.cycle,
+        injection_id=injection.pk,
+        injected_at=injection.performed_at,
+        monitoring=stored,
+        discharged_at=discharged_at,
+        instructions_given=True,
+        instructions=aftercare_instructions(locked),
+        recorded_by=actor.user,
         recorded_at=timezone.now(),
     )
     audit_record(
-        actor=actor, action="post_care.record", object_type="post_care_record", object_id=record.pk,
-        changes={"monitoring": [None, stored], "discharged_at": [None, discharged_at],
-                 "instructions_given": [None, True], "cycle": [None, locked.cycle]},
-        patient_id=locked.patient_id, episode_id=locked.pk,
+        actor=actor,
+        action="post_care.record",
+        object_type="post_care_record",
+        object_id=record.pk,
+        changes={
+            "monitoring": [None, stored],
+            "discharged_at": [None, discharged_at],
+            "instructions_given": [None, True],
+            "cycle": [None, locked.cycle],
+        },
+        patient_id=locked.patient_id,
+        episode_id=locked.pk,
     )
     injected_on = timezone.localtime(injection.performed_at, locked.site.zone).date()
     episode_move(actor=actor, episode=locked, action="post_care", details={"injected_on": [None, injected_on]})
@@ -139,6 +162,9 @@ def episode_repeat_cycle(*, actor: Actor, episode: Episode | Any, reason: str) -
     superseded = followups_supersede(actor=actor, episode=locked, cycle=previous)
     locked.cycle = previous + 1
     return episode_move(
-        actor=actor, episode=locked, action="repeat_cycle", reason=reason.strip(),
+        actor=actor,
+        episode=locked,
+        action="repeat_cycle",
+        reason=reason.strip(),
         details={"cycle": [previous, locked.cycle], "follow_ups_superseded": [None, superseded]},
     )

@@ -49,7 +49,9 @@ def post_care(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             post_care_record(
-                actor=actor, episode=episode, monitoring=form.observations(),
+                actor=actor,
+                episode=episode,
+                monitoring=form.observations(),
                 discharged_at=form.cleaned_data["discharged_at"],
                 instructions_given=form.cleaned_data["instructions_given"],
             )
@@ -60,9 +62,16 @@ def post_care(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, "Discharged; the follow-up time points are scheduled.")
             return redirect("outcomes:episode-follow-ups", episode.pk)
-    return render(request, "aftercare/post_care.html", {
-        "episode": episode, "form": form, "reasons": reasons, "sheet": aftercare_sheet(episode=episode),
-    })
+    return render(
+        request,
+        "aftercare/post_care.html",
+        {
+            "episode": episode,
+            "form": form,
+            "reasons": reasons,
+            "sheet": aftercare_sheet(episode=episode),
+        },
+    )
 
 
 @staff_page
@@ -75,10 +84,18 @@ def sheet(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     if record is not None and record.injected_at and content.get("splint_days"):
         injected = timezone.localtime(record.injected_at, episode.site.zone).date()
         splint_until = injected + timedelta(days=int(content["splint_days"]))
-    return render(request, "aftercare/sheet.html", {
-        "episode": episode, "patient": episode.patient, "site": episode.site, "sheet": content,
-        "record": record, "splint_until": splint_until,
-    })
+    return render(
+        request,
+        "aftercare/sheet.html",
+        {
+            "episode": episode,
+            "patient": episode.patient,
+            "site": episode.site,
+            "sheet": content,
+            "record": record,
+            "splint_until": splint_until,
+        },
+    )
 
 
 @staff_page

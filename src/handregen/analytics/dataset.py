@@ -131,7 +131,14 @@ def follow_ups_frame(site_ids: Iterable[Any]) -> pd.DataFrame:
             "episode_key", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at", "instruments"
         ),
         columns=[
-            "episode_id", "timepoint", "days", "due_from", "due_until", "completed_at", "superseded_at", "instruments"
+            "episode_id",
+            "timepoint",
+            "days",
+            "due_from",
+            "due_until",
+            "completed_at",
+            "superseded_at",
+            "instruments",
         ],
     )
     frame["episode_id"] = uuids(frame["episode_id"])
@@ -161,10 +168,7 @@ def scores_frame(
         query = query.filter(instrument__in=list(instruments))
     if timepoints is not None:
         query = query.filter(follow_up__timepoint__in=list(timepoints))
-    rows = (
-        query.annotate(episode_key=as_text("episode_id"))
-        .values_list(*fields, *(["subscales"] if subscales else []))
-    )
+    rows = query.annotate(episode_key=as_text("episode_id")).values_list(*fields, *(["subscales"] if subscales else []))
     columns = ["episode_id", "timepoint", "instrument", "total", "side", "treated"]
     frame = pd.DataFrame.from_records(rows.iterator(chunk_size=20000), columns=columns + (["subscales"] * subscales))
     # grip and pinch of the other hand are kept for the record, not for the cohort figures

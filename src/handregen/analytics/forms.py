@@ -44,9 +44,7 @@ class CohortForm(CheckedForm):
         label="Age", required=False, choices=ANY + [(b, b) for b in ("<40", "40-49", "50-59", "60-69", "70-79", "80+")]
     )
 
-    include_synthetic = forms.BooleanField(
-        label="Include synthetic (made-up) patients", required=False, initial=False
-    )
+    include_synthetic = forms.BooleanField(label="Include synthetic (made-up) patients", required=False, initial=False)
 
     def filters(self) -> CohortFilters:
         data = self.cleaned_data

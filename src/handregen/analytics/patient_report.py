@@ -32,8 +32,14 @@ def _rows(points: list[ScorePoint], whole: bool) -> list[dict[str, str]]:
     rows = []
     for p in sorted(points, key=lambda p: -1 if p.days is None else p.days):
         change = "" if baseline is None or p is baseline else f"{p.value - baseline.value:+.1f}"
-        rows.append({"label": p.label, "days": "" if p.days is None else str(p.days),
-                     "value": number(p.value, whole=whole), "change": change})
+        rows.append(
+            {
+                "label": p.label,
+                "days": "" if p.days is None else str(p.days),
+                "value": number(p.value, whole=whole),
+                "change": change,
+            }
+        )
     return rows
 
 

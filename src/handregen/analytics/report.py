@@ -120,7 +120,7 @@ def render_cohort_report_pdf(context: dict[str, Any]) -> bytes:
     from weasyprint import HTML
 
     html = render_cohort_report_html(context | {"for_pdf": True})
-    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
 
 
 def _refuse_fetch(url: str) -> dict[str, Any]:

@@ -39,8 +39,13 @@ def cohort_outcomes(
 ) -> dict[str, Any]:
     """Figures for one instrument at one time point over the actor's site, with the filters applied."""
     return cohort_outcomes_table(
-        actor=actor, instruments=[instrument], timepoints=[timepoint], filters=filters, subscale=subscale,
-        missing=missing, include_synthetic=include_synthetic,
+        actor=actor,
+        instruments=[instrument],
+        timepoints=[timepoint],
+        filters=filters,
+        subscale=subscale,
+        missing=missing,
+        include_synthetic=include_synthetic,
     )[0]
 
 
@@ -357,9 +362,9 @@ def episode_charts(*, actor: Actor, episode: Any) -> list[dict[str, Any]]:
             continue
         fu = follow_ups[r.follow_up_id]
         if fu.timepoint == "baseline":
-            baselines[r.instrument] = float(r.total)  # type: ignore[arg-type]
+            baselines[r.instrument] = float(r.total)
         else:
-            by_instrument.setdefault(r.instrument, []).append((fu.timepoint, int(fu.days or 0), float(r.total)))  # type: ignore[arg-type]
+            by_instrument.setdefault(r.instrument, []).append((fu.timepoint, int(fu.days or 0), float(r.total)))
     charts = []
     for code in CHART_INSTRUMENTS:
         if code not in by_instrument and code not in baselines:
@@ -485,8 +490,12 @@ def episode_expectation_inputs(episode: Any) -> dict[str, Any]:
         stage = f"KL{imaging.kl_grade}"
     baseline = (
         QuestionnaireResponse.objects.filter(
-            episode_id=episode.pk, site_id=episode.site_id, instrument="nrs", scorable=True,
-            follow_up__cycle=episode.cycle, follow_up__timepoint="baseline",
+            episode_id=episode.pk,
+            site_id=episode.site_id,
+            instrument="nrs",
+            scorable=True,
+            follow_up__cycle=episode.cycle,
+            follow_up__timepoint="baseline",
         )
         .values_list("total", flat=True)
         .first()

@@ -51,8 +51,10 @@ def _create_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(f"# audit chain keys, oldest first; the last is current. Keep a copy off this machine.\n"
-                     f"k1 {secrets.token_hex(32)}\n")
+        handle.write(
+            f"# audit chain keys, oldest first; the last is current. Keep a copy off this machine.\n"
+            f"k1 {secrets.token_hex(32)}\n"
+        )
 
 
 @lru_cache(maxsize=8)

@@ -56,8 +56,9 @@ def break_glass_rows(
     events = list(found.order_by("-seq"))
     grants = {
         str(g.pk): g
-        for g in BreakGlassGrant.objects.filter(site=site, pk__in=[e.object_id for e in events])
-        .select_related("patient", "actor_site")
+        for g in BreakGlassGrant.objects.filter(site=site, pk__in=[e.object_id for e in events]).select_related(
+            "patient", "actor_site"
+        )
     }
     # one read of the access log for every grant (not one count per grant), matched to each grant's window here
     reads_of: dict[tuple[int, uuid.UUID], list[datetime]] = {}
@@ -147,16 +148,30 @@ def audit_rows(
         "occurred_at", "outcome", "actor_label", "actor_role", "action", "object_type", "patient_id"
     )[: limit + 1]
     read_rows = reads.order_by("-occurred_at", "-pk").values_list(
-        "occurred_at", "actor__username", "actor__first_name", "actor__last_name", "category", "patient_id",
+        "occurred_at",
+        "actor__username",
+        "actor__first_name",
+        "actor__last_name",
+        "category",
+        "patient_id",
         "channel",
     )[: limit + 1]
     rows = [
-        AuditReportRow(at, "refused" if outcome == "refused" else "write", label, role, action, object_type,
-                       str(patient) if patient else None, "")
+        AuditReportRow(
+            at,
+            "refused" if outcome == "refused" else "write",
+            label,
+            role,
+            action,
+            object_type,
+            str(patient) if patient else None,
+            "",
+        )
         for at, outcome, label, role, action, object_type, patient in write_rows
     ] + [
-        AuditReportRow(at, "read", f"{first} {last}".strip() or username, "", category, "patient", str(patient),
-                       channel)
+        AuditReportRow(
+            at, "read", f"{first} {last}".strip() or username, "", category, "patient", str(patient), channel
+        )
         for at, username, first, last, category, patient, channel in read_rows
     ]
     rows.sort(key=lambda row: row.at, reverse=True)

@@ -173,7 +173,11 @@ def access_record(*, actor: Actor, patient_id: Any, category: str, channel: str,
     """
     site = site or actor.site
     event = AccessEvent(
-        actor=actor.user, site=site, patient_id=patient_id, category=category, channel=channel,
+        actor=actor.user,
+        site=site,
+        patient_id=patient_id,
+        category=category,
+        channel=channel,
         occurred_at=timezone.now(),
     )
     with transaction.atomic():

@@ -212,8 +212,12 @@ def product_sign(request: HttpRequest, product_id: uuid.UUID, payload: ProductSi
     actor = actor_of(request)
     found = selectors.product_get(actor=actor, product_id=product_id, channel="api")
     signature_services.record_sign(
-        actor=actor, record_type="cell_product", record_id=found.pk, meaning=payload.meaning,
-        password=payload.password, otp_code=payload.otp_code,
+        actor=actor,
+        record_type="cell_product",
+        record_id=found.pk,
+        meaning=payload.meaning,
+        password=payload.password,
+        otp_code=payload.otp_code,
     )
     return _detail(request, found)
 

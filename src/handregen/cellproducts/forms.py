@@ -45,8 +45,9 @@ class ProcessingForm(CheckedForm):
     sterility_sample_taken = forms.BooleanField(label="Sterility culture sample taken", required=False)
     sterility_sample_id = forms.CharField(label="Sterility sample number", max_length=60, required=False)
     started_at = forms.DateTimeField(label="Processing started (site time)", required=False, widget=DateTimeInput)
-    ended_at = forms.DateTimeField(label="Processing ended (site time; empty = now)", required=False,
-                                   widget=DateTimeInput)
+    ended_at = forms.DateTimeField(
+        label="Processing ended (site time; empty = now)", required=False, widget=DateTimeInput
+    )
     regulatory_class = forms.ChoiceField(label="Regulatory class", choices=[])
     approval_reference = forms.CharField(
         label="Approval reference (e.g. investigational approval number)", max_length=80, required=False
@@ -61,7 +62,9 @@ class ProcessingForm(CheckedForm):
         label="Second person verifying that class: username", max_length=150, required=False
     )
     class_verifier_password = forms.CharField(
-        label="Second person's password", max_length=200, required=False,
+        label="Second person's password",
+        max_length=200,
+        required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
     class_verifier_otp_code = forms.CharField(label="Second person's authenticator code", required=False, max_length=12)
@@ -117,5 +120,6 @@ class ReleaseForm(SignerFields):
 
 
 class DiscardForm(CheckedForm):
-    reason = forms.CharField(label="Why is the product discarded?", max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label="Why is the product discarded?", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

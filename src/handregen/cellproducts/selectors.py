@@ -77,7 +77,7 @@ def current_product(*, episode: Episode) -> dict[str, Any] | None:
 def custody_timeline(*, product: CellProduct) -> list[dict[str, Any]]:
     """The product's custody events in order: what, when, who (and role), where."""
     events = CustodyEvent.objects.filter(product=product).order_by("position")
-    labels = dict(CustodyEvent._meta.get_field("event").choices or [])  # type: ignore[arg-type]
+    labels = dict(CustodyEvent._meta.get_field("event").choices or [])
     return [
         {
             "position": e.position,

@@ -447,8 +447,13 @@ def processing_record(
     class_verification: Verification | None = None
     if against:
         class_verification, class_reasons = _class_change_refusals(
-            actor=actor, suggested=suggested, chosen=new_class, justification=class_justification,
-            username=class_verifier_username, password=class_verifier_password, otp_code=class_verifier_otp_code,
+            actor=actor,
+            suggested=suggested,
+            chosen=new_class,
+            justification=class_justification,
+            username=class_verifier_username,
+            password=class_verifier_password,
+            otp_code=class_verifier_otp_code,
         )
         reasons += class_reasons
     if reasons:
@@ -699,9 +704,7 @@ def product_administration_refusals(*, product: CellProduct, episode: Episode, n
     reasons: list[str] = []
     if product.patient_id != episode.patient_id:
         who = "this patient" if product.autologous else "the intended recipient"
-        reasons.append(
-            f"Product {product.code} was collected for another patient, not {who}: do not give it."
-        )
+        reasons.append(f"Product {product.code} was collected for another patient, not {who}: do not give it.")
     elif product.episode_id != episode.pk or product.cycle != episode.cycle:
         reasons.append(f"Product {product.code} belongs to another episode or treatment cycle of this patient.")
     if product.status == "administered":

@@ -52,8 +52,11 @@ def lab(request: StaffRequest) -> HttpResponse:
         else:
             return redirect("cellproducts:product", found.pk)
     products = list(selectors.lab_worklist(actor=actor))
-    return render(request, "cellproducts/lab.html", {"form": form, "products": products,
-                                                     "can_process": actor.can(Permission.PRODUCT_PROCESS)})
+    return render(
+        request,
+        "cellproducts/lab.html",
+        {"form": form, "products": products, "can_process": actor.can(Permission.PRODUCT_PROCESS)},
+    )
 
 
 @staff_page
@@ -61,16 +64,20 @@ def product(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
     actor = request.actor
     found = _product(request, product_id)
     detail = selectors.product_detail(product=found)
-    return render(request, "cellproducts/product.html", {
-        "product": found,
-        "detail": detail,
-        "patient": found.patient,
-        "can_process": actor.can(Permission.PRODUCT_PROCESS) and found.status in IN_LAB_STATUSES,
-        "can_release": actor.can(Permission.PRODUCT_RELEASE) and found.status == "processed",
-        "can_receive": actor.can(Permission.PRODUCT_PROCESS) and found.status == "collected",
-        "can_discard": actor.can(Permission.PRODUCT_PROCESS) and found.status not in ("administered", "discarded"),
-        **injection_of(product=found),
-    })
+    return render(
+        request,
+        "cellproducts/product.html",
+        {
+            "product": found,
+            "detail": detail,
+            "patient": found.patient,
+            "can_process": actor.can(Permission.PRODUCT_PROCESS) and found.status in IN_LAB_STATUSES,
+            "can_release": actor.can(Permission.PRODUCT_RELEASE) and found.status == "processed",
+            "can_receive": actor.can(Permission.PRODUCT_PROCESS) and found.status == "collected",
+            "can_discard": actor.can(Permission.PRODUCT_PROCESS) and found.status not in ("administered", "discarded"),
+            **injection_of(product=found),
+        },
+    )
 
 
 @staff_page
@@ -131,9 +138,17 @@ def processing(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
         for m in METHODS_FOR_SOURCE[found.source]
         for c in [default_regulatory_class(origin=found.origin, method=m)]
     ]
-    return render(request, "cellproducts/processing.html", {
-        "product": found, "form": form, "reasons": reasons, "correcting": existing is not None, "policy": policy,
-    })
+    return render(
+        request,
+        "cellproducts/processing.html",
+        {
+            "product": found,
+            "form": form,
+            "reasons": reasons,
+            "correcting": existing is not None,
+            "policy": policy,
+        },
+    )
 
 
 @staff_page
@@ -153,8 +168,9 @@ def release(request: StaffRequest, product_id: uuid.UUID) -> HttpResponse:
             messages.success(request, f"Product {found.code} released.")
             return redirect("cellproducts:product", found.pk)
     criteria = selectors.release_preview(product=found) if found.status in IN_LAB_STATUSES else []
-    return render(request, "cellproducts/release.html",
-                  {"product": found, "form": form, "reasons": reasons, "criteria": criteria})
+    return render(
+        request, "cellproducts/release.html", {"product": found, "form": form, "reasons": reasons, "criteria": criteria}
+    )
 
 
 @staff_page

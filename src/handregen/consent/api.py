@@ -45,8 +45,10 @@ class ConsentIn(Schema):
     )
     discussion_notes: str = Field("", max_length=4000)
     password: str = Field(
-        "", max_length=200, description="The physician's own password: they witness the patient's signature "
-        "with a signature of their own (missing or wrong → 422 naming `password`)"
+        "",
+        max_length=200,
+        description="The physician's own password: they witness the patient's signature "
+        "with a signature of their own (missing or wrong → 422 naming `password`)",
     )
     otp_code: str = Field("", max_length=12, description="A current authenticator code, when the physician has one")
     reconsent_kind: Literal["", "new_document_version", "material_change"] = Field(

@@ -28,14 +28,23 @@ def expectation_unseal(token: str, *, episode_id: uuid.UUID) -> dict[str, Any]:
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE_SECONDS)
     except signing.SignatureExpired as exc:
-        raise InvalidInput([("expectation", "The expectation figure on this page is out of date; reload the page "
-                                            "to show the current one before signing.")]) from exc
+        raise InvalidInput(
+            [
+                (
+                    "expectation",
+                    "The expectation figure on this page is out of date; reload the page "
+                    "to show the current one before signing.",
+                )
+            ]
+        ) from exc
     except signing.BadSignature as exc:
-        raise InvalidInput([("expectation", "The expectation figure sent back is not the one shown; reload the "
-                                            "page.")]) from exc
+        raise InvalidInput(
+            [("expectation", "The expectation figure sent back is not the one shown; reload the page.")]
+        ) from exc
     if data.get("episode") != str(episode_id) or not isinstance(data.get("shown"), dict):
-        raise InvalidInput([("expectation", "The expectation figure sent back belongs to another episode; reload "
-                                            "the page.")])
+        raise InvalidInput(
+            [("expectation", "The expectation figure sent back belongs to another episode; reload the page.")]
+        )
     return dict(data["shown"])
 
 

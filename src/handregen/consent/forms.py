@@ -29,7 +29,8 @@ class ConsentForm(SignerFields):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     signer_name = forms.CharField(
-        label="Patient's printed name, typed by the patient", max_length=200,
+        label="Patient's printed name, typed by the patient",
+        max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         help_text="The patient types their name (or confirms it on the screen); it is never filled in for them.",
     )
@@ -39,8 +40,17 @@ class ConsentForm(SignerFields):
 
     # The patient's part first; the witnessing clinician's re-authentication last, labelled as theirs.
     field_order = [
-        "document_version", "expectation_token", "discussed_risks", "discussed_benefits", "discussed_alternatives",
-        "discussed_expectations", "discussion_notes", "signer_name", "confirm_meaning", "password", "otp_code",
+        "document_version",
+        "expectation_token",
+        "discussed_risks",
+        "discussed_benefits",
+        "discussed_alternatives",
+        "discussed_expectations",
+        "discussion_notes",
+        "signer_name",
+        "confirm_meaning",
+        "password",
+        "otp_code",
     ]
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -226,16 +226,20 @@ def _reconsent_check(*, previous: Consent | None, required: str, kind: str, reas
     rule = "Consent rule 'one active consent, changed only on purpose'"
     kinds = dict(RECONSENT_KINDS)
     if kind not in kinds:
-        raise GuardRefused([
-            f"{rule}: a consent is already on file (signed {previous.recorded_at:%d %b %Y}). To take it again, "
-            "use Re-consent and say whether the document changed or the plan changed materially, and why; "
-            "otherwise nothing needs to be signed."
-        ])
+        raise GuardRefused(
+            [
+                f"{rule}: a consent is already on file (signed {previous.recorded_at:%d %b %Y}). To take it again, "
+                "use Re-consent and say whether the document changed or the plan changed materially, and why; "
+                "otherwise nothing needs to be signed."
+            ]
+        )
     if kind == "new_document_version" and previous.document.version == required:
-        raise GuardRefused([
-            f"{rule}: the consent on file is already on document version {required}; a re-consent for a new "
-            "document version needs a newer version. For new information, choose a material change."
-        ])
+        raise GuardRefused(
+            [
+                f"{rule}: the consent on file is already on document version {required}; a re-consent for a new "
+                "document version needs a newer version. For new information, choose a material change."
+            ]
+        )
     if len(reason.strip()) < 10:
         raise InvalidInput([("reconsent_reason", "say what changed and why consent is taken again")])
 
@@ -308,8 +312,10 @@ def consent_amend(
             raise NotFound("consent") from exc
         reasons = lock_refusals(found)
         if expected_version is not None and found.version != expected_version:
-            reasons.append(f"The consent changed since you opened it (version {found.version}, yours "
-                           f"{expected_version}); reload and apply your change again.")
+            reasons.append(
+                f"The consent changed since you opened it (version {found.version}, yours "
+                f"{expected_version}); reload and apply your change again."
+            )
         if found.status != "active":
             reasons.append(f"Only an active consent is corrected; this one is {found.status}.")
         if reasons:
@@ -342,8 +348,12 @@ def consent_countersign(*, actor: Actor, episode: Episode | Any, password: str, 
     if consent is None:
         raise GuardRefused(["There is no active consent to sign."])
     return record_sign(
-        actor=actor, record_type="consent", record_id=consent.pk, meaning=CONSENT_WITNESS,
-        password=password, otp_code=otp_code,
+        actor=actor,
+        record_type="consent",
+        record_id=consent.pk,
+        meaning=CONSENT_WITNESS,
+        password=password,
+        otp_code=otp_code,
     )
 
 

@@ -32,9 +32,9 @@ def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return redirect_to_login(request.get_full_path())
         if not request.user.is_verified():  # type: ignore[attr-defined]
             # Two-factor first: no staff page, and so no patient data, before a verified second factor.
-            step = "web:mfa-verify" if confirmed_totp(request.user) else "web:mfa-setup"  # type: ignore[arg-type]
+            step = "web:mfa-verify" if confirmed_totp(request.user) else "web:mfa-setup"
             return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
-        actor = actor_for(user=request.user)  # type: ignore[arg-type]
+        actor = actor_for(user=request.user)
         if actor is None:
             return render(request, "web/no_site.html", status=403)
         request.actor = actor  # type: ignore[attr-defined]

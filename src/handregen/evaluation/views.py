@@ -115,9 +115,7 @@ def candidacy(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor, episode = episode_for_page(request, episode_id)
     definition = episode.protocol.definition
     found = selectors.evaluation_of(actor=actor, episode=episode)
-    facts = services.record_facts(
-        episode=episode, consultation=found["consultation"], today=actor.site.today()
-    )
+    facts = services.record_facts(episode=episode, consultation=found["consultation"], today=actor.site.today())
     derived = {
         c.code: d
         for c in definition.criteria

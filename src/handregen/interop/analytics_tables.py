@@ -19,9 +19,7 @@ def _follow_up_rows(actor: Actor) -> Any:
     from handregen.outcomes.models import FollowUp
 
     rows = (
-        FollowUp.objects.filter(site=actor.site)
-        .order_by("episode_id", "cycle", "days")
-        .values_list(*FOLLOW_UP_FIELDS)
+        FollowUp.objects.filter(site=actor.site).order_by("episode_id", "cycle", "days").values_list(*FOLLOW_UP_FIELDS)
     )
     for row in rows.iterator(chunk_size=10000):
         yield (*row[:8], " ".join(row[8] or []), *row[9:])

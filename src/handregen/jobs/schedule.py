@@ -32,11 +32,13 @@ class Periodic:
 SCHEDULE = (
     Periodic("questionnaire reminders", "handregen.outcomes.tasks.reminders_run", "HANDREGEN_REMIND_EVERY_SECONDS"),
     Periodic(
-        "appointment reminders", "handregen.scheduling.tasks.appointment_reminders_run",
+        "appointment reminders",
+        "handregen.scheduling.tasks.appointment_reminders_run",
         "HANDREGEN_APPOINTMENT_REMIND_EVERY_SECONDS",
     ),
     Periodic(
-        "expired export files", "handregen.interop.fhir.bulk_tasks.export_cleanup_run",
+        "expired export files",
+        "handregen.interop.fhir.bulk_tasks.export_cleanup_run",
         "HANDREGEN_EXPORT_CLEANUP_EVERY_SECONDS",
     ),
 )

@@ -112,8 +112,14 @@ def ready_jobs_run(worker_id: str = "inline") -> int:
     """Run the ready jobs in this process and transaction, one by one, as a worker would; return how many.
     For tests: unlike the worker loop it never closes the database connection (a test's transaction stays)."""
     worker = Worker(
-        queue_names=[QUEUE], interval=0, batch=True, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
+        queue_names=[QUEUE],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
     )
     count = 0
     while (job := DBTaskResult.objects.ready().filter(queue_name=QUEUE).first()) is not None:

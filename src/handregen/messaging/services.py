@@ -34,9 +34,16 @@ class Outgoing:
 @transaction.atomic
 def _record(actor: Actor | None, message: Outgoing, status: str, reason: str = "") -> Delivery:
     delivery = Delivery.objects.create(
-        site=message.site, patient=message.patient, channel=message.channel, purpose=message.purpose,
-        about_type=message.about_type, about_id=message.about_id, status=status, reason=reason[:300],
-        created_by=actor.user if actor else None, sent_at=timezone.now() if status == SENT else None,
+        site=message.site,
+        patient=message.patient,
+        channel=message.channel,
+        purpose=message.purpose,
+        about_type=message.about_type,
+        about_id=message.about_id,
+        status=status,
+        reason=reason[:300],
+        created_by=actor.user if actor else None,
+        sent_at=timezone.now() if status == SENT else None,
     )
     _audit(actor, delivery, None, status)
     return delivery
@@ -44,10 +51,14 @@ def _record(actor: Actor | None, message: Outgoing, status: str, reason: str = "
 
 def _audit(actor: Actor | None, delivery: Delivery, before: str | None, after: str) -> None:
     audit_record(
-        actor=actor, site=delivery.site if actor is None else None, action=f"message.{after}",
-        object_type="delivery", object_id=delivery.pk,
+        actor=actor,
+        site=delivery.site if actor is None else None,
+        action=f"message.{after}",
+        object_type="delivery",
+        object_id=delivery.pk,
         changes={"status": [before, after], "purpose": [None, delivery.purpose], "channel": [None, delivery.channel]},
-        reason=delivery.reason, patient_id=delivery.patient_id,
+        reason=delivery.reason,
+        patient_id=delivery.patient_id,
     )
 
 
@@ -97,6 +108,7 @@ def latest_deliveries(*, site: Site, about_type: str, about_ids: list[str]) -> d
     """The newest delivery about each of `about_ids` (callers check the reader's access to them first)."""
     latest: dict[str, Delivery] = {}
     for delivery in Delivery.objects.filter(site=site, about_type=about_type, about_id__in=about_ids).order_by(
-            "created_at"):
+        "created_at"
+    ):
         latest[delivery.about_id] = delivery
     return latest

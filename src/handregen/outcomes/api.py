@@ -129,25 +129,50 @@ class WorklistQuery(Page):
 def follow_up_out(row: selectors.FollowUpRow) -> dict[str, Any]:
     fu = row.follow_up
     return {
-        "id": fu.pk, "episode_id": fu.episode_id, "cycle": fu.cycle, "timepoint": fu.timepoint, "label": fu.label,
-        "days": fu.days, "due_on": fu.due_on, "due_from": fu.due_from, "due_until": fu.due_until,
-        "status": row.status, "instruments": list(fu.instruments), "completed_at": fu.completed_at,
+        "id": fu.pk,
+        "episode_id": fu.episode_id,
+        "cycle": fu.cycle,
+        "timepoint": fu.timepoint,
+        "label": fu.label,
+        "days": fu.days,
+        "due_on": fu.due_on,
+        "due_from": fu.due_from,
+        "due_until": fu.due_until,
+        "status": row.status,
+        "instruments": list(fu.instruments),
+        "completed_at": fu.completed_at,
         "completion": fu.completion,
-        "responses": [{"id": r.pk, "instrument": r.instrument, "side": r.side, "total": r.total,
-                       "scorable": r.scorable} for r in row.responses],
+        "responses": [
+            {"id": r.pk, "instrument": r.instrument, "side": r.side, "total": r.total, "scorable": r.scorable}
+            for r in row.responses
+        ],
     }
 
 
 def response_out(response: QuestionnaireResponse, fu: FollowUp) -> dict[str, Any]:
     return {
-        "id": response.pk, "follow_up_id": fu.pk, "episode_id": fu.episode_id, "timepoint": fu.timepoint,
-        "instrument": response.instrument, "instrument_version": response.instrument_version, "side": response.side,
-        "pinch_type": response.variant, "device": response.device, "answers": response.answers,
+        "id": response.pk,
+        "follow_up_id": fu.pk,
+        "episode_id": fu.episode_id,
+        "timepoint": fu.timepoint,
+        "instrument": response.instrument,
+        "instrument_version": response.instrument_version,
+        "side": response.side,
+        "pinch_type": response.variant,
+        "device": response.device,
+        "answers": response.answers,
         "options": response.options,
-        "scores": {"total": response.total, "subscales": response.subscales, "scorable": response.scorable,
-                   "reasons": response.reasons, "scoring_version": response.scoring_version,
-                   "missing_policy": response.missing_policy},
-        "source": response.source, "entered_at": response.entered_at, "amended_at": response.amended_at,
+        "scores": {
+            "total": response.total,
+            "subscales": response.subscales,
+            "scorable": response.scorable,
+            "reasons": response.reasons,
+            "scoring_version": response.scoring_version,
+            "missing_policy": response.missing_policy,
+        },
+        "source": response.source,
+        "entered_at": response.entered_at,
+        "amended_at": response.amended_at,
         "version": response.version,
         "follow_up_status": selectors.follow_up_status(fu, fu.site.today()),
     }
@@ -169,7 +194,10 @@ def baseline_response(request: HttpRequest, episode_id: uuid.UUID, payload: Resp
     actor = actor_of(request)
     episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     response = services.baseline_response_record(
-        actor=actor, episode=episode, instrument=payload.instrument, answers=payload.answers,
+        actor=actor,
+        episode=episode,
+        instrument=payload.instrument,
+        answers=payload.answers,
         amendment_reason=payload.amendment_reason,
     )
     return Status(201, response_out(response, response.follow_up))
@@ -198,7 +226,10 @@ def response_create(request: HttpRequest, follow_up_id: uuid.UUID, payload: Resp
     actor = actor_of(request)
     fu = selectors.follow_up_get(actor=actor, follow_up_id=follow_up_id, channel="api")
     response = services.response_record(
-        actor=actor, follow_up=fu, instrument=payload.instrument, answers=payload.answers,
+        actor=actor,
+        follow_up=fu,
+        instrument=payload.instrument,
+        answers=payload.answers,
         amendment_reason=payload.amendment_reason,
     )
     fu.refresh_from_db()
@@ -216,14 +247,18 @@ def response_list(request: HttpRequest, follow_up_id: uuid.UUID) -> dict[str, An
 @follow_up_router.post(
     "/{follow_up_id}/measurements", response={201: ResponseOut}, summary="Record grip or pinch trials (kg)"
 )
-def measurement_create(
-    request: HttpRequest, follow_up_id: uuid.UUID, payload: MeasurementIn
-) -> Status[dict[str, Any]]:
+def measurement_create(request: HttpRequest, follow_up_id: uuid.UUID, payload: MeasurementIn) -> Status[dict[str, Any]]:
     actor = actor_of(request)
     fu = selectors.follow_up_get(actor=actor, follow_up_id=follow_up_id, channel="api")
     response = services.response_record(
-        actor=actor, follow_up=fu, instrument=payload.instrument, answers=payload.trials, side=payload.side,
-        pinch_type=payload.pinch_type or "", device=payload.device, amendment_reason=payload.amendment_reason,
+        actor=actor,
+        follow_up=fu,
+        instrument=payload.instrument,
+        answers=payload.trials,
+        side=payload.side,
+        pinch_type=payload.pinch_type or "",
+        device=payload.device,
+        amendment_reason=payload.amendment_reason,
         field="trials",
     )
     fu.refresh_from_db()
@@ -259,9 +294,11 @@ def response_amend(request: HttpRequest, response_id: uuid.UUID, payload: AmendI
     actor = actor_of(request)
     current = selectors.response_get(actor=actor, response_id=response_id, channel="api")
     amended = services.response_amend(
-        actor=actor, response=current, answers=payload.answers, reason=payload.reason,
+        actor=actor,
+        response=current,
+        answers=payload.answers,
+        reason=payload.reason,
         expected_version=payload.version,
     )
     fu = FollowUp.objects.get(pk=amended.follow_up_id)
     return response_out(amended, fu)
-

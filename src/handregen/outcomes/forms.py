@@ -29,20 +29,28 @@ class InstrumentForm(CheckedForm):
             field: forms.Field
             if choices:
                 field = forms.TypedChoiceField(
-                    label=label, choices=choices, coerce=int, empty_value=None, required=False,
+                    label=label,
+                    choices=choices,
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
                     widget=forms.RadioSelect,
                 )
             else:
                 unit = f" ({response.unit})" if response.unit else ""
                 field = forms.FloatField(
-                    label=f"{label}{unit}", min_value=response.min, max_value=response.max, required=False,
+                    label=f"{label}{unit}",
+                    min_value=response.min,
+                    max_value=response.max,
+                    required=False,
                     widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
                 )
             self.fields[item.id] = field
         if staff and instrument.code in ("grip", "pinch"):
             self.fields["side"] = forms.ChoiceField(label="Hand measured", choices=SIDE_CHOICES)
-            self.fields["device"] = forms.CharField(label="Device", max_length=80, required=False,
-                                                    help_text="e.g. Jamar hydraulic, handle position 2")
+            self.fields["device"] = forms.CharField(
+                label="Device", max_length=80, required=False, help_text="e.g. Jamar hydraulic, handle position 2"
+            )
         if staff and instrument.code == "pinch":
             self.fields["pinch_type"] = forms.ChoiceField(label="Pinch type", choices=PINCH_TYPES, initial="key")
 
@@ -60,12 +68,17 @@ class InstrumentForm(CheckedForm):
 
 class AmendmentForm(CheckedForm):
     amendment_reason = forms.CharField(
-        label="Reason for the correction", max_length=2000, required=False,
+        label="Reason for the correction",
+        max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed when this instrument is already recorded for this follow-up.",
     )
 
 
 class MarkDoneForm(CheckedForm):
-    reason = forms.CharField(label="Why is this follow-up done without every instrument?", max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Why is this follow-up done without every instrument?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

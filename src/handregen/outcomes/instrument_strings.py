@@ -8,7 +8,9 @@ from django.utils.translation import gettext_noop
 
 STRINGS = (
     gettext_noop("Your pain"),
-    gettext_noop("Think about the pain in your treated hand over the last 7 days. On average, how strong was it? Pick one number from 0 (no pain at all) to 10 (the worst pain you can imagine)."),
+    gettext_noop(
+        "Think about the pain in your treated hand over the last 7 days. On average, how strong was it? Pick one number from 0 (no pain at all) to 10 (the worst pain you can imagine)."
+    ),
     gettext_noop("0 - no pain at all"),
     gettext_noop("10 - the worst pain you can imagine"),
     gettext_noop("Average pain in the treated hand, last 7 days"),
@@ -55,7 +57,9 @@ STRINGS = (
     gettext_noop("Tingling (pins and needles)"),
     gettext_noop("Sleep disturbed by the arm or hand"),
     gettext_noop("Pain and use of your hand"),
-    gettext_noop("In the past week, how bad was this pain? 0 means no pain. 10 means the worst pain you have ever had."),
+    gettext_noop(
+        "In the past week, how bad was this pain? 0 means no pain. 10 means the worst pain you have ever had."
+    ),
     gettext_noop("0 - No pain"),
     gettext_noop("10 - Worst pain ever"),
     gettext_noop("In the past week, how often did you have pain? 0 means never. 10 means all the time."),
@@ -187,7 +191,9 @@ STRINGS = (
     gettext_noop("Writing for a long time"),
     gettext_noop("A firm handshake"),
     gettext_noop("Change since your treatment"),
-    gettext_noop("Since your treatment began, how has your hand changed overall - its pain, what you can do with it and how you feel about it? Pick the one answer that fits best."),
+    gettext_noop(
+        "Since your treatment began, how has your hand changed overall - its pain, what you can do with it and how you feel about it? Pick the one answer that fits best."
+    ),
     gettext_noop("Very much improved"),
     gettext_noop("Much improved"),
     gettext_noop("A little improved"),

@@ -109,10 +109,14 @@ def _revoke_live_links(*, actor: Actor | None, fu: FollowUp) -> dict[str, Any]:
         old.version += 1
         old.save()
         audit_record(
-            actor=actor, site=fu.site if actor is None else None, action="questionnaire_link.revoke",
-            object_type="questionnaire_link", object_id=old.pk,
+            actor=actor,
+            site=fu.site if actor is None else None,
+            action="questionnaire_link.revoke",
+            object_type="questionnaire_link",
+            object_id=old.pk,
             changes={"closed_at": [None, now], "reason": [None, "a newer link to the same follow-up"]},
-            patient_id=fu.patient_id, episode_id=fu.episode_id,
+            patient_id=fu.patient_id,
+            episode_id=fu.episode_id,
         )
     return draft
 
@@ -131,10 +135,12 @@ def baseline_still_possible(episode: Episode) -> None:
     injected_at = cycle_injected_at(episode_id=episode.pk, cycle=episode.cycle)
     if injected_at is not None:
         when = timezone.localtime(injected_at, episode.site.zone).strftime("%d %b %Y %H:%M")
-        raise GuardRefused([
-            f"Time order rule 'baseline before injection': this cycle's injection was given on {when}, so a "
-            "baseline can no longer be asked for. Send the follow-up questionnaires instead."
-        ])
+        raise GuardRefused(
+            [
+                f"Time order rule 'baseline before injection': this cycle's injection was given on {when}, so a "
+                "baseline can no longer be asked for. Send the follow-up questionnaires instead."
+            ]
+        )
 
 
 @transaction.atomic
@@ -151,14 +157,21 @@ def baseline_link_create(*, actor: Actor, episode: Episode | Any) -> str:
 
 def _usable(link: QuestionnaireLink) -> QuestionnaireLink:
     """The link when it can still be used; LinkGone saying why when not."""
-    replaced = link.closed_at is not None and QuestionnaireLink.objects.filter(
-        follow_up_id=link.follow_up_id, created_at__gt=link.created_at).exists()
-    if link.submitted_at is not None or link.follow_up.completed_at is not None or (
-            link.closed_at is not None and not replaced):
+    replaced = (
+        link.closed_at is not None
+        and QuestionnaireLink.objects.filter(follow_up_id=link.follow_up_id, created_at__gt=link.created_at).exists()
+    )
+    if (
+        link.submitted_at is not None
+        or link.follow_up.completed_at is not None
+        or (link.closed_at is not None and not replaced)
+    ):
         raise LinkGone(_("These questionnaires have already been answered. Thank you."), link=link)
     if replaced:
-        raise LinkGone(_("This link has been replaced by a newer one. Please use the link in your latest "
-                         "e-mail from the clinic."), link=link)
+        raise LinkGone(
+            _("This link has been replaced by a newer one. Please use the link in your latest e-mail from the clinic."),
+            link=link,
+        )
     if link.follow_up.superseded_at is not None:
         raise LinkGone(_("These questionnaires are no longer needed."), link=link)
     if link.expires_at <= timezone.now():
@@ -201,9 +214,14 @@ def link_open(*, link: QuestionnaireLink) -> QuestionnaireLink:
         locked.version += 1
         locked.save()
         audit_record(
-            actor=None, site=locked.site, action="questionnaire_link.open", object_type="questionnaire_link",
-            object_id=locked.pk, changes={"first_used_at": [None, locked.first_used_at]},
-            patient_id=locked.patient_id, episode_id=locked.follow_up.episode_id,
+            actor=None,
+            site=locked.site,
+            action="questionnaire_link.open",
+            object_type="questionnaire_link",
+            object_id=locked.pk,
+            changes={"first_used_at": [None, locked.first_used_at]},
+            patient_id=locked.patient_id,
+            episode_id=locked.follow_up.episode_id,
         )
     return locked
 
@@ -224,17 +242,20 @@ def portal_save(*, link_id: object, instrument: str, answers: Mapping[str, objec
     locked.version += 1
     locked.save()
     audit_record(
-        actor=None, site=locked.site, action="questionnaire_link.save", object_type="questionnaire_link",
-        object_id=locked.pk, changes={"saved_items": [before, sum(len(items) for items in draft.values())]},
-        patient_id=locked.patient_id, episode_id=locked.follow_up.episode_id,
+        actor=None,
+        site=locked.site,
+        action="questionnaire_link.save",
+        object_type="questionnaire_link",
+        object_id=locked.pk,
+        changes={"saved_items": [before, sum(len(items) for items in draft.values())]},
+        patient_id=locked.patient_id,
+        episode_id=locked.follow_up.episode_id,
     )
     return locked
 
 
 @transaction.atomic
-def portal_submit(
-    *, link_id: object, answers: Mapping[str, Mapping[str, object]]
-) -> list[QuestionnaireResponse]:
+def portal_submit(*, link_id: object, answers: Mapping[str, Mapping[str, object]]) -> list[QuestionnaireResponse]:
     """Store the patient's answers for the questionnaires of the session's link, then close the link.
 
     `answers` maps instrument code to {item id: value}; the follow-up is the link's, whatever else the
@@ -243,8 +264,10 @@ def portal_submit(
     link = link_for_session(link_id)
     locked = QuestionnaireLink.objects.select_for_update().get(pk=link.pk)
     _usable(locked)  # a second submission waiting on the lock finds the link spent
-    fu = FollowUp.objects.select_for_update().select_related("episode", "patient", "site", "episode__protocol").get(
-        pk=locked.follow_up_id
+    fu = (
+        FollowUp.objects.select_for_update()
+        .select_related("episode", "patient", "site", "episode__protocol")
+        .get(pk=locked.follow_up_id)
     )
     recorded = set(QuestionnaireResponse.objects.filter(follow_up=fu).values_list("instrument", flat=True))
     wanted = patient_instruments(fu, recorded)
@@ -257,8 +280,7 @@ def portal_submit(
     for code, items in given.items():
         try:
             with transaction.atomic():
-                stored.append(_store(actor=None, fu=fu, instrument=code, answers=items, source="patient",
-                                     field=code))
+                stored.append(_store(actor=None, fu=fu, instrument=code, answers=items, source="patient", field=code))
         except InvalidInput as exc:
             errors += exc.errors
     if errors:
@@ -268,10 +290,14 @@ def portal_submit(
     locked.version += 1
     locked.save()
     audit_record(
-        actor=None, site=locked.site, action="questionnaire_link.submit", object_type="questionnaire_link",
-        object_id=locked.pk, changes={"submitted_at": [None, locked.submitted_at],
-                                      "instruments": [None, sorted(given)]},
-        patient_id=locked.patient_id, episode_id=fu.episode_id,
+        actor=None,
+        site=locked.site,
+        action="questionnaire_link.submit",
+        object_type="questionnaire_link",
+        object_id=locked.pk,
+        changes={"submitted_at": [None, locked.submitted_at], "instruments": [None, sorted(given)]},
+        patient_id=locked.patient_id,
+        episode_id=fu.episode_id,
     )
     links_close(actor=None, follow_up=fu, except_link=locked)
     return stored

@@ -86,15 +86,19 @@ def first_open_page(pages: Sequence[Page], draft: Mapping[str, Mapping[str, obje
 
 def minutes_left(pages: Sequence[Page], draft: Mapping[str, Mapping[str, object]]) -> int:
     """About how many minutes the unanswered items take (at least 1 while any is left)."""
-    open_items = sum(1 for page in pages for item in page.items
-                     if item.id not in (draft.get(page.instrument.code) or {}))
+    open_items = sum(
+        1 for page in pages for item in page.items if item.id not in (draft.get(page.instrument.code) or {})
+    )
     return math.ceil(open_items * SECONDS_PER_ITEM / 60)
 
 
 def patient_item_count(codes: Sequence[str]) -> int:
     """How many questions a time point with these instruments asks the patient (staff measurements aside)."""
-    return sum(len(instrument.items) for instrument in map(load_instrument, codes) if instrument.options_for(
-        instrument.items[0]))
+    return sum(
+        len(instrument.items)
+        for instrument in map(load_instrument, codes)
+        if instrument.options_for(instrument.items[0])
+    )
 
 
 def answers_for_scoring(instrument: Instrument, saved: Mapping[str, object]) -> dict[str, object]:

@@ -66,11 +66,13 @@ FORM_TOKEN_KEY = "portal_form_token"  # noqa: S105 - a session key name, not a s
 # later opens the link again and carries on where they stopped.
 SESSION_SECONDS = 60 * 60
 
-NOT_VALID = gettext_lazy("This link does not work. Please check that you opened the whole link from your "
-                         "e-mail, or call the clinic.")
+NOT_VALID = gettext_lazy(
+    "This link does not work. Please check that you opened the whole link from your e-mail, or call the clinic."
+)
 NO_SESSION = gettext_lazy("Please open the link in your e-mail to see your questions.")
-STALE_FORM = gettext_lazy("This page was open for too long or was sent from elsewhere. Please open the link "
-                          "in your e-mail again.")
+STALE_FORM = gettext_lazy(
+    "This page was open for too long or was sent from elsewhere. Please open the link in your e-mail again."
+)
 PREFER_NOT = gettext_lazy("Prefer not to answer")
 
 
@@ -179,9 +181,15 @@ class PageForm(CheckedForm):
                 choices.append((DECLINED, str(PREFER_NOT)))
             text = texts[item.id] if licensed_text else _(texts[item.id])  # a licence's wording is shown as it is
             label = text if len(instrument.items) > 1 or not instrument.question else _(instrument.question)
-            field = forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect,
-                                      error_messages={"required": _("Please choose an answer."),
-                                                      "invalid_choice": _("Please choose one of the answers.")})
+            field = forms.ChoiceField(
+                label=label,
+                choices=choices,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Please choose an answer."),
+                    "invalid_choice": _("Please choose one of the answers."),
+                },
+            )
             field.prompt = None if page.shared_prompt else _(instrument.prompt_for(item) or "")  # type: ignore[attr-defined]
             self.fields[item.id] = field
 
@@ -219,8 +227,9 @@ def page(request: HttpRequest) -> HttpResponse:
     if not pages:
         fu = link.follow_up
         progress = patient_progress(episode=fu.episode, cycle=fu.cycle)
-        return render(request, "outcomes/portal_thanks.html", {"site": link.site, "nothing_left": True,
-                                                               "progress": progress})
+        return render(
+            request, "outcomes/portal_thanks.html", {"site": link.site, "nothing_left": True, "progress": progress}
+        )
     number = first_open_page(pages, link.draft)
     return redirect("portal:step", number=number) if number else redirect("portal:review")
 
@@ -273,7 +282,9 @@ def step(request: HttpRequest, number: int) -> HttpResponse:
         "prompt": _(current.shared_prompt) if current.shared_prompt and not current.instrument.question else "",
         "next_appointment": next_appointment_of(
             patient_id=link.follow_up.patient_id, site=link.site, now=timezone.now()
-        ) if number == 1 else None,
+        )
+        if number == 1
+        else None,
     }
     return render(request, "outcomes/portal_step.html", context, status=status)
 
@@ -293,8 +304,7 @@ def _review_rows(pages: list[Page], draft: dict[str, Any]) -> list[dict[str, Any
             text = texts[item.id] if licensed_text else _(texts[item.id])
             question = text if len(instrument.items) > 1 or not instrument.question else _(instrument.title)
             answers.append({"question": question, "answer": shown})
-        rows.append({"page": current, "number": number, "answers": answers,
-                     "complete": page_complete(current, draft)})
+        rows.append({"page": current, "number": number, "answers": answers, "complete": page_complete(current, draft)})
     return rows
 
 
@@ -345,8 +355,11 @@ def review(request: HttpRequest) -> HttpResponse:
 def done(request: HttpRequest) -> HttpResponse:
     """Thanks, after sending: the patient's progress in plain words comes only now, so it sways no answer."""
     link_id = request.session.get(DONE_KEY)
-    link = QuestionnaireLink.objects.select_related("site", "follow_up", "patient").filter(pk=link_id).first() \
-        if link_id else None
+    link = (
+        QuestionnaireLink.objects.select_related("site", "follow_up", "patient").filter(pk=link_id).first()
+        if link_id
+        else None
+    )
     if link is None or link.submitted_at is None:
         return redirect("portal:page")
     _in_patients_language(link)
@@ -354,6 +367,14 @@ def done(request: HttpRequest) -> HttpResponse:
     progress = patient_progress(episode=fu.episode, cycle=fu.cycle)
     sheet = aftercare_sheet(episode=fu.episode)
     upcoming = next_appointment_of(patient_id=fu.patient_id, site=link.site, now=timezone.now())
-    return render(request, "outcomes/portal_thanks.html", {"site": link.site, "progress": progress, "sheet": sheet,
-                                                           "review_url": reverse("portal:page"),
-                                                           "next_appointment": upcoming})
+    return render(
+        request,
+        "outcomes/portal_thanks.html",
+        {
+            "site": link.site,
+            "progress": progress,
+            "sheet": sheet,
+            "review_url": reverse("portal:page"),
+            "next_appointment": upcoming,
+        },
+    )

@@ -29,8 +29,7 @@ class PatientWords:
 # The instruments a patient sees progress for, in the order shown.
 PATIENT_WORDS: Mapping[str, PatientWords] = {
     "nrs": PatientWords("your average hand pain", " out of 10", whole_numbers=True),
-    "quickdash": PatientWords("your score for everyday difficulty with your arm and hand (QuickDASH)",
-                              " out of 100"),
+    "quickdash": PatientWords("your score for everyday difficulty with your arm and hand (QuickDASH)", " out of 100"),
     "prwe": PatientWords("your score for wrist and hand pain and use (PRWE)", " out of 100"),
     "mhq": PatientWords("your score for how well your hand works (MHQ)", " out of 100"),
     "grip": PatientWords("your grip strength", " kg"),

@@ -51,8 +51,10 @@ class RemindReport:
     lines: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.invitations} invitation(s) and {self.reminders} reminder(s) sent; {self.skipped} "
-                f"follow-up(s) with nothing to send; {self.failed} failed (tried again on the next run).")
+        return (
+            f"{self.invitations} invitation(s) and {self.reminders} reminder(s) sent; {self.skipped} "
+            f"follow-up(s) with nothing to send; {self.failed} failed (tried again on the next run)."
+        )
 
 
 def due_follow_ups(site: Site) -> Iterator[FollowUp]:
@@ -88,7 +90,7 @@ def questionnaire_message(fu: FollowUp, kind: str, url: str, expires: datetime) 
     """The invitation, reminder or staff-sent link to the questionnaires of `fu` (no patient details in it)."""
     site = fu.site
     phone = f"call us on {site.phone}" if site.phone else "call the clinic"
-    opening = ("This is a reminder: we have not yet heard" if kind == "reminder" else "We would like to hear")
+    opening = "This is a reminder: we have not yet heard" if kind == "reminder" else "We would like to hear"
     when = "before your treatment" if fu.is_baseline else f"{fu.label.lower()} after your treatment"
     body = (
         f"Hello,\n\n{opening} how your hand is doing ({when} at {site.name}).\n\n"
@@ -96,8 +98,15 @@ def questionnaire_message(fu: FollowUp, kind: str, url: str, expires: datetime) 
         f"The link works until {timezone.localtime(expires):%d %B %Y}. It is personal: please do not forward it.\n"
         f"If you have questions or worries about your hand, {phone}.\n\n{site.name}\n"
     )
-    return Outgoing(site=site, patient=fu.patient, purpose=f"questionnaire_{kind}", subject=SUBJECTS[kind],
-                    body=body, about_type="follow_up", about_id=str(fu.pk))
+    return Outgoing(
+        site=site,
+        patient=fu.patient,
+        purpose=f"questionnaire_{kind}",
+        subject=SUBJECTS[kind],
+        body=body,
+        about_type="follow_up",
+        about_id=str(fu.pk),
+    )
 
 
 def questionnaire_link_send(
@@ -127,9 +136,14 @@ def _send(fu: FollowUp, kind: str) -> bool:
             link, token = _link_create(actor=None, fu=locked)
             ReminderSent.objects.create(follow_up=locked, kind=kind, link=link, sent_at=timezone.now())
             audit_record(
-                actor=None, site=locked.site, action=f"follow_up.{kind}_send", object_type="follow_up",
-                object_id=locked.pk, changes={"sent": [None, kind], "link": [None, str(link.pk)]},
-                patient_id=locked.patient_id, episode_id=locked.episode_id,
+                actor=None,
+                site=locked.site,
+                action=f"follow_up.{kind}_send",
+                object_type="follow_up",
+                object_id=locked.pk,
+                changes={"sent": [None, kind], "link": [None, str(link.pk)]},
+                patient_id=locked.patient_id,
+                episode_id=locked.episode_id,
             )
             message = questionnaire_message(locked, kind, link_url(token), link.expires_at)
             message_deliver(actor=None, message=message, raise_on_failure=True)

@@ -107,8 +107,10 @@ def follow_up_worklist(*, actor: Actor, today: date | None = None) -> list[Follo
         .exclude(episode__stage__in=[s.value for s in CLOSED_STAGES])
         .filter(Q(due_from__lte=today) | Q(due_from__isnull=True))
     )
-    rows = [FollowUpRow(fu, follow_up_status(fu, today), list(getattr(fu, "stored", [])))
-            for fu in _with_responses(open_now)]
+    rows = [
+        FollowUpRow(fu, follow_up_status(fu, today), list(getattr(fu, "stored", [])))
+        for fu in _with_responses(open_now)
+    ]
     due = sorted((r for r in rows if r.status == DUE), key=lambda r: r.follow_up.due_until or date.max)
     # A missed baseline cannot be made up after the injection, so it is no work for anyone.
     missed = sorted(
@@ -149,9 +151,7 @@ class PatientProgress:
 LATE_BASELINE_LABEL = "Late baseline (answered after the injection)"
 
 
-def cycle_scores(
-    *, episode: Episode, cycle: int, include_late_baseline: bool = False
-) -> dict[str, list[ScorePoint]]:
+def cycle_scores(*, episode: Episode, cycle: int, include_late_baseline: bool = False) -> dict[str, list[ScorePoint]]:
     """Scores of one cycle per progress instrument, baseline included (grip of the treated hand only).
 
     A baseline answered after the injection is not "before": it is left out unless `include_late_baseline`,
@@ -160,8 +160,12 @@ def cycle_scores(
     """
     responses = (
         QuestionnaireResponse.objects.filter(
-            episode=episode, site_id=episode.site_id, follow_up__cycle=cycle, follow_up__superseded_at__isnull=True,
-            scorable=True, instrument__in=list(PATIENT_WORDS),
+            episode=episode,
+            site_id=episode.site_id,
+            follow_up__cycle=cycle,
+            follow_up__superseded_at__isnull=True,
+            scorable=True,
+            instrument__in=list(PATIENT_WORDS),
         )
         .select_related("follow_up")
         .order_by("follow_up__days", "entered_at")
@@ -199,10 +203,18 @@ def patient_progress(*, episode: Episode, cycle: int) -> PatientProgress:
 
 
 # A baseline is taken before the injection; from the injection on, answers would not be a baseline.
-BEFORE_INJECTION = frozenset({
-    Stage.REFERRED, Stage.CONSULTED, Stage.ELIGIBLE, Stage.DEFERRED, Stage.CONSENTED, Stage.PREPARED,
-    Stage.HARVESTED, Stage.RELEASED,
-})
+BEFORE_INJECTION = frozenset(
+    {
+        Stage.REFERRED,
+        Stage.CONSULTED,
+        Stage.ELIGIBLE,
+        Stage.DEFERRED,
+        Stage.CONSENTED,
+        Stage.PREPARED,
+        Stage.HARVESTED,
+        Stage.RELEASED,
+    }
+)
 
 
 def baseline_missing(*, actor: Actor, episode: Episode) -> list[str]:
@@ -214,7 +226,10 @@ def baseline_missing(*, actor: Actor, episode: Episode) -> list[str]:
     if episode.stage not in BEFORE_INJECTION:
         return []
     scored = QuestionnaireResponse.objects.filter(
-        episode=episode, site=actor.site, follow_up__cycle=episode.cycle, follow_up__timepoint=BASELINE,
+        episode=episode,
+        site=actor.site,
+        follow_up__cycle=episode.cycle,
+        follow_up__timepoint=BASELINE,
         scorable=True,
     ).values_list("instrument", "side")
     have = {code for code, side in scored if not side or side == episode.side}

@@ -88,8 +88,12 @@ def _baseline_ensure(*, actor: Actor, episode: Episode, injected_on: date | None
             existing.injected_on = injected_on
             existing.version += 1
             existing.save()
-            _audit_follow_up(actor, existing, "follow_up.baseline_closes", changes_between(
-                before, {"due_until": existing.due_until, "injected_on": injected_on}))
+            _audit_follow_up(
+                actor,
+                existing,
+                "follow_up.baseline_closes",
+                changes_between(before, {"due_until": existing.due_until, "injected_on": injected_on}),
+            )
         return existing
     opened = timezone.localtime(episode.created_at, episode.site.zone).date()
     due_from = opened if episode.cycle == 1 else episode.site.today()
@@ -107,9 +111,18 @@ def _baseline_ensure(*, actor: Actor, episode: Episode, injected_on: date | None
         due_until=injected_on,
         instruments=baseline_instruments(episode),
     )
-    _audit_follow_up(actor, baseline, "follow_up.schedule", {
-        "timepoint": [None, BASELINE], "cycle": [None, episode.cycle], "due_from": [None, due_from],
-        "due_until": [None, injected_on], "instruments": [None, baseline.instruments]})
+    _audit_follow_up(
+        actor,
+        baseline,
+        "follow_up.schedule",
+        {
+            "timepoint": [None, BASELINE],
+            "cycle": [None, episode.cycle],
+            "due_from": [None, due_from],
+            "due_until": [None, injected_on],
+            "instruments": [None, baseline.instruments],
+        },
+    )
     return baseline
 
 
@@ -142,10 +155,19 @@ def followups_schedule(*, actor: Actor, episode: Episode | Any, injected_on: dat
             due_until=point.due_until,
             instruments=list(point.instruments),
         )
-        _audit_follow_up(actor, follow_up, "follow_up.schedule", {
-            "timepoint": [None, point.code], "cycle": [None, found.cycle], "due_on": [None, point.due_on],
-            "due_from": [None, point.due_from], "due_until": [None, point.due_until],
-            "instruments": [None, list(point.instruments)]})
+        _audit_follow_up(
+            actor,
+            follow_up,
+            "follow_up.schedule",
+            {
+                "timepoint": [None, point.code],
+                "cycle": [None, found.cycle],
+                "due_on": [None, point.due_on],
+                "due_from": [None, point.due_from],
+                "due_until": [None, point.due_until],
+                "instruments": [None, list(point.instruments)],
+            },
+        )
         rows.append(follow_up)
     return rows
 
@@ -159,15 +181,17 @@ def allowed_instruments(follow_up: FollowUp) -> list[str]:
     return codes + sorted(MEASURED_BY_STAFF - set(codes))
 
 
-def scoring_options(
-    definition: Instrument, *, episode: Episode, side: str, on: date
-) -> dict[str, object]:
+def scoring_options(definition: Instrument, *, episode: Episode, side: str, on: date) -> dict[str, object]:
     """The options a scoring rule takes, taken from the record, never typed by staff: the treated hand (MHQ),
     age, sex and measured side (grip), and the protocol's PRWE missing-item policy."""
     accepted = RULES[definition.scoring_rule].options
     patient = episode.patient
-    known: dict[str, object] = {"hand": episode.side, "age": age_on(patient.birth_date, on), "sex": patient.sex,
-                                "side": side}
+    known: dict[str, object] = {
+        "hand": episode.side,
+        "age": age_on(patient.birth_date, on),
+        "sex": patient.sex,
+        "side": side,
+    }
     policy = (episode.protocol.document.get("scoring") or {}).get("prwe_missing_policy")
     if policy:
         known["missing_policy"] = policy
@@ -223,8 +247,9 @@ def _store(
         raise InvalidInput([("instrument", str(exc))]) from exc
     allowed = allowed_instruments(fu)
     if instrument not in allowed:
-        raise InvalidInput([("instrument", f"{instrument} is not collected at {fu.label}; use one of "
-                                           f"{', '.join(allowed)}")])
+        raise InvalidInput(
+            [("instrument", f"{instrument} is not collected at {fu.label}; use one of {', '.join(allowed)}")]
+        )
     checked = _checked_answers(answers, field)
     today = fu.site.today()
     now = timezone.now()
@@ -246,37 +271,72 @@ def _store(
     options = scoring_options(definition, episode=fu.episode, side=measured_side, on=today)
     result = score(instrument, checked, **options)
     values = {
-        "answers": checked, "options": options, "total": result.total, "subscales": result.subscales,
-        "scorable": result.scorable, "reasons": result.reasons, "scoring_version": result.scoring_version,
-        "missing_policy": result.missing_policy or "", "label_set": definition.label_set or "",
-        "instrument_version": definition.version, "device": device.strip()[:80], "late_baseline": late_baseline,
+        "answers": checked,
+        "options": options,
+        "total": result.total,
+        "subscales": result.subscales,
+        "scorable": result.scorable,
+        "reasons": result.reasons,
+        "scoring_version": result.scoring_version,
+        "missing_policy": result.missing_policy or "",
+        "label_set": definition.label_set or "",
+        "instrument_version": definition.version,
+        "device": device.strip()[:80],
+        "late_baseline": late_baseline,
     }
-    existing = QuestionnaireResponse.objects.select_for_update().filter(
-        follow_up=fu, instrument=instrument, side=measured_side, variant=pinch_type).first()
+    existing = (
+        QuestionnaireResponse.objects.select_for_update()
+        .filter(follow_up=fu, instrument=instrument, side=measured_side, variant=pinch_type)
+        .first()
+    )
     if existing is not None:
-        version_check(what=f"{definition.name} at {fu.label}", version=existing.version,
-                      expected_version=expected_version, current=_shown_response(existing))
+        version_check(
+            what=f"{definition.name} at {fu.label}",
+            version=existing.version,
+            expected_version=expected_version,
+            current=_shown_response(existing),
+        )
         if not amendment_reason.strip():
             raise GuardRefused([_already_recorded(definition, fu, existing)])
         values.pop("late_baseline")  # a correction keeps when the answers were first given
         return _amend(actor=actor, response=existing, values=values, reason=amendment_reason.strip(), fu=fu)
     response = QuestionnaireResponse(
-        site=fu.site, patient=fu.patient, episode=fu.episode, follow_up=fu, instrument=instrument,
-        side=measured_side, variant=pinch_type, source=source, entered_by=actor.user if actor else None,
-        entered_at=answered_at or now, **values)
+        site=fu.site,
+        patient=fu.patient,
+        episode=fu.episode,
+        follow_up=fu,
+        instrument=instrument,
+        side=measured_side,
+        variant=pinch_type,
+        source=source,
+        entered_by=actor.user if actor else None,
+        entered_at=answered_at or now,
+        **values,
+    )
     try:
         with transaction.atomic():
             response.save()
     except IntegrityError as exc:  # the same questionnaire submitted twice at once: one response is kept
         raise GuardRefused([_already_recorded(definition, fu, None)]) from exc
     audit_record(
-        actor=actor, site=fu.site if actor is None else None, action="outcome.response_record",
-        object_type="questionnaire_response", object_id=response.pk,
+        actor=actor,
+        site=fu.site if actor is None else None,
+        action="outcome.response_record",
+        object_type="questionnaire_response",
+        object_id=response.pk,
         changes={k: [None, values[k]] for k in ("answers", "total", "subscales", "scorable", "scoring_version")}
-        | {"instrument": [None, instrument], "follow_up": [None, str(fu.pk)], "source": [None, source],
-           "side": [None, measured_side], "variant": [None, pinch_type]}
+        | {
+            "instrument": [None, instrument],
+            "follow_up": [None, str(fu.pk)],
+            "source": [None, source],
+            "side": [None, measured_side],
+            "variant": [None, pinch_type],
+        }
         | ({"late_baseline": [None, True]} if late_baseline else {}),
-        reason=amendment_reason.strip(), patient_id=fu.patient_id, episode_id=fu.episode_id)
+        reason=amendment_reason.strip(),
+        patient_id=fu.patient_id,
+        episode_id=fu.episode_id,
+    )
     _completion_update(actor=actor, fu=fu)
     return response
 
@@ -288,8 +348,10 @@ def _shown_response(response: QuestionnaireResponse) -> dict[str, Any]:
 
 def _already_recorded(definition: Instrument, fu: FollowUp, existing: QuestionnaireResponse | None) -> str:
     when = f" on {timezone.localtime(existing.entered_at):%d %b %Y}" if existing is not None else ""
-    return (f"{definition.name} is already recorded for {fu.label}{when}; to correct it, send it again as an "
-            "amendment with a reason.")
+    return (
+        f"{definition.name} is already recorded for {fu.label}{when}; to correct it, send it again as an "
+        "amendment with a reason."
+    )
 
 
 def _amend(
@@ -302,9 +364,16 @@ def _amend(
     response.amended_at = timezone.now()
     response.save()
     audit_record(
-        actor=actor, site=fu.site if actor is None else None, action="outcome.response_amend",
-        object_type="questionnaire_response", object_id=response.pk, changes=changes_between(before, values),
-        reason=reason, patient_id=fu.patient_id, episode_id=fu.episode_id)
+        actor=actor,
+        site=fu.site if actor is None else None,
+        action="outcome.response_amend",
+        object_type="questionnaire_response",
+        object_id=response.pk,
+        changes=changes_between(before, values),
+        reason=reason,
+        patient_id=fu.patient_id,
+        episode_id=fu.episode_id,
+    )
     _completion_update(actor=actor, fu=fu)
     return response
 
@@ -334,28 +403,59 @@ def response_record(
     if answered_at is not None and answered_at > timezone.now():
         raise InvalidInput([("authored", "cannot be in the future")])
     fu = _follow_up_locked(actor=actor, follow_up=follow_up)
-    return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, device=device, amendment_reason=amendment_reason, field=field,
-                  expected_version=expected_version, answered_at=answered_at)
+    return _store(
+        actor=actor,
+        fu=fu,
+        instrument=instrument,
+        answers=answers,
+        source="staff",
+        side=side,
+        variant=pinch_type,
+        device=device,
+        amendment_reason=amendment_reason,
+        field=field,
+        expected_version=expected_version,
+        answered_at=answered_at,
+    )
 
 
 @transaction.atomic
 def baseline_response_record(
-    *, actor: Actor, episode: Episode | Any, instrument: str, answers: Mapping[str, object],
-    side: str | None = None, pinch_type: str = "", amendment_reason: str = "", expected_version: int | None = None,
+    *,
+    actor: Actor,
+    episode: Episode | Any,
+    instrument: str,
+    answers: Mapping[str, object],
+    side: str | None = None,
+    pinch_type: str = "",
+    amendment_reason: str = "",
+    expected_version: int | None = None,
 ) -> QuestionnaireResponse:
     """Store a baseline answer set for the episode's current cycle (before the injection)."""
     actor.require(Permission.FOLLOW_UP_RECORD)
     found = _episode_of_site(actor=actor, episode=episode)
     baseline = _baseline_ensure(actor=actor, episode=found)
     fu = _follow_up_locked(actor=actor, follow_up=baseline)
-    return _store(actor=actor, fu=fu, instrument=instrument, answers=answers, source="staff", side=side,
-                  variant=pinch_type, amendment_reason=amendment_reason, expected_version=expected_version)
+    return _store(
+        actor=actor,
+        fu=fu,
+        instrument=instrument,
+        answers=answers,
+        source="staff",
+        side=side,
+        variant=pinch_type,
+        amendment_reason=amendment_reason,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
 def response_amend(
-    *, actor: Actor, response: QuestionnaireResponse | Any, answers: Mapping[str, object], reason: str,
+    *,
+    actor: Actor,
+    response: QuestionnaireResponse | Any,
+    answers: Mapping[str, object],
+    reason: str,
     expected_version: int | None = None,
 ) -> QuestionnaireResponse:
     """Correct the answers of a stored response with a reason; it is scored again with the current rules."""
@@ -368,9 +468,18 @@ def response_amend(
     if not reason.strip():
         raise InvalidInput([("reason", "a correction needs a reason")])
     fu = _follow_up_locked(actor=actor, follow_up=current.follow_up_id)
-    return _store(actor=actor, fu=fu, instrument=current.instrument, answers=answers, source=current.source,
-                  side=current.side or None, variant=current.variant, device=current.device,
-                  amendment_reason=reason, expected_version=expected_version)
+    return _store(
+        actor=actor,
+        fu=fu,
+        instrument=current.instrument,
+        answers=answers,
+        source=current.source,
+        side=current.side or None,
+        variant=current.variant,
+        device=current.device,
+        amendment_reason=reason,
+        expected_version=expected_version,
+    )
 
 
 def _completion_update(*, actor: Actor | None, fu: FollowUp) -> None:
@@ -378,17 +487,14 @@ def _completion_update(*, actor: Actor | None, fu: FollowUp) -> None:
     treated hand); an amendment that makes one unscorable reopens an automatic completion."""
     if fu.completion == "staff":
         return
-    scored = set(
-        QuestionnaireResponse.objects.filter(follow_up=fu, scorable=True).values_list("instrument", "side")
-    )
+    scored = set(QuestionnaireResponse.objects.filter(follow_up=fu, scorable=True).values_list("instrument", "side"))
     have = {code for code, side in scored if code not in MEASURED_BY_STAFF or side == fu.episode.side}
     complete = all(code in have for code in fu.instruments)
     if complete and fu.completed_at is None:
         fu.completed_at, fu.completion = timezone.now(), "auto"
         fu.version += 1
         fu.save()
-        _audit_follow_up(actor, fu, "follow_up.complete", {"status": ["open", "completed"], "completion": [
-            "", "auto"]})
+        _audit_follow_up(actor, fu, "follow_up.complete", {"status": ["open", "completed"], "completion": ["", "auto"]})
         links_close(actor=actor, follow_up=fu)
     elif not complete and fu.completion == "auto":
         fu.completed_at, fu.completion = None, ""
@@ -411,8 +517,13 @@ def followup_mark_done(*, actor: Actor, follow_up: FollowUp | Any, reason: str) 
     fu.completed_at, fu.completion, fu.completion_note = timezone.now(), "staff", reason.strip()
     fu.version += 1
     fu.save()
-    _audit_follow_up(actor, fu, "follow_up.complete", {"status": ["open", "completed"], "completion": ["", "staff"]},
-                     reason=reason.strip())
+    _audit_follow_up(
+        actor,
+        fu,
+        "follow_up.complete",
+        {"status": ["open", "completed"], "completion": ["", "staff"]},
+        reason=reason.strip(),
+    )
     links_close(actor=actor, follow_up=fu)
     return fu
 
@@ -440,14 +551,22 @@ def followups_supersede(*, actor: Actor, episode: Episode, cycle: int) -> int:
 def links_close(*, actor: Actor | None, follow_up: FollowUp, except_link: QuestionnaireLink | None = None) -> None:
     """Close the follow-up's open patient links: once it is answered, no link to it works any more."""
     now = timezone.now()
-    open_links = QuestionnaireLink.objects.filter(follow_up=follow_up, closed_at__isnull=True,
-                                                  submitted_at__isnull=True)
+    open_links = QuestionnaireLink.objects.filter(
+        follow_up=follow_up, closed_at__isnull=True, submitted_at__isnull=True
+    )
     for link in open_links:
         if except_link is not None and link.pk == except_link.pk:
             continue
         link.closed_at = now
         link.version += 1
         link.save()
-        audit_record(actor=actor, site=follow_up.site if actor is None else None, action="questionnaire_link.close",
-                     object_type="questionnaire_link", object_id=link.pk, changes={"closed_at": [None, now]},
-                     patient_id=follow_up.patient_id, episode_id=follow_up.episode_id)
+        audit_record(
+            actor=actor,
+            site=follow_up.site if actor is None else None,
+            action="questionnaire_link.close",
+            object_type="questionnaire_link",
+            object_id=link.pk,
+            changes={"closed_at": [None, now]},
+            patient_id=follow_up.patient_id,
+            episode_id=follow_up.episode_id,
+        )

@@ -56,16 +56,23 @@ def episode_follow_ups(request: StaffRequest, episode_id: uuid.UUID) -> HttpResp
     episode = _episode(request, episode_id)
     rows = selectors.episode_follow_ups(actor=actor, episode=episode)
     has_baseline = any(r.follow_up.cycle == episode.cycle and r.follow_up.timepoint == BASELINE for r in rows)
-    deliveries = latest_deliveries(site=episode.site, about_type="follow_up",
-                                   about_ids=[str(r.follow_up.pk) for r in rows])
+    deliveries = latest_deliveries(
+        site=episode.site, about_type="follow_up", about_ids=[str(r.follow_up.pk) for r in rows]
+    )
     for row in rows:
         row.delivery = deliveries.get(str(row.follow_up.pk))  # type: ignore[attr-defined]
         row.patient_items = patient_item_count(row.follow_up.instruments)  # type: ignore[attr-defined]
-    return render(request, "outcomes/episode_follow_ups.html", {
-        "episode": episode, "rows": rows, "words": STATUS_WORDS,
-        "baseline_instruments": [] if has_baseline else baseline_instruments(episode),
-        "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
-    })
+    return render(
+        request,
+        "outcomes/episode_follow_ups.html",
+        {
+            "episode": episode,
+            "rows": rows,
+            "words": STATUS_WORDS,
+            "baseline_instruments": [] if has_baseline else baseline_instruments(episode),
+            "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
+        },
+    )
 
 
 @staff_page
@@ -102,23 +109,36 @@ def follow_up(request: StaffRequest, follow_up_id: uuid.UUID) -> HttpResponse:
         fu.refresh_from_db()
     row = selectors.follow_up_row(actor=actor, follow_up=fu)
     stored = {r.instrument: r for r in row.responses if not r.side or r.side == fu.episode.side}
-    instruments = [{"code": code, "name": load_instrument(code).name, "response": stored.get(code)}
-                   for code in allowed_instruments(fu) if code in fu.instruments or code in stored]
+    instruments = [
+        {"code": code, "name": load_instrument(code).name, "response": stored.get(code)}
+        for code in allowed_instruments(fu)
+        if code in fu.instruments or code in stored
+    ]
     extra = [code for code in allowed_instruments(fu) if code not in fu.instruments]
-    return render(request, "outcomes/follow_up.html", {
-        "fu": fu, "row": row, "words": STATUS_WORDS, "instruments": instruments, "extra": extra,
-        "reasons": reasons, "link_url": link_url, "done_form": done_form, "delivery": delivery,
-        "qr": qr_svg(link_url, title="QR code of the questionnaire link") if link_url else "",
-        "fu_label": fu.label.lower(),
-        "last_delivery": latest_deliveries(site=fu.site, about_type="follow_up",
-                                           about_ids=[str(fu.pk)]).get(str(fu.pk)),
-        "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
-    })
+    return render(
+        request,
+        "outcomes/follow_up.html",
+        {
+            "fu": fu,
+            "row": row,
+            "words": STATUS_WORDS,
+            "instruments": instruments,
+            "extra": extra,
+            "reasons": reasons,
+            "link_url": link_url,
+            "done_form": done_form,
+            "delivery": delivery,
+            "qr": qr_svg(link_url, title="QR code of the questionnaire link") if link_url else "",
+            "fu_label": fu.label.lower(),
+            "last_delivery": latest_deliveries(site=fu.site, about_type="follow_up", about_ids=[str(fu.pk)]).get(
+                str(fu.pk)
+            ),
+            "can_record": actor.can(Permission.FOLLOW_UP_RECORD),
+        },
+    )
 
 
-def _entry(
-    request: StaffRequest, *, fu: FollowUp | None, episode: Episode, instrument: str
-) -> HttpResponse:
+def _entry(request: StaffRequest, *, fu: FollowUp | None, episode: Episode, instrument: str) -> HttpResponse:
     actor = request.actor
     try:
         definition = load_instrument(instrument)
@@ -126,8 +146,9 @@ def _entry(
         raise Http404 from exc
     existing = None
     if fu is not None:
-        existing = QuestionnaireResponse.objects.filter(follow_up=fu, instrument=instrument).order_by(
-            "entered_at").first()
+        existing = (
+            QuestionnaireResponse.objects.filter(follow_up=fu, instrument=instrument).order_by("entered_at").first()
+        )
     data = request.POST if request.method == "POST" else None
     initial = dict(existing.answers) if existing else {}
     if instrument in ("grip", "pinch"):
@@ -142,22 +163,39 @@ def _entry(
         try:
             if fu is None:
                 saved = baseline_response_record(
-                    actor=actor, episode=episode, instrument=instrument, answers=form.answers(),
-                    side=extra["side"], pinch_type=extra["pinch_type"] or "",
-                    amendment_reason=amendment.cleaned_data["amendment_reason"], expected_version=version.version())
+                    actor=actor,
+                    episode=episode,
+                    instrument=instrument,
+                    answers=form.answers(),
+                    side=extra["side"],
+                    pinch_type=extra["pinch_type"] or "",
+                    amendment_reason=amendment.cleaned_data["amendment_reason"],
+                    expected_version=version.version(),
+                )
             else:
                 saved = response_record(
-                    actor=actor, follow_up=fu, instrument=instrument, answers=form.answers(), side=extra["side"],
-                    pinch_type=extra["pinch_type"] or "", device=extra["device"] or "",
-                    amendment_reason=amendment.cleaned_data["amendment_reason"], expected_version=version.version())
+                    actor=actor,
+                    follow_up=fu,
+                    instrument=instrument,
+                    answers=form.answers(),
+                    side=extra["side"],
+                    pinch_type=extra["pinch_type"] or "",
+                    device=extra["device"] or "",
+                    amendment_reason=amendment.cleaned_data["amendment_reason"],
+                    expected_version=version.version(),
+                )
         except StaleVersion as exc:
             reasons = exc.reasons
             conflict = conflict_rows(exc, {**form.answers(), "score": "computed when saved"})
             version = VersionForm(at_current_version(request.POST, exc))
             which: dict[str, Any] = {"follow_up": fu} if fu else {"follow_up__timepoint": BASELINE}
-            existing = QuestionnaireResponse.objects.filter(
-                episode=episode, follow_up__cycle=episode.cycle, instrument=instrument, **which
-            ).order_by("entered_at").first()
+            existing = (
+                QuestionnaireResponse.objects.filter(
+                    episode=episode, follow_up__cycle=episode.cycle, instrument=instrument, **which
+                )
+                .order_by("entered_at")
+                .first()
+            )
         except GuardRefused as exc:
             reasons = exc.reasons
         except InvalidInput as exc:
@@ -169,10 +207,21 @@ def _entry(
             score = "not scorable" if saved.total is None else f"{saved.total:.2f}"
             messages.success(request, f"{definition.name} recorded: {score}.")
             return redirect("outcomes:follow-up", saved.follow_up_id)
-    return render(request, "outcomes/entry.html", {
-        "episode": episode, "fu": fu, "definition": definition, "form": form, "amendment": amendment,
-        "existing": existing, "reasons": reasons, "conflict": conflict, "version": version,
-    })
+    return render(
+        request,
+        "outcomes/entry.html",
+        {
+            "episode": episode,
+            "fu": fu,
+            "definition": definition,
+            "form": form,
+            "amendment": amendment,
+            "existing": existing,
+            "reasons": reasons,
+            "conflict": conflict,
+            "version": version,
+        },
+    )
 
 
 @staff_page
@@ -200,8 +249,13 @@ def baseline_link(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
         url, delivery = questionnaire_link_send(actor=request.actor, episode=episode)
     except GuardRefused as exc:
         reasons = exc.reasons
-    context = {"episode": episode, "link_url": url, "reasons": reasons, "delivery": delivery,
-               "qr": qr_svg(url, title="QR code of the baseline questionnaire link") if url else ""}
+    context = {
+        "episode": episode,
+        "link_url": url,
+        "reasons": reasons,
+        "delivery": delivery,
+        "qr": qr_svg(url, title="QR code of the baseline questionnaire link") if url else "",
+    }
     if request.htmx:  # type: ignore[attr-defined]
         # Only the fragment, swapped into the episode page. htmx swaps 2xx answers only, so a refusal comes as
         # 200 here; without JavaScript the full page answers 409.

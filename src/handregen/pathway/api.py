@@ -46,8 +46,10 @@ def protocol_detail(request: HttpRequest, code: str) -> dict[str, Any]:
         "release_criteria": doc["release_criteria"],
         "aftercare": doc["aftercare"],
         # how many questions each time point asks the patient, for whoever edits the schedule (docs/protocols.md)
-        "follow_up": [point | {"questions_for_the_patient": patient_item_count(point["instruments"])}
-                      for point in doc["follow_up"]],
+        "follow_up": [
+            point | {"questions_for_the_patient": patient_item_count(point["instruments"])}
+            for point in doc["follow_up"]
+        ],
         "baseline_questions_for_the_patient": patient_item_count(doc.get("baseline_instruments", [])),
     }
 

@@ -41,8 +41,7 @@ def episode_get(
             if isinstance(exc, Forbidden):
                 raise
             raise NotFound("episode") from exc
-        access_record(actor=actor, patient_id=opened.patient_id, category="episode", channel=channel,
-                      site=opened.site)
+        access_record(actor=actor, patient_id=opened.patient_id, category="episode", channel=channel, site=opened.site)
         return opened
     access_record(actor=actor, patient_id=episode.patient_id, category="episode", channel=channel)
     return episode
@@ -120,8 +119,13 @@ def episode_timeline(*, actor: Actor, episode: Episode, channel: str = "web") ->
     # The episode's own site: the episode came through `episode_get`, so it is the actor's or one opened by break-glass.
     events = AuditEvent.objects.filter(episode_id=episode.pk, site_id=episode.site_id).order_by("seq")
     here = read_only_here(actor=actor, episode=episode)
-    access_record(actor=actor, patient_id=episode.patient_id, category="timeline", channel=channel,
-                  site=episode.site if here else None)
+    access_record(
+        actor=actor,
+        patient_id=episode.patient_id,
+        category="timeline",
+        channel=channel,
+        site=episode.site if here else None,
+    )
     return [
         {
             "at": e.occurred_at,

@@ -45,8 +45,16 @@ def next_step(stage: str) -> str:
 
 
 WORKLIST_COLUMNS = (
-    "id", "site_id", "stage", "stage_changed_at", "indication", "side", "patient__id", "patient__mrn",
-    "patient__family_name", "patient__given_name",
+    "id",
+    "site_id",
+    "stage",
+    "stage_changed_at",
+    "indication",
+    "side",
+    "patient__id",
+    "patient__mrn",
+    "patient__family_name",
+    "patient__given_name",
 )
 
 

@@ -93,6 +93,4 @@ def patient_break_glass(request: HttpRequest, patient_id: uuid.UUID, payload: Br
 
 @router.get("/{patient_id}", response=PatientOut, summary="One patient")
 def patient_detail(request: HttpRequest, patient_id: uuid.UUID) -> Patient:
-    return selectors.patient_get(
-        actor=actor_of(request), patient_id=patient_id, channel="api", allow_break_glass=True
-    )
+    return selectors.patient_get(actor=actor_of(request), patient_id=patient_id, channel="api", allow_break_glass=True)

@@ -56,8 +56,9 @@ def patient_get(
             if isinstance(exc, Forbidden):
                 raise
             raise NotFound("patient") from exc
-        access_record(actor=actor, patient_id=grant.patient_id, category="demographics", channel=channel,
-                      site=grant.site)
+        access_record(
+            actor=actor, patient_id=grant.patient_id, category="demographics", channel=channel, site=grant.site
+        )
         return grant.patient
     access_record(actor=actor, patient_id=patient.pk, category="demographics", channel=channel)
     return patient

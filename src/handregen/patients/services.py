@@ -134,8 +134,12 @@ def patient_amend(
         raise InvalidInput([("reason", "a correction needs a reason")])
     _validate(changes)
     locked = Patient.objects.select_for_update().get(pk=patient.pk, site=actor.site)
-    version_check(what="patient's record", version=locked.version, expected_version=expected_version,
-                  current={k: getattr(locked, k) for k in DEMOGRAPHIC_FIELDS})
+    version_check(
+        what="patient's record",
+        version=locked.version,
+        expected_version=expected_version,
+        current={k: getattr(locked, k) for k in DEMOGRAPHIC_FIELDS},
+    )
     before = {k: getattr(locked, k) for k in changes}
     if "mrn" in changes and Patient.objects.filter(site=actor.site, mrn=changes["mrn"]).exclude(pk=locked.pk).exists():
         raise GuardRefused([f"MRN {changes['mrn']} is already used by another patient at this site."])

@@ -20,15 +20,18 @@ class HarvestForm(CheckedForm):
     origin = forms.ChoiceField(label="Origin", choices=list(ORIGINS.items()))
     donor = forms.ChoiceField(label="Donor (allogeneic only)", required=False, choices=[])
     harvest_site = forms.ChoiceField(label="Harvest site", choices=HARVEST_SITES)
-    volume_ml = forms.DecimalField(label="Volume harvested (mL)", min_value=Decimal("0.01"), max_value=1000,
-                                   decimal_places=2)
+    volume_ml = forms.DecimalField(
+        label="Volume harvested (mL)", min_value=Decimal("0.01"), max_value=1000, decimal_places=2
+    )
     anaesthesia = forms.ChoiceField(label="Anaesthesia", choices=list(ANAESTHESIA.items()))
     started_at = forms.DateTimeField(label="Started (empty = at the end)", required=False, widget=DateTimeInput)
     ended_at = forms.DateTimeField(label="Ended (empty = now)", required=False, widget=DateTimeInput)
-    complications = forms.CharField(label="Complications (empty if none)", required=False, max_length=4000,
-                                    widget=forms.Textarea(attrs={"rows": 2}))
-    approval_reference = forms.CharField(label="Approval reference (if the product class needs one)",
-                                         required=False, max_length=80)
+    complications = forms.CharField(
+        label="Complications (empty if none)", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    approval_reference = forms.CharField(
+        label="Approval reference (if the product class needs one)", required=False, max_length=80
+    )
 
     def __init__(self, *args: Any, donors: list[Donor], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -53,8 +56,9 @@ class InjectionForm(CheckedForm):
     side = forms.ChoiceField(label="Side", choices=SIDES)
     guidance = forms.ChoiceField(label="Image guidance", choices=GUIDANCE)
     anaesthetic = forms.CharField(label="Local anaesthetic and dose (or 'none')", max_length=120)
-    volume_ml = forms.DecimalField(label="Volume injected (mL)", min_value=Decimal("0.01"), max_value=20,
-                                   decimal_places=2)
+    volume_ml = forms.DecimalField(
+        label="Volume injected (mL)", min_value=Decimal("0.01"), max_value=20, decimal_places=2
+    )
 
     def __init__(self, *args: Any, episode: Episode, **kwargs: Any):
         kwargs.setdefault("initial", {"side": episode.side})

@@ -21,8 +21,13 @@ adverse_event_router = Router(tags=["safety"])
 alert_router = Router(tags=["safety"])
 
 Term = Literal[
-    "injection_site_pain_flare", "injection_site_swelling", "infection", "harvest_site_haematoma",
-    "vasovagal_reaction", "numbness", "other",
+    "injection_site_pain_flare",
+    "injection_site_swelling",
+    "infection",
+    "harvest_site_haematoma",
+    "vasovagal_reaction",
+    "numbness",
+    "other",
 ]
 Relatedness = Literal["certain", "probable", "possible", "unlikely", "conditional", "unassessable"]
 Criterion = Literal[
@@ -144,26 +149,54 @@ class ReinterventionList(Schema):
 
 def event_out(event: AdverseEvent) -> dict[str, Any]:
     return {
-        "id": event.pk, "episode_id": event.episode_id, "cycle": event.cycle, "term": event.term,
-        "term_label": event.term_label, "other_text": event.other_text, "description": event.description,
-        "onset_date": event.onset_date, "grade": event.grade, "serious": event.serious,
-        "seriousness_criteria": event.seriousness_criteria, "relatedness": event.relatedness,
-        "related": is_related(event.relatedness), "relatedness_harvest": event.relatedness_harvest,
-        "relatedness_injection": event.relatedness_injection, "relatedness_product": event.relatedness_product,
-        "action_taken": event.action_taken, "outcome": event.outcome, "resolution_date": event.resolution_date,
-        "reported_at": event.reported_at, "version": event.version, "alerted": event.alerts.exists(),
+        "id": event.pk,
+        "episode_id": event.episode_id,
+        "cycle": event.cycle,
+        "term": event.term,
+        "term_label": event.term_label,
+        "other_text": event.other_text,
+        "description": event.description,
+        "onset_date": event.onset_date,
+        "grade": event.grade,
+        "serious": event.serious,
+        "seriousness_criteria": event.seriousness_criteria,
+        "relatedness": event.relatedness,
+        "related": is_related(event.relatedness),
+        "relatedness_harvest": event.relatedness_harvest,
+        "relatedness_injection": event.relatedness_injection,
+        "relatedness_product": event.relatedness_product,
+        "action_taken": event.action_taken,
+        "outcome": event.outcome,
+        "resolution_date": event.resolution_date,
+        "reported_at": event.reported_at,
+        "version": event.version,
+        "alerted": event.alerts.exists(),
     }
 
 
 def alert_out(alert: SafetyAlert) -> dict[str, Any]:
-    return {"id": alert.pk, "adverse_event_id": alert.adverse_event_id, "episode_id": alert.episode_id,
-            "created_at": alert.created_at, "emailed_at": alert.emailed_at, "acknowledged_at": alert.acknowledged_at}
+    return {
+        "id": alert.pk,
+        "adverse_event_id": alert.adverse_event_id,
+        "episode_id": alert.episode_id,
+        "created_at": alert.created_at,
+        "emailed_at": alert.emailed_at,
+        "acknowledged_at": alert.acknowledged_at,
+    }
 
 
 def reintervention_out(row: Reintervention) -> dict[str, Any]:
-    return {"id": row.pk, "episode_id": row.episode_id, "performed_on": row.performed_on, "type": row.type,
-            "joint": row.joint, "side": row.side, "note": row.note, "recorded_at": row.recorded_at,
-            "version": row.version}
+    return {
+        "id": row.pk,
+        "episode_id": row.episode_id,
+        "performed_on": row.performed_on,
+        "type": row.type,
+        "joint": row.joint,
+        "side": row.side,
+        "note": row.note,
+        "recorded_at": row.recorded_at,
+        "version": row.version,
+    }
 
 
 @episode_router.post("/{episode_id}/adverse-events", response={201: AdverseEventOut}, summary="Record an adverse event")
@@ -193,8 +226,13 @@ def reintervention_create(
     actor = actor_of(request)
     episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
     row = services.reintervention_record(
-        actor=actor, episode=episode, performed_on=payload.performed_on, type=payload.type, joint=payload.joint,
-        side=payload.side or "", note=payload.note,
+        actor=actor,
+        episode=episode,
+        performed_on=payload.performed_on,
+        type=payload.type,
+        joint=payload.joint,
+        side=payload.side or "",
+        note=payload.note,
     )
     return Status(201, reintervention_out(row))
 
@@ -203,21 +241,23 @@ def reintervention_create(
 def reintervention_list(request: HttpRequest, episode_id: uuid.UUID) -> dict[str, Any]:
     actor = actor_of(request)
     episode = pathway_selectors.episode_get(actor=actor, episode_id=episode_id, channel="api")
-    rows = [reintervention_out(r) for r in selectors.episode_reinterventions(actor=actor, episode=episode,
-                                                                              channel="api")]
+    rows = [
+        reintervention_out(r) for r in selectors.episode_reinterventions(actor=actor, episode=episode, channel="api")
+    ]
     return {"items": rows, "count": len(rows)}
 
 
 @adverse_event_router.get("/{adverse_event_id}", response=AdverseEventOut, summary="One adverse event")
 def adverse_event_detail(request: HttpRequest, adverse_event_id: uuid.UUID) -> dict[str, Any]:
-    return event_out(selectors.adverse_event_get(actor=actor_of(request), adverse_event_id=adverse_event_id,
-                                                 channel="api"))
+    return event_out(
+        selectors.adverse_event_get(actor=actor_of(request), adverse_event_id=adverse_event_id, channel="api")
+    )
 
 
 @adverse_event_router.post("/{adverse_event_id}/amend", response=AdverseEventOut, summary="Update an adverse event")
-def adverse_event_amend(request: HttpRequest, adverse_event_id: uuid.UUID, payload: AdverseEventAmendIn) -> dict[
-    str, Any
-]:
+def adverse_event_amend(
+    request: HttpRequest, adverse_event_id: uuid.UUID, payload: AdverseEventAmendIn
+) -> dict[str, Any]:
     actor = actor_of(request)
     event = selectors.adverse_event_get(actor=actor, adverse_event_id=adverse_event_id, channel="api")
     changes = payload.dict(exclude_unset=True)

@@ -46,22 +46,30 @@ def event(request: StaffRequest, adverse_event_id: uuid.UUID) -> HttpResponse:
     except (NotFound, Forbidden) as exc:
         raise Http404 from exc
     retracting = request.method == "POST" and "retract" in request.POST
-    amend = AdverseEventAmendForm(request.POST if request.method == "POST" and not retracting else None,
-                                  initial=_recorded(found))
-    retract = AdverseEventRetractForm(request.POST if retracting else None,
-                                      initial={"expected_version": found.version})
+    amend = AdverseEventAmendForm(
+        request.POST if request.method == "POST" and not retracting else None, initial=_recorded(found)
+    )
+    retract = AdverseEventRetractForm(request.POST if retracting else None, initial={"expected_version": found.version})
     reasons: list[str] = []
     conflict: list[dict[str, Any]] = []
     form = retract if retracting else amend
     if request.method == "POST" and form.is_valid():
         try:
             if retracting:
-                adverse_event_retract(actor=actor, adverse_event=found, reason=retract.cleaned_data["reason"],
-                                      expected_version=retract.cleaned_data["expected_version"])
+                adverse_event_retract(
+                    actor=actor,
+                    adverse_event=found,
+                    reason=retract.cleaned_data["reason"],
+                    expected_version=retract.cleaned_data["expected_version"],
+                )
             else:
-                adverse_event_amend(actor=actor, adverse_event=found, changes=_changes(amend),
-                                    reason=amend.cleaned_data["reason"],
-                                    expected_version=amend.cleaned_data["expected_version"])
+                adverse_event_amend(
+                    actor=actor,
+                    adverse_event=found,
+                    changes=_changes(amend),
+                    reason=amend.cleaned_data["reason"],
+                    expected_version=amend.cleaned_data["expected_version"],
+                )
         except StaleVersion as exc:
             reasons = exc.reasons
             conflict = conflict_rows(exc, {} if retracting else _changes(amend))
@@ -79,7 +87,17 @@ def event(request: StaffRequest, adverse_event_id: uuid.UUID) -> HttpResponse:
             messages.success(request, "Adverse event retracted." if retracting else "Adverse event updated.")
             return redirect("safety:event", found.pk)
     editable = actor.can(Permission.ADVERSE_EVENT_RECORD) and found.retracted_at is None
-    return render(request, "safety/event.html", {
-        "event": found, "episode": found.episode, "versions": selectors.adverse_event_versions(event=found),
-        "amend": amend, "retract": retract, "reasons": reasons, "conflict": conflict, "editable": editable,
-    })
+    return render(
+        request,
+        "safety/event.html",
+        {
+            "event": found,
+            "episode": found.episode,
+            "versions": selectors.adverse_event_versions(event=found),
+            "amend": amend,
+            "retract": retract,
+            "reasons": reasons,
+            "conflict": conflict,
+            "editable": editable,
+        },
+    )

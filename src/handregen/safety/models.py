@@ -53,9 +53,7 @@ class AdverseEvent(ClinicalModel):
                 condition=Q(resolution_date__isnull=True) | Q(resolution_date__gte=F("onset_date")),
                 name="adverse_event_resolved_after_onset",
             ),
-            models.CheckConstraint(
-                condition=~Q(grade=5, serious=False), name="adverse_event_grade_5_is_serious"
-            ),
+            models.CheckConstraint(condition=~Q(grade=5, serious=False), name="adverse_event_grade_5_is_serious"),
         ]
         indexes = [models.Index(fields=["site", "onset_date"])]
 

@@ -90,10 +90,16 @@ def adverse_event_versions(*, event: AdverseEvent) -> list[dict[str, Any]]:
             for name, pair in sorted(row.changes.items())
             if isinstance(pair, list) and len(pair) == 2
         ]
-        versions.append({
-            "version": number, "what": ACTION_WORDS.get(row.action, row.action), "at": row.occurred_at,
-            "by": row.actor_label, "reason": row.reason, "changes": changes,
-        })
+        versions.append(
+            {
+                "version": number,
+                "what": ACTION_WORDS.get(row.action, row.action),
+                "at": row.occurred_at,
+                "by": row.actor_label,
+                "reason": row.reason,
+                "changes": changes,
+            }
+        )
     return versions
 
 

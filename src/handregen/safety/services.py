@@ -39,8 +39,19 @@ log = logging.getLogger(__name__)
 ALERT_REVIEWER_ROLES = frozenset({Role.PHYSICIAN.value})
 ALERT_SUBJECT = "handregen: a serious adverse event needs your review"  # never PHI in a subject line
 AMENDABLE = (
-    "term", "other_text", "description", "onset_date", "grade", "serious", "seriousness_criteria", "relatedness",
-    "relatedness_harvest", "relatedness_injection", "relatedness_product", "action_taken", "outcome",
+    "term",
+    "other_text",
+    "description",
+    "onset_date",
+    "grade",
+    "serious",
+    "seriousness_criteria",
+    "relatedness",
+    "relatedness_harvest",
+    "relatedness_injection",
+    "relatedness_product",
+    "action_taken",
+    "outcome",
     "resolution_date",
 )
 
@@ -73,7 +84,9 @@ def _problems(fields: dict[str, Any], episode: Episode) -> list[tuple[str, str]]
     if fields["outcome"] not in OUTCOMES:
         problems.append(("outcome", f"must be one of {', '.join(OUTCOMES)}"))
     problems += seriousness_problems(
-        grade=grade, serious=bool(fields["serious"]), criteria=list(fields["seriousness_criteria"]),
+        grade=grade,
+        serious=bool(fields["serious"]),
+        criteria=list(fields["seriousness_criteria"]),
         outcome=fields["outcome"],
     )
     onset, resolved = fields["onset_date"], fields["resolution_date"]
@@ -91,8 +104,9 @@ def _problems(fields: dict[str, Any], episode: Episode) -> list[tuple[str, str]]
     if resolved is not None and resolved > today:
         problems.append(("resolution_date", "is in the future"))
     if resolved is not None and fields["outcome"] not in RESOLVED_OUTCOMES:
-        problems.append(("outcome", "an event with a resolution date has the outcome recovered or recovered "
-                                    "with sequelae"))
+        problems.append(
+            ("outcome", "an event with a resolution date has the outcome recovered or recovered with sequelae")
+        )
     return problems
 
 
@@ -134,26 +148,46 @@ def adverse_event_record(
     """Record an adverse event of the episode; a serious one is flagged to the physician at once."""
     actor.require(Permission.ADVERSE_EVENT_RECORD)
     found = _episode_of_site(actor=actor, episode=episode)
-    fields = _normalised({
-        "term": term, "other_text": other_text, "description": description, "onset_date": onset_date,
-        "grade": grade, "serious": serious, "seriousness_criteria": list(seriousness_criteria),
-        "relatedness": relatedness, "relatedness_harvest": relatedness_harvest,
-        "relatedness_injection": relatedness_injection, "relatedness_product": relatedness_product,
-        "action_taken": action_taken, "outcome": outcome, "resolution_date": resolution_date,
-    })
+    fields = _normalised(
+        {
+            "term": term,
+            "other_text": other_text,
+            "description": description,
+            "onset_date": onset_date,
+            "grade": grade,
+            "serious": serious,
+            "seriousness_criteria": list(seriousness_criteria),
+            "relatedness": relatedness,
+            "relatedness_harvest": relatedness_harvest,
+            "relatedness_injection": relatedness_injection,
+            "relatedness_product": relatedness_product,
+            "action_taken": action_taken,
+            "outcome": outcome,
+            "resolution_date": resolution_date,
+        }
+    )
     problems = _problems(fields, found)
     if problems:
         raise InvalidInput(problems)
     Episode.objects.select_for_update().filter(pk=found.pk).first()  # one recorder at a time per episode
     _duplicate_refusal(episode=found, fields=fields)
     event = AdverseEvent.objects.create(
-        site=found.site, patient=found.patient, episode=found, cycle=found.cycle, reported_by=actor.user,
-        reported_at=timezone.now(), **fields,
+        site=found.site,
+        patient=found.patient,
+        episode=found,
+        cycle=found.cycle,
+        reported_by=actor.user,
+        reported_at=timezone.now(),
+        **fields,
     )
     audit_record(
-        actor=actor, action="adverse_event.record", object_type="adverse_event", object_id=event.pk,
+        actor=actor,
+        action="adverse_event.record",
+        object_type="adverse_event",
+        object_id=event.pk,
         changes={name: [None, value] for name, value in fields.items()},
-        patient_id=found.patient_id, episode_id=found.pk,
+        patient_id=found.patient_id,
+        episode_id=found.pk,
     )
     if event.serious:
         alert_raise(actor=actor, event=event)
@@ -165,21 +199,32 @@ SAME_EVENT = ("term", "other_text", "description", "onset_date", "grade", "serio
 
 def _duplicate_refusal(*, episode: Episode, fields: dict[str, Any]) -> None:
     """Refuse an event identical to one already on the episode (Back and re-submit, a second tab)."""
-    same = AdverseEvent.objects.filter(
-        episode=episode, cycle=episode.cycle, retracted_at__isnull=True, **{k: fields[k] for k in SAME_EVENT}
-    ).select_related("reported_by").first()
+    same = (
+        AdverseEvent.objects.filter(
+            episode=episode, cycle=episode.cycle, retracted_at__isnull=True, **{k: fields[k] for k in SAME_EVENT}
+        )
+        .select_related("reported_by")
+        .first()
+    )
     if same is not None:
         when = timezone.localtime(same.reported_at, episode.site.zone).strftime("%d %b %Y %H:%M")
-        raise GuardRefused([
-            f"Duplicate rule: this event ({same.term_label}, onset {same.onset_date:%d %b %Y}, grade {same.grade}) "
-            f"is already recorded for this episode ({when}, by {same.reported_by.get_full_name() or same.reported_by}"
-            "). Open it to amend it; if this is a second, separate event, say how it differs in the description."
-        ])
+        reporter = same.reported_by.get_full_name() or same.reported_by
+        raise GuardRefused(
+            [
+                f"Duplicate rule: this event ({same.term_label}, onset {same.onset_date:%d %b %Y}, grade {same.grade}) "
+                f"is already recorded for this episode ({when}, by {reporter}). Open it to amend it; if this is a "
+                "second, separate event, say how it differs in the description."
+            ]
+        )
 
 
 @transaction.atomic
 def adverse_event_amend(
-    *, actor: Actor, adverse_event: AdverseEvent | Any, changes: dict[str, Any], reason: str,
+    *,
+    actor: Actor,
+    adverse_event: AdverseEvent | Any,
+    changes: dict[str, Any],
+    reason: str,
     expected_version: int | None = None,
 ) -> AdverseEvent:
     """Update an event (typically its outcome and resolution date) with a reason; the audit keeps the old values.
@@ -202,8 +247,12 @@ def adverse_event_amend(
         reasons.append("This event was retracted as entered in error; it is kept as it was and not changed.")
     if reasons:
         raise GuardRefused(reasons)
-    version_check(what="adverse event", version=event.version, expected_version=expected_version,
-                  current={name: getattr(event, name) for name in AMENDABLE})
+    version_check(
+        what="adverse event",
+        version=event.version,
+        expected_version=expected_version,
+        current={name: getattr(event, name) for name in AMENDABLE},
+    )
     before = {name: getattr(event, name) for name in AMENDABLE}
     fields = _normalised(before | changes)
     problems = _problems(fields, event.episode)
@@ -215,9 +264,14 @@ def adverse_event_amend(
     event.version += 1
     event.save()
     audit_record(
-        actor=actor, action="adverse_event.amend", object_type="adverse_event", object_id=event.pk,
-        changes=changes_between(before, fields), reason=reason.strip(),
-        patient_id=event.patient_id, episode_id=event.episode_id,
+        actor=actor,
+        action="adverse_event.amend",
+        object_type="adverse_event",
+        object_id=event.pk,
+        changes=changes_between(before, fields),
+        reason=reason.strip(),
+        patient_id=event.patient_id,
+        episode_id=event.episode_id,
     )
     if event.serious and not was_serious:
         alert_raise(actor=actor, event=event)
@@ -242,17 +296,26 @@ def adverse_event_retract(
         reasons.append("This event is already retracted.")
     if reasons:
         raise GuardRefused(reasons)
-    version_check(what="adverse event", version=event.version, expected_version=expected_version,
-                  current={name: getattr(event, name) for name in AMENDABLE})
+    version_check(
+        what="adverse event",
+        version=event.version,
+        expected_version=expected_version,
+        current={name: getattr(event, name) for name in AMENDABLE},
+    )
     event.retracted_at = timezone.now()
     event.retracted_by = actor.user
     event.retracted_reason = reason.strip()
     event.version += 1
     event.save()
     audit_record(
-        actor=actor, action="adverse_event.retract", object_type="adverse_event", object_id=event.pk,
-        changes={"retracted_at": [None, event.retracted_at]}, reason=event.retracted_reason,
-        patient_id=event.patient_id, episode_id=event.episode_id,
+        actor=actor,
+        action="adverse_event.retract",
+        object_type="adverse_event",
+        object_id=event.pk,
+        changes={"retracted_at": [None, event.retracted_at]},
+        reason=event.retracted_reason,
+        patient_id=event.patient_id,
+        episode_id=event.episode_id,
     )
     return event
 
@@ -273,14 +336,25 @@ def alert_raise(*, actor: Actor, event: AdverseEvent) -> SafetyAlert:
     """Flag a serious event: an alert on the physician's worklist now, and an e-mail once the record commits."""
     physician, recipients = _reviewers(event)
     alert = SafetyAlert.objects.create(
-        site=event.site, patient=event.patient, episode=event.episode, adverse_event=event, physician=physician,
+        site=event.site,
+        patient=event.patient,
+        episode=event.episode,
+        adverse_event=event,
+        physician=physician,
         created_at=timezone.now(),
     )
     audit_record(
-        actor=actor, action="safety_alert.raise", object_type="safety_alert", object_id=alert.pk,
-        changes={"adverse_event": [None, str(event.pk)], "physician": [None, physician.pk if physician else None],
-                 "recipients": [None, len(recipients)]},
-        patient_id=event.patient_id, episode_id=event.episode_id,
+        actor=actor,
+        action="safety_alert.raise",
+        object_type="safety_alert",
+        object_id=alert.pk,
+        changes={
+            "adverse_event": [None, str(event.pk)],
+            "physician": [None, physician.pk if physician else None],
+            "recipients": [None, len(recipients)],
+        },
+        patient_id=event.patient_id,
+        episode_id=event.episode_id,
     )
     transaction.on_commit(lambda: alert_email_send(alert_id=alert.pk))
     return alert
@@ -304,20 +378,30 @@ def alert_email_send(*, alert_id: Any) -> bool:
         addresses = sorted({u.email for u in recipients if u.email})
         url = settings.HANDREGEN_BASE_URL.rstrip("/") + reverse("safety:alert", args=[alert.pk])
         if addresses:
-            body = (f"A serious adverse event was recorded at {alert.site.name} and needs your review.\n\n"
-                    f"Open it in handregen (sign-in required):\n{url}\n")
+            body = (
+                f"A serious adverse event was recorded at {alert.site.name} and needs your review.\n\n"
+                f"Open it in handregen (sign-in required):\n{url}\n"
+            )
             try:
                 EmailMessage(subject=ALERT_SUBJECT, body=body, to=addresses).send(fail_silently=False)
             except Exception as exc:  # the alert stays on the worklist; the e-mail is tried again later
-                log.error("safety alert e-mail failed (%s); alert %s stays on the worklist", type(exc).__name__,
-                          alert.pk)
+                log.error(
+                    "safety alert e-mail failed (%s); alert %s stays on the worklist", type(exc).__name__, alert.pk
+                )
                 return False
         alert.emailed_at, alert.emailed_to = timezone.now(), len(addresses)
         alert.version += 1
         alert.save()
-        audit_record(actor=None, site=alert.site, action="safety_alert.email", object_type="safety_alert",
-                     object_id=alert.pk, changes={"emailed_to": [0, len(addresses)]},
-                     patient_id=alert.patient_id, episode_id=alert.episode_id)
+        audit_record(
+            actor=None,
+            site=alert.site,
+            action="safety_alert.email",
+            object_type="safety_alert",
+            object_id=alert.pk,
+            changes={"emailed_to": [0, len(addresses)]},
+            patient_id=alert.patient_id,
+            episode_id=alert.episode_id,
+        )
     return bool(addresses)
 
 
@@ -343,15 +427,27 @@ def alert_acknowledge(*, actor: Actor, alert: SafetyAlert | Any) -> SafetyAlert:
     found.acknowledged_at, found.acknowledged_by = timezone.now(), actor.user
     found.version += 1
     found.save()
-    audit_record(actor=actor, action="safety_alert.acknowledge", object_type="safety_alert", object_id=found.pk,
-                 changes={"acknowledged_at": [None, found.acknowledged_at]},
-                 patient_id=found.patient_id, episode_id=found.episode_id)
+    audit_record(
+        actor=actor,
+        action="safety_alert.acknowledge",
+        object_type="safety_alert",
+        object_id=found.pk,
+        changes={"acknowledged_at": [None, found.acknowledged_at]},
+        patient_id=found.patient_id,
+        episode_id=found.episode_id,
+    )
     return found
 
 
 @transaction.atomic
 def reintervention_record(
-    *, actor: Actor, episode: Episode | Any, performed_on: date, type: str, joint: str = "", side: str = "",
+    *,
+    actor: Actor,
+    episode: Episode | Any,
+    performed_on: date,
+    type: str,
+    joint: str = "",
+    side: str = "",
     note: str = "",
 ) -> Reintervention:
     """Record a later procedure on the treated joint or a repeat injection (date and type)."""
@@ -376,13 +472,30 @@ def reintervention_record(
     if problems:
         raise InvalidInput(problems)
     row = Reintervention.objects.create(
-        site=found.site, patient=found.patient, episode=found, performed_on=performed_on, type=type, joint=joint,
-        side=side, note=note.strip(), recorded_by=actor.user, recorded_at=timezone.now(),
+        site=found.site,
+        patient=found.patient,
+        episode=found,
+        performed_on=performed_on,
+        type=type,
+        joint=joint,
+        side=side,
+        note=note.strip(),
+        recorded_by=actor.user,
+        recorded_at=timezone.now(),
     )
     audit_record(
-        actor=actor, action="reintervention.record", object_type="reintervention", object_id=row.pk,
-        changes={"performed_on": [None, performed_on], "type": [None, type], "joint": [None, joint],
-                 "side": [None, side], "note": [None, row.note]},
-        patient_id=found.patient_id, episode_id=found.pk,
+        actor=actor,
+        action="reintervention.record",
+        object_type="reintervention",
+        object_id=row.pk,
+        changes={
+            "performed_on": [None, performed_on],
+            "type": [None, type],
+            "joint": [None, joint],
+            "side": [None, side],
+            "note": [None, row.note],
+        },
+        patient_id=found.patient_id,
+        episode_id=found.pk,
     )
     return row

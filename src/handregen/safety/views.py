@@ -34,13 +34,17 @@ def _errors(form: AdverseEventForm | ReinterventionForm, error: InvalidInput) ->
 def episode_events(request: StaffRequest, episode_id: uuid.UUID) -> HttpResponse:
     actor = request.actor
     episode = _episode(request, episode_id)
-    return render(request, "safety/episode_events.html", {
-        "episode": episode,
-        "events": selectors.episode_adverse_events(actor=actor, episode=episode),
-        "reinterventions": selectors.episode_reinterventions(actor=actor, episode=episode),
-        "can_record_event": actor.can(Permission.ADVERSE_EVENT_RECORD),
-        "can_record_reintervention": actor.can(Permission.FOLLOW_UP_RECORD),
-    })
+    return render(
+        request,
+        "safety/episode_events.html",
+        {
+            "episode": episode,
+            "events": selectors.episode_adverse_events(actor=actor, episode=episode),
+            "reinterventions": selectors.episode_reinterventions(actor=actor, episode=episode),
+            "can_record_event": actor.can(Permission.ADVERSE_EVENT_RECORD),
+            "can_record_reintervention": actor.can(Permission.FOLLOW_UP_RECORD),
+        },
+    )
 
 
 @staff_page

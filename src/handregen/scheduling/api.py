@@ -27,19 +27,25 @@ Kind = Literal["consultation", "procedure_day", "follow_up", "grip_strength"]
 
 class AppointmentIn(Schema):
     episode_id: uuid.UUID
-    kind: Kind = Field(description="consultation, procedure_day (harvest and injection the same day), follow_up "
-                       "or grip_strength")
-    starts_at: IsoDateTime = Field(description="Start, with its UTC offset, on the quarter hour; a procedure day "
-                                   "starts with the harvest")
+    kind: Kind = Field(
+        description="consultation, procedure_day (harvest and injection the same day), follow_up or grip_strength"
+    )
+    starts_at: IsoDateTime = Field(
+        description="Start, with its UTC offset, on the quarter hour; a procedure day starts with the harvest"
+    )
     clinician_id: uuid.UUID
     room_id: uuid.UUID
     lab_id: uuid.UUID | None = Field(None, description="Procedure day only; the site's cell lab when left out")
     timepoint: str = Field("", max_length=32, description="Follow-up visit: the protocol's time point (e.g. w6)")
-    injection_at: IsoDateTime | None = Field(None, description="Procedure day: the booked injection (default "
-                                             "three hours after the start); refused after the product expires")
+    injection_at: IsoDateTime | None = Field(
+        None,
+        description="Procedure day: the booked injection (default "
+        "three hours after the start); refused after the product expires",
+    )
     tentative: bool = Field(False, description="Hold a procedure day before consent (marked tentative)")
-    outside_window_reason: str = Field("", max_length=2000, description="Why a follow-up visit is booked outside "
-                                       "its window (needed then)")
+    outside_window_reason: str = Field(
+        "", max_length=2000, description="Why a follow-up visit is booked outside its window (needed then)"
+    )
 
 
 class RescheduleIn(Schema):
@@ -96,15 +102,26 @@ class AppointmentQuery(Schema):
 
 def appointment_out(appointment: Appointment) -> dict[str, Any]:
     return {
-        "id": appointment.pk, "episode_id": appointment.episode_id, "patient_id": appointment.patient_id,
-        "kind": appointment.kind, "kind_label": appointment.kind_label, "timepoint": appointment.timepoint,
+        "id": appointment.pk,
+        "episode_id": appointment.episode_id,
+        "patient_id": appointment.patient_id,
+        "kind": appointment.kind,
+        "kind_label": appointment.kind_label,
+        "timepoint": appointment.timepoint,
         "timepoint_label": appointment.timepoint_label,
-        "starts_at": appointment.starts_at, "ends_at": appointment.ends_at, "injection_at": appointment.injection_at,
-        "clinician": appointment.clinician.name, "clinician_id": appointment.clinician_id,
-        "room": appointment.room.name, "room_id": appointment.room_id,
-        "lab": appointment.lab.name if appointment.lab else None, "status": appointment.status,
-        "status_label": STATUS_LABELS[appointment.status], "tentative": appointment.tentative,
-        "outside_window_reason": appointment.outside_window_reason, "cancel_reason": appointment.cancel_reason,
+        "starts_at": appointment.starts_at,
+        "ends_at": appointment.ends_at,
+        "injection_at": appointment.injection_at,
+        "clinician": appointment.clinician.name,
+        "clinician_id": appointment.clinician_id,
+        "room": appointment.room.name,
+        "room_id": appointment.room_id,
+        "lab": appointment.lab.name if appointment.lab else None,
+        "status": appointment.status,
+        "status_label": STATUS_LABELS[appointment.status],
+        "tentative": appointment.tentative,
+        "outside_window_reason": appointment.outside_window_reason,
+        "cancel_reason": appointment.cancel_reason,
         "version": appointment.version,
     }
 
@@ -113,13 +130,18 @@ def appointment_out(appointment: Appointment) -> dict[str, Any]:
 def appointment_list(request: HttpRequest, query: Query[AppointmentQuery]) -> dict[str, Any]:
     """A filter naming an episode or resource of another site (or none) matches nothing: an empty list."""
     actor = actor_of(request)
-    found = selectors.appointments_of(actor=actor, starts_from=query.starts_from, starts_before=query.starts_before,
-                                      include_cancelled=query.include_cancelled)
+    found = selectors.appointments_of(
+        actor=actor,
+        starts_from=query.starts_from,
+        starts_before=query.starts_before,
+        include_cancelled=query.include_cancelled,
+    )
     if query.episode_id:
         found = found.filter(episode_id=query.episode_id)
     if query.resource_id:
-        found = found.filter(Q(clinician_id=query.resource_id) | Q(room_id=query.resource_id)
-                             | Q(lab_id=query.resource_id))
+        found = found.filter(
+            Q(clinician_id=query.resource_id) | Q(room_id=query.resource_id) | Q(lab_id=query.resource_id)
+        )
     rows = list(found[:500])
     for patient_id in {a.patient_id for a in rows}:
         access_record(actor=actor, patient_id=patient_id, category="appointments", channel="api")
@@ -136,28 +158,40 @@ def appointment_create(request: HttpRequest, payload: AppointmentIn) -> Status[d
     actor = actor_of(request)
     episode = pathway_selectors.episode_get(actor=actor, episode_id=payload.episode_id, channel="api")
     booked = services.appointment_book(
-        actor=actor, episode=episode, kind=payload.kind, starts_at=payload.starts_at,
+        actor=actor,
+        episode=episode,
+        kind=payload.kind,
+        starts_at=payload.starts_at,
         clinician=_site_resource(actor, payload.clinician_id, "clinician_id"),
         room=_site_resource(actor, payload.room_id, "room_id"),
         lab=_named_resource(actor, payload.lab_id, "lab_id"),
-        timepoint=payload.timepoint, injection_at=payload.injection_at, tentative=payload.tentative,
+        timepoint=payload.timepoint,
+        injection_at=payload.injection_at,
+        tentative=payload.tentative,
         outside_window_reason=payload.outside_window_reason,
     )
     return Status(201, appointment_out(selectors.appointment_get(actor=actor, appointment_id=booked.pk)))
 
 
-@router.post("/{appointment_id}/reschedule", response=AppointmentOut,
-             summary="Move an appointment; a stale version → 409 with your version and the current one")
+@router.post(
+    "/{appointment_id}/reschedule",
+    response=AppointmentOut,
+    summary="Move an appointment; a stale version → 409 with your version and the current one",
+)
 def appointment_move(request: HttpRequest, appointment_id: uuid.UUID, payload: RescheduleIn) -> Any:
     actor = actor_of(request)
     appointment = selectors.appointment_get(actor=actor, appointment_id=appointment_id)
     try:
         moved = services.appointment_reschedule(
-            actor=actor, appointment=appointment, starts_at=payload.starts_at, reason=payload.reason,
+            actor=actor,
+            appointment=appointment,
+            starts_at=payload.starts_at,
+            reason=payload.reason,
             version=payload.version,
             clinician=_named_resource(actor, payload.clinician_id, "clinician_id"),
             room=_named_resource(actor, payload.room_id, "room_id"),
-            injection_at=payload.injection_at, outside_window_reason=payload.outside_window_reason,
+            injection_at=payload.injection_at,
+            outside_window_reason=payload.outside_window_reason,
         )
     except services.StaleAppointment as stale:
         return _conflict(request, stale)
@@ -169,8 +203,9 @@ def appointment_cancel(request: HttpRequest, appointment_id: uuid.UUID, payload:
     actor = actor_of(request)
     appointment = selectors.appointment_get(actor=actor, appointment_id=appointment_id)
     try:
-        cancelled = services.appointment_cancel(actor=actor, appointment=appointment, reason=payload.reason,
-                                                version=payload.version)
+        cancelled = services.appointment_cancel(
+            actor=actor, appointment=appointment, reason=payload.reason, version=payload.version
+        )
     except services.StaleAppointment as stale:
         return _conflict(request, stale)
     return appointment_out(selectors.appointment_get(actor=actor, appointment_id=cancelled.pk))
@@ -189,5 +224,12 @@ def _site_resource(actor: Actor, resource_id: uuid.UUID, field: str) -> Resource
 
 
 def _conflict(request: HttpRequest, stale: services.StaleAppointment) -> HttpResponse:
-    return problem(request, 409, "Conflict", "Someone changed this appointment meanwhile.", reasons=stale.reasons,
-                   current=stale.current, yours=stale.yours)
+    return problem(
+        request,
+        409,
+        "Conflict",
+        "Someone changed this appointment meanwhile.",
+        reasons=stale.reasons,
+        current=stale.current,
+        yours=stale.yours,
+    )

@@ -32,8 +32,13 @@ def _own(actor: Actor, resource: Resource) -> Resource:
 def _audit(
     actor: Actor, action: str, resource: Resource | None, changes: dict[str, Any], object_id: Any = None
 ) -> None:
-    audit_record(actor=actor, action=action, object_type="schedule_resource",
-                 object_id=object_id if object_id is not None else resource.pk if resource else "", changes=changes)
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="schedule_resource",
+        object_id=object_id if object_id is not None else resource.pk if resource else "",
+        changes=changes,
+    )
 
 
 @transaction.atomic
@@ -62,18 +67,34 @@ def resource_create(
         raise InvalidInput(errors)
     try:
         with transaction.atomic():
-            resource = Resource.objects.create(site=actor.site, kind=kind, name=name, room_kind=room_kind,
-                                               user_id=user_id, daily_capacity=daily_capacity)
+            resource = Resource.objects.create(
+                site=actor.site,
+                kind=kind,
+                name=name,
+                room_kind=room_kind,
+                user_id=user_id,
+                daily_capacity=daily_capacity,
+            )
     except IntegrityError as exc:
         raise InvalidInput([("name", "another resource of this site has that name")]) from exc
-    _audit(actor, "schedule.resource_create", resource, {"kind": [None, kind], "name": [None, name],
-           "room_kind": [None, room_kind], "daily_capacity": [None, daily_capacity]})
+    _audit(
+        actor,
+        "schedule.resource_create",
+        resource,
+        {
+            "kind": [None, kind],
+            "name": [None, name],
+            "room_kind": [None, room_kind],
+            "daily_capacity": [None, daily_capacity],
+        },
+    )
     return resource
 
 
 @transaction.atomic
-def resource_update(*, actor: Actor, resource: Resource, active: bool | None = None,
-                    daily_capacity: int | None = None) -> Resource:
+def resource_update(
+    *, actor: Actor, resource: Resource, active: bool | None = None, daily_capacity: int | None = None
+) -> Resource:
     """Take a resource off or back on the calendar, or change the lab's daily capacity."""
     actor.require(Permission.SCHEDULE_MANAGE)
     locked = _own(actor, resource)
@@ -93,8 +114,9 @@ def resource_update(*, actor: Actor, resource: Resource, active: bool | None = N
 
 
 @transaction.atomic
-def working_hours_set(*, actor: Actor, resource: Resource, weekday: int, opens: time | None,
-                      closes: time | None) -> WorkingHours | None:
+def working_hours_set(
+    *, actor: Actor, resource: Resource, weekday: int, opens: time | None, closes: time | None
+) -> WorkingHours | None:
     """Set a resource's hours on one weekday (0 = Monday); no hours closes that weekday."""
     actor.require(Permission.SCHEDULE_MANAGE)
     locked = _own(actor, resource)
@@ -121,8 +143,9 @@ def working_hours_set(*, actor: Actor, resource: Resource, weekday: int, opens: 
 
 
 @transaction.atomic
-def closure_add(*, actor: Actor, starts_on: date, ends_on: date, reason: str, resource: Resource | None = None
-                ) -> Closure:
+def closure_add(
+    *, actor: Actor, starts_on: date, ends_on: date, reason: str, resource: Resource | None = None
+) -> Closure:
     """Close a resource (or the whole site, without one) from `starts_on` to `ends_on`, both days included."""
     actor.require(Permission.SCHEDULE_MANAGE)
     locked = _own(actor, resource) if resource is not None else None
@@ -133,10 +156,16 @@ def closure_add(*, actor: Actor, starts_on: date, ends_on: date, reason: str, re
         errors.append(("reason", "say why (leave, public holiday, maintenance)"))
     if errors:
         raise InvalidInput(errors)
-    closure = Closure.objects.create(site=actor.site, resource=locked, starts_on=starts_on, ends_on=ends_on,
-                                     reason=reason.strip())
-    _audit(actor, "schedule.closure_add", locked, {"closed": [None, [starts_on, ends_on]],
-           "reason": [None, closure.reason]}, object_id=locked.pk if locked else actor.site.pk)
+    closure = Closure.objects.create(
+        site=actor.site, resource=locked, starts_on=starts_on, ends_on=ends_on, reason=reason.strip()
+    )
+    _audit(
+        actor,
+        "schedule.closure_add",
+        locked,
+        {"closed": [None, [starts_on, ends_on]], "reason": [None, closure.reason]},
+        object_id=locked.pk if locked else actor.site.pk,
+    )
     return closure
 
 
@@ -155,8 +184,13 @@ def slot_length_set(*, actor: Actor, kind: str, minutes: int) -> SlotLength:
     else:
         row.minutes = minutes
         row.save()
-    audit_record(actor=actor, action="schedule.slot_length_set", object_type="schedule_slot_length", object_id=kind,
-                 changes={"minutes": [before, minutes]})
+    audit_record(
+        actor=actor,
+        action="schedule.slot_length_set",
+        object_type="schedule_slot_length",
+        object_id=kind,
+        changes={"minutes": [before, minutes]},
+    )
     return row
 
 

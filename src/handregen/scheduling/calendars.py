@@ -34,8 +34,10 @@ def _event(appointment: Appointment, summary: str, stamp: datetime) -> Event:
     event.add("dtend", appointment.ends_at)
     event.add("sequence", appointment.version)
     event.add("summary", summary)
-    event.add("status", "CANCELLED" if appointment.status == "cancelled" else
-              "TENTATIVE" if appointment.tentative else "CONFIRMED")
+    event.add(
+        "status",
+        "CANCELLED" if appointment.status == "cancelled" else "TENTATIVE" if appointment.tentative else "CONFIRMED",
+    )
     return event
 
 

@@ -78,18 +78,27 @@ def monthly_counts(*, actor: Actor) -> list[Month]:
     actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
     zone = actor.site.zone
     kept = Appointment.objects.filter(site=actor.site).exclude(status="cancelled")
-    first_consultation = (kept.filter(kind="consultation").values("episode_id", "episode__created_at")
-                          .annotate(first=Min("starts_at")))
-    referral_waits = [(_month(r["first"], zone), _days(r["episode__created_at"], r["first"]))
-                      for r in first_consultation]
-    consents = dict(Consent.objects.filter(site=actor.site).values("episode_id").annotate(first=Min("recorded_at"))
-                    .values_list("episode_id", "first"))
+    first_consultation = (
+        kept.filter(kind="consultation").values("episode_id", "episode__created_at").annotate(first=Min("starts_at"))
+    )
+    referral_waits = [
+        (_month(r["first"], zone), _days(r["episode__created_at"], r["first"])) for r in first_consultation
+    ]
+    consents = dict(
+        Consent.objects.filter(site=actor.site)
+        .values("episode_id")
+        .annotate(first=Min("recorded_at"))
+        .values_list("episode_id", "first")
+    )
     procedure = kept.filter(kind="procedure_day").values("episode_id").annotate(first=Min("starts_at"))
-    consent_waits = [(_month(r["first"], zone), _days(consents[r["episode_id"]], r["first"]))
-                     for r in procedure if r["episode_id"] in consents]
+    consent_waits = [
+        (_month(r["first"], zone), _days(consents[r["episode_id"]], r["first"]))
+        for r in procedure
+        if r["episode_id"] in consents
+    ]
     no_shows = [_month(at, zone) for at in kept.filter(status="no_show").values_list("starts_at", flat=True)]
-    cancelled = Appointment.objects.filter(site=actor.site, status="cancelled").values_list("starts_at",
-                                                                                           "cancelled_at")
+    cancelled = Appointment.objects.filter(site=actor.site, status="cancelled").values_list("starts_at", "cancelled_at")
     late = [_month(start, zone) for start, at in cancelled if at is not None and start - at < LATE_CANCELLATION]
-    return month_table(referral_waits=referral_waits, consent_waits=consent_waits, no_shows=no_shows,
-                       late_cancellations=late)
+    return month_table(
+        referral_waits=referral_waits, consent_waits=consent_waits, no_shows=no_shows, late_cancellations=late
+    )

@@ -27,11 +27,17 @@ def build_demo_calendar(*, admin: Actor, physician: Actor, coordinator: Actor) -
         found = Resource.objects.filter(site=admin.site, name=name).first()
         if found is None:
             found = availability.resource_create(
-                actor=admin, kind=kind, name=name, room_kind=room_kind, daily_capacity=capacity,
-                user_id=physician.user.pk if kind == "clinician" else None)
+                actor=admin,
+                kind=kind,
+                name=name,
+                room_kind=room_kind,
+                daily_capacity=capacity,
+                user_id=physician.user.pk if kind == "clinician" else None,
+            )
             for weekday in range(5):
-                availability.working_hours_set(actor=admin, resource=found, weekday=weekday, opens=time(8),
-                                               closes=time(17))
+                availability.working_hours_set(
+                    actor=admin, resource=found, weekday=weekday, opens=time(8), closes=time(17)
+                )
         resources[kind if kind != "room" else room_kind] = found
     if Appointment.objects.filter(site=admin.site).exists():
         return
@@ -40,11 +46,17 @@ def build_demo_calendar(*, admin: Actor, physician: Actor, coordinator: Actor) -
     while day.weekday() >= 5:
         day += timedelta(days=1)
     referred = Episode.objects.filter(site=admin.site, stage="referred", patient__is_synthetic=False).order_by(
-        "patient__mrn")[:2]
+        "patient__mrn"
+    )[:2]
     for episode, clock in zip(referred, (time(9), time(10)), strict=False):
         try:
-            appointment_book(actor=coordinator, episode=episode, kind="consultation",
-                             starts_at=datetime.combine(day, clock, tzinfo=zone), clinician=resources["clinician"],
-                             room=resources["consultation"])
+            appointment_book(
+                actor=coordinator,
+                episode=episode,
+                kind="consultation",
+                starts_at=datetime.combine(day, clock, tzinfo=zone),
+                clinician=resources["clinician"],
+                room=resources["consultation"],
+            )
         except GuardRefused:
             continue  # a demo booking that does not fit is left out, not forced

@@ -39,8 +39,8 @@ def appointment_resource(appointment: Appointment) -> dict[str, Any]:
         "meta": {"versionId": str(appointment.version)},
         "status": status,
         "appointmentType": {"text": appointment.kind_label},
-        "description": appointment.kind_label + (f" ({appointment.timepoint_label})"
-                                                 if appointment.timepoint_label else ""),
+        "description": appointment.kind_label
+        + (f" ({appointment.timepoint_label})" if appointment.timepoint_label else ""),
         "start": appointment.starts_at.isoformat(),
         "end": appointment.ends_at.isoformat(),
         "created": appointment.booked_at.isoformat(),
@@ -48,7 +48,8 @@ def appointment_resource(appointment: Appointment) -> dict[str, Any]:
             {"actor": {"reference": f"Patient/{appointment.patient_id}"}, "status": "accepted"},
             {"actor": {"display": appointment.clinician.name}, "status": "accepted"},
             {"actor": {"display": appointment.room.name}, "status": "accepted"},
-        ] + ([{"actor": {"display": appointment.lab.name}, "status": "accepted"}] if appointment.lab else []),
+        ]
+        + ([{"actor": {"display": appointment.lab.name}, "status": "accepted"}] if appointment.lab else []),
     }
     if appointment.cancel_reason:
         data["cancelationReason"] = {"text": appointment.cancel_reason}
@@ -57,18 +58,31 @@ def appointment_resource(appointment: Appointment) -> dict[str, Any]:
 
 def schedule_resource(resource: Resource) -> dict[str, Any]:
     kind = ROOM_KINDS[resource.room_kind] if resource.kind == "room" else RESOURCE_KINDS[resource.kind]
-    return validated(FhirSchedule, {
-        "resourceType": "Schedule", "id": str(resource.pk), "active": resource.active,
-        "serviceType": [{"text": kind}], "actor": [{"display": resource.name}],
-    })
+    return validated(
+        FhirSchedule,
+        {
+            "resourceType": "Schedule",
+            "id": str(resource.pk),
+            "active": resource.active,
+            "serviceType": [{"text": kind}],
+            "actor": [{"display": resource.name}],
+        },
+    )
 
 
 def slot_resource(hold: SlotHold) -> dict[str, Any]:
     length = timedelta(days=1) if hold.place else timedelta(minutes=SLOT_MINUTES)
-    return validated(FhirSlot, {
-        "resourceType": "Slot", "id": str(hold.pk), "schedule": {"reference": f"Schedule/{hold.resource_id}"},
-        "status": "busy", "start": hold.slot.isoformat(), "end": (hold.slot + length).isoformat(),
-    })
+    return validated(
+        FhirSlot,
+        {
+            "resourceType": "Slot",
+            "id": str(hold.pk),
+            "schedule": {"reference": f"Schedule/{hold.resource_id}"},
+            "status": "busy",
+            "start": hold.slot.isoformat(),
+            "end": (hold.slot + length).isoformat(),
+        },
+    )
 
 
 def _uuid(text: str) -> uuid.UUID | None:
@@ -106,8 +120,11 @@ def _date_bounds(actor: Actor, values: list[str]) -> tuple[datetime | None, date
 @fhir_actor
 def appointment_read(request: HttpRequest, actor: Actor, appointment_id: str) -> HttpResponse:
     pk = _uuid(appointment_id)
-    found = (Appointment.objects.filter(pk=pk, site=actor.site).select_related("clinician", "room", "lab").first()
-             if pk else None)
+    found = (
+        Appointment.objects.filter(pk=pk, site=actor.site).select_related("clinician", "room", "lab").first()
+        if pk
+        else None
+    )
     if found is None:
         return outcome(404, "not-found", "No such Appointment here.")
     access_record(actor=actor, patient_id=found.patient_id, category="appointments", channel="fhir")

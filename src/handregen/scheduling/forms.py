@@ -18,8 +18,11 @@ _TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
 
 
 def _choices(resources: list[Resource], kind: str, blank: str) -> list[tuple[str, str]]:
-    return [("", blank)] + [(str(r.pk), r.name if kind != "room" else f"{r.name} ({ROOM_KINDS[r.room_kind].lower()})")
-                            for r in resources if r.kind == kind]
+    return [("", blank)] + [
+        (str(r.pk), r.name if kind != "room" else f"{r.name} ({ROOM_KINDS[r.room_kind].lower()})")
+        for r in resources
+        if r.kind == kind
+    ]
 
 
 def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
@@ -33,28 +36,39 @@ class BookingForm(CheckedForm):
         label="Appointment", choices=[("", "Choose…"), *((k.code, k.label) for k in KINDS.values())]
     )
     day = forms.DateField(label="Date", widget=_DATE)
-    start = forms.TimeField(label="Start time", widget=_TIME, help_text="On the quarter hour. A procedure day starts "
-                            "with the harvest.")
+    start = forms.TimeField(
+        label="Start time", widget=_TIME, help_text="On the quarter hour. A procedure day starts with the harvest."
+    )
     clinician = forms.ChoiceField(label="Clinician")
     room = forms.ChoiceField(label="Room")
     timepoint = forms.ChoiceField(label="Follow-up time point (follow-up visit only)", required=False)
     outside_window_reason = forms.CharField(
-        label="Reason, if the visit is outside its window", required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}))
-    injection = forms.TimeField(label="Injection time (procedure day only; three hours after the start if left "
-                                "empty)", required=False, widget=_TIME)
+        label="Reason, if the visit is outside its window",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    injection = forms.TimeField(
+        label="Injection time (procedure day only; three hours after the start if left empty)",
+        required=False,
+        widget=_TIME,
+    )
     tentative = forms.BooleanField(
-        label="Hold the procedure day tentatively (before eligibility and consent)", required=False,
+        label="Hold the procedure day tentatively (before eligibility and consent)",
+        required=False,
         help_text="A procedure day is firm only once the patient is eligible and has signed a valid consent; a "
-        "tentative one is marked as such on every list until then.")
+        "tentative one is marked as such on every list until then.",
+    )
 
     def __init__(self, *args: Any, resources: list[Resource], windows: list[Window], **kwargs: Any):
         super().__init__(*args, **kwargs)
         _set_choices(self, "clinician", _choices(resources, "clinician", "Choose…"))
         _set_choices(self, "room", _choices(resources, "room", "Choose…"))
-        _set_choices(self, "timepoint", [("", "—")] + [
-            (w.code, f"{w.label}: {w.due_from:%-d %b} to {w.due_until:%-d %b %Y}") for w in windows
-        ])
+        _set_choices(
+            self,
+            "timepoint",
+            [("", "—")] + [(w.code, f"{w.label}: {w.due_from:%-d %b} to {w.due_until:%-d %b %Y}") for w in windows],
+        )
 
     def starts_at(self, zone: ZoneInfo) -> datetime:
         return datetime.combine(self.cleaned_data["day"], self.cleaned_data["start"], tzinfo=zone)
@@ -68,8 +82,9 @@ class MoveForm(CheckedForm):
     day = forms.DateField(label="New date", widget=_DATE)
     start = forms.TimeField(label="New start time", widget=_TIME)
     reason = forms.CharField(label="Why it moves", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    outside_window_reason = forms.CharField(label="Reason, if the visit is now outside its window", required=False,
-                                            max_length=2000)
+    outside_window_reason = forms.CharField(
+        label="Reason, if the visit is now outside its window", required=False, max_length=2000
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def starts_at(self, zone: ZoneInfo) -> datetime:
@@ -84,10 +99,12 @@ class CancelForm(CheckedForm):
 class ResourceForm(CheckedForm):
     kind = forms.ChoiceField(label="What it is", choices=[("", "Choose…"), *RESOURCE_KINDS.items()])
     name = forms.CharField(label="Name people know it by", max_length=120)
-    room_kind = forms.ChoiceField(label="Kind of room (rooms only)", required=False,
-                                  choices=[("", "—"), *ROOM_KINDS.items()])
-    daily_capacity = forms.IntegerField(label="Products the lab can process a day (cell lab only)", required=False,
-                                        min_value=1, max_value=50)
+    room_kind = forms.ChoiceField(
+        label="Kind of room (rooms only)", required=False, choices=[("", "—"), *ROOM_KINDS.items()]
+    )
+    daily_capacity = forms.IntegerField(
+        label="Products the lab can process a day (cell lab only)", required=False, min_value=1, max_value=50
+    )
 
 
 class HoursForm(CheckedForm):

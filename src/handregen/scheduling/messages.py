@@ -76,15 +76,15 @@ def send_appointment_message(appointment: Appointment, event: str, *, previous_s
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[patient.email],
     )
-    message.attach("appointment.ics", patient_invitation(appointment, site_name=appointment.site.name),
-                   "text/calendar")
+    message.attach("appointment.ics", patient_invitation(appointment, site_name=appointment.site.name), "text/calendar")
     try:
         message.send()
     except OSError:
         log.warning("appointment message not sent (%s, appointment %s)", event, appointment.pk)
         return False
-    AppointmentMessage.objects.create(appointment=appointment, event=event, starts_at=appointment.starts_at,
-                                      sent_at=timezone.now())
+    AppointmentMessage.objects.create(
+        appointment=appointment, event=event, starts_at=appointment.starts_at, sent_at=timezone.now()
+    )
     return True
 
 
@@ -110,8 +110,9 @@ def reminders_due(now: datetime) -> list[Appointment]:
         zone = appointment.site.zone
         if appointment.starts_at.astimezone(zone).date() != (now.astimezone(zone) + timedelta(days=1)).date():
             continue
-        if AppointmentMessage.objects.filter(appointment=appointment, event="reminder",
-                                             starts_at=appointment.starts_at).exists():
+        if AppointmentMessage.objects.filter(
+            appointment=appointment, event="reminder", starts_at=appointment.starts_at
+        ).exists():
             continue
         found.append(appointment)
     return found

@@ -28,8 +28,9 @@ class Resource(models.Model):
     kind = models.CharField(max_length=16, choices=list(RESOURCE_KINDS.items()))
     name = models.CharField(max_length=120)
     room_kind = models.CharField(max_length=16, choices=list(ROOM_KINDS.items()), blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     daily_capacity = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
     feed_token_hash = models.CharField(max_length=64, blank=True)

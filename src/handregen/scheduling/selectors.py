@@ -92,8 +92,9 @@ def day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:
 def booked_procedure_day(*, episode: Episode) -> Appointment | None:
     """The procedure day booked for the episode's current treatment cycle, if any (not cancelled)."""
     return (
-        Appointment.objects.filter(episode_id=episode.pk, site_id=episode.site_id, cycle=episode.cycle,
-                                   kind="procedure_day", status__in=ACTIVE)
+        Appointment.objects.filter(
+            episode_id=episode.pk, site_id=episode.site_id, cycle=episode.cycle, kind="procedure_day", status__in=ACTIVE
+        )
         .order_by("-starts_at")
         .first()
     )
@@ -111,7 +112,9 @@ def next_appointment_of(*, patient_id: Any, site: Site, now: datetime) -> Appoin
     """The patient's next booked appointment (for their own page)."""
     return (
         Appointment.objects.filter(patient_id=patient_id, site=site, status="booked", starts_at__gte=now)
-        .select_related("room").order_by("starts_at").first()
+        .select_related("room")
+        .order_by("starts_at")
+        .first()
     )
 
 
@@ -128,8 +131,7 @@ def hours_on(*, resource: Resource, weekday: int) -> Hours | None:
 def closure_on(*, site: Site, resource: Resource, day: date) -> Closure | None:
     """A closure of the resource, or of the whole site, covering `day`."""
     return (
-        Closure.objects.filter(site=site, starts_on__lte=day, ends_on__gte=day)
-        .filter(resource__isnull=True).first()
+        Closure.objects.filter(site=site, starts_on__lte=day, ends_on__gte=day).filter(resource__isnull=True).first()
         or Closure.objects.filter(site=site, resource=resource, starts_on__lte=day, ends_on__gte=day).first()
     )
 
@@ -151,13 +153,14 @@ def follow_up_windows(*, episode: Episode) -> list[Window]:
         episode_id=episode.pk, cycle=episode.cycle, superseded_at__isnull=True, due_from__isnull=False
     ).order_by("due_on")
     if scheduled:
-        return [Window(f.timepoint, f.label, f.due_on, f.due_from, f.due_until, False)  # type: ignore[arg-type]
-                for f in scheduled]
+        return [Window(f.timepoint, f.label, f.due_on, f.due_from, f.due_until, False) for f in scheduled]
     procedure_on = booked_procedure_date(episode=episode)
     if procedure_on is None:
         return []
-    return [Window(p.code, p.label, p.due_on, p.due_from, p.due_until, True)
-            for p in schedule(procedure_on, episode.protocol.definition.follow_up)]
+    return [
+        Window(p.code, p.label, p.due_on, p.due_from, p.due_until, True)
+        for p in schedule(procedure_on, episode.protocol.definition.follow_up)
+    ]
 
 
 def closures_ahead(*, site: Site, today: date) -> QuerySet[Closure]:
@@ -177,5 +180,6 @@ def resource_for_feed(*, resource_id: uuid.UUID, token_digest: str) -> Resource 
 def feed_appointments(*, resource: Resource, since: datetime) -> QuerySet[Appointment]:
     """A feed's appointments: from `since` on, cancelled ones included so that calendar apps remove them."""
     field = {"clinician": "clinician", "room": "room", "lab": "lab"}[resource.kind]
-    return _with_people(Appointment.objects.filter(site_id=resource.site_id, starts_at__gte=since,
-                                                   **{field: resource})).order_by("starts_at")
+    return _with_people(
+        Appointment.objects.filter(site_id=resource.site_id, starts_at__gte=since, **{field: resource})
+    ).order_by("starts_at")

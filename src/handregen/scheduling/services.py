@@ -48,10 +48,12 @@ class StaleAppointment(GuardRefused):
     """Someone changed the appointment since the caller read it: both versions go back to the caller."""
 
     def __init__(self, *, current: dict[str, Any], yours: dict[str, Any]):
-        super().__init__([
-            f"Someone changed this appointment meanwhile (it is now version {current['version']}, you changed "
-            f"version {yours['version']}); reload it and make your change again."
-        ])
+        super().__init__(
+            [
+                f"Someone changed this appointment meanwhile (it is now version {current['version']}, you changed "
+                f"version {yours['version']}); reload it and make your change again."
+            ]
+        )
         self.current = current
         self.yours = yours
 
@@ -103,8 +105,12 @@ def _time_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, resourc
     reasons: list[str] = []
     for resource in resources:
         refusal = hours_refusal(
-            name=resource.name, day=day, start=local_start.time(), end=local_end.time(),
-            hours=selectors.hours_on(resource=resource, weekday=day.weekday()), whole_day=resource.kind == "lab",
+            name=resource.name,
+            day=day,
+            start=local_start.time(),
+            end=local_end.time(),
+            hours=selectors.hours_on(resource=resource, weekday=day.weekday()),
+            whole_day=resource.kind == "lab",
         )
         if refusal:
             reasons.append(refusal)
@@ -115,8 +121,9 @@ def _time_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, resourc
     return reasons
 
 
-def _busy_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, people: list[Resource],
-                   lab: Resource | None) -> list[str]:
+def _busy_refusals(
+    actor: Actor, starts_at: datetime, ends_at: datetime, people: list[Resource], lab: Resource | None
+) -> list[str]:
     zone = actor.site.zone
     slots = slots_covering(starts_at, ends_at)
     reasons: list[str] = []
@@ -124,14 +131,17 @@ def _busy_refusals(actor: Actor, starts_at: datetime, ends_at: datetime, people:
         taken = SlotHold.objects.filter(resource=resource, slot__in=slots, released_at__isnull=True).order_by("slot")
         first = taken.first()
         if first is not None:
-            reasons.append(f"{resource.name} is already booked at {first.slot.astimezone(zone):%H:%M} on "
-                           f"{first.slot.astimezone(zone):%-d %b %Y}; a resource cannot be booked twice.")
+            reasons.append(
+                f"{resource.name} is already booked at {first.slot.astimezone(zone):%H:%M} on "
+                f"{first.slot.astimezone(zone):%-d %b %Y}; a resource cannot be booked twice."
+            )
     if lab is not None:
         day = starts_at.astimezone(zone).date()
         used = SlotHold.objects.filter(resource=lab, slot=_lab_slot(day), released_at__isnull=True).count()
         if used >= lab.daily_capacity:
-            reasons.append(f"{lab.name} has no processing place left on {day:%-d %b %Y} "
-                           f"(it processes {lab.daily_capacity} a day).")
+            reasons.append(
+                f"{lab.name} has no processing place left on {day:%-d %b %Y} (it processes {lab.daily_capacity} a day)."
+            )
     return reasons
 
 
@@ -151,10 +161,12 @@ def _hold(actor: Actor, appointment: Appointment) -> None:
             for row in rows:
                 row.save()
     except IntegrityError as exc:
-        raise GuardRefused([
-            "Someone else booked this time a moment ago: a clinician or room cannot be booked twice. "
-            "Choose another time."
-        ]) from exc
+        raise GuardRefused(
+            [
+                "Someone else booked this time a moment ago: a clinician or room cannot be booked twice. "
+                "Choose another time."
+            ]
+        ) from exc
     if appointment.lab is not None:
         _hold_lab_place(actor, appointment, appointment.lab)
 
@@ -164,8 +176,9 @@ def _hold_lab_place(actor: Actor, appointment: Appointment, lab: Resource) -> No
     day = appointment.starts_at.astimezone(actor.site.zone).date()
     key = _lab_slot(day)
     for _ in range(lab.daily_capacity):
-        taken = set(SlotHold.objects.filter(resource=lab, slot=key, released_at__isnull=True)
-                    .values_list("place", flat=True))
+        taken = set(
+            SlotHold.objects.filter(resource=lab, slot=key, released_at__isnull=True).values_list("place", flat=True)
+        )
         free = [p for p in range(1, lab.daily_capacity + 1) if p not in taken]
         if not free:
             break
@@ -175,8 +188,12 @@ def _hold_lab_place(actor: Actor, appointment: Appointment, lab: Resource) -> No
             return
         except IntegrityError:
             continue
-    raise GuardRefused([f"{lab.name} has no processing place left on {day:%-d %b %Y} (it processes "
-                        f"{lab.daily_capacity} a day); someone else booked the last one a moment ago."])
+    raise GuardRefused(
+        [
+            f"{lab.name} has no processing place left on {day:%-d %b %Y} (it processes "
+            f"{lab.daily_capacity} a day); someone else booked the last one a moment ago."
+        ]
+    )
 
 
 def _release(appointment: Appointment, now: datetime) -> None:
@@ -207,20 +224,26 @@ def _injection_refusals(episode: Episode, starts_at: datetime, ends_at: datetime
     reasons: list[str] = []
     if not starts_at <= injection_at <= ends_at:
         reasons.append("The injection must be booked within the procedure day's time.")
-    expiry = expiry_refusal(harvest_at=starts_at, injection_at=injection_at,
-                            expiry_hours=episode.protocol.definition.expiry_hours_after_harvest)
+    expiry = expiry_refusal(
+        harvest_at=starts_at,
+        injection_at=injection_at,
+        expiry_hours=episode.protocol.definition.expiry_hours_after_harvest,
+    )
     if expiry:
         reasons.append(expiry)
     product = CellProduct.objects.filter(episode_id=episode.pk, cycle=episode.cycle).order_by("-collected_at").first()
     if product is not None and product.expires_at < injection_at:
         zone = episode.site.zone
-        reasons.append(f"The harvested product expires at {product.expires_at.astimezone(zone):%-d %b %Y %H:%M}, "
-                       "before the booked injection.")
+        reasons.append(
+            f"The harvested product expires at {product.expires_at.astimezone(zone):%-d %b %Y %H:%M}, "
+            "before the booked injection."
+        )
     return reasons
 
 
-def _kind_refusals(*, episode: Episode, kind: str, starts_at: datetime, timepoint: str,
-                   outside_window_reason: str) -> list[str]:
+def _kind_refusals(
+    *, episode: Episode, kind: str, starts_at: datetime, timepoint: str, outside_window_reason: str
+) -> list[str]:
     if kind != "follow_up":
         return []
     windows = {w.code: w for w in selectors.follow_up_windows(episode=episode)}
@@ -229,8 +252,13 @@ def _kind_refusals(*, episode: Episode, kind: str, starts_at: datetime, timepoin
     window = windows.get(timepoint)
     if window is None:
         return [f"Choose the follow-up time point: {', '.join(w.label for w in windows.values())}."]
-    refusal = window_refusal(label=window.label, day=starts_at.astimezone(episode.site.zone).date(),
-                             due_from=window.due_from, due_until=window.due_until, reason=outside_window_reason)
+    refusal = window_refusal(
+        label=window.label,
+        day=starts_at.astimezone(episode.site.zone).date(),
+        due_from=window.due_from,
+        due_until=window.due_until,
+        reason=outside_window_reason,
+    )
     return [refusal] if refusal else []
 
 
@@ -293,16 +321,21 @@ def appointment_book(
         reasons += _injection_refusals(locked, starts_at, ends_at, injection_at)
     else:
         injection_at = None
-    if kind in ("consultation", "procedure_day") and Appointment.objects.filter(
-        episode=locked, cycle=locked.cycle, kind=kind, status="booked"
-    ).exists():
+    if (
+        kind in ("consultation", "procedure_day")
+        and Appointment.objects.filter(episode=locked, cycle=locked.cycle, kind=kind, status="booked").exists()
+    ):
         reasons.append(f"A {spec.label.lower()} is already booked for this patient; move it instead.")
-    if kind == "follow_up" and Appointment.objects.filter(
-        episode=locked, cycle=locked.cycle, kind=kind, timepoint=timepoint, status="booked"
-    ).exists():
+    if (
+        kind == "follow_up"
+        and Appointment.objects.filter(
+            episode=locked, cycle=locked.cycle, kind=kind, timepoint=timepoint, status="booked"
+        ).exists()
+    ):
         reasons.append("This follow-up visit is already booked; move it instead.")
-    reasons += _kind_refusals(episode=locked, kind=kind, starts_at=starts_at, timepoint=timepoint,
-                              outside_window_reason=outside_window_reason)
+    reasons += _kind_refusals(
+        episode=locked, kind=kind, starts_at=starts_at, timepoint=timepoint, outside_window_reason=outside_window_reason
+    )
     reasons += _resource_refusals(kind, clinician, room, lab)
     if not reasons:
         resources = [r for r in (clinician, room, lab) if r is not None]
@@ -311,20 +344,44 @@ def appointment_book(
     if reasons:
         raise GuardRefused(reasons)
     appointment = Appointment.objects.create(
-        site=actor.site, patient=locked.patient, episode=locked, cycle=locked.cycle, kind=kind,
-        timepoint=timepoint if kind == "follow_up" else "", starts_at=starts_at, ends_at=ends_at,
+        site=actor.site,
+        patient=locked.patient,
+        episode=locked,
+        cycle=locked.cycle,
+        kind=kind,
+        timepoint=timepoint if kind == "follow_up" else "",
+        starts_at=starts_at,
+        ends_at=ends_at,
         timepoint_label=_timepoint_label(locked, timepoint) if kind == "follow_up" else "",
-        injection_at=injection_at, clinician=clinician, room=room, lab=lab, tentative=is_tentative,
-        outside_window_reason=outside_window_reason.strip(), booked_by=actor.user, booked_at=now,
+        injection_at=injection_at,
+        clinician=clinician,
+        room=room,
+        lab=lab,
+        tentative=is_tentative,
+        outside_window_reason=outside_window_reason.strip(),
+        booked_by=actor.user,
+        booked_at=now,
     )
     _hold(actor, appointment)
     audit_record(
-        actor=actor, action="appointment.book", object_type="appointment", object_id=appointment.pk,
-        changes={"kind": [None, kind], "starts_at": [None, starts_at], "ends_at": [None, ends_at],
-                 "clinician": [None, clinician.name], "room": [None, room.name],
-                 "lab": [None, lab.name if lab else None], "tentative": [None, is_tentative],
-                 "timepoint": [None, appointment.timepoint_label or None], "injection_at": [None, injection_at]},
-        reason=appointment.outside_window_reason, patient_id=locked.patient_id, episode_id=locked.pk,
+        actor=actor,
+        action="appointment.book",
+        object_type="appointment",
+        object_id=appointment.pk,
+        changes={
+            "kind": [None, kind],
+            "starts_at": [None, starts_at],
+            "ends_at": [None, ends_at],
+            "clinician": [None, clinician.name],
+            "room": [None, room.name],
+            "lab": [None, lab.name if lab else None],
+            "tentative": [None, is_tentative],
+            "timepoint": [None, appointment.timepoint_label or None],
+            "injection_at": [None, injection_at],
+        },
+        reason=appointment.outside_window_reason,
+        patient_id=locked.patient_id,
+        episode_id=locked.pk,
     )
     send_after_commit(appointment, "booked")
     return appointment
@@ -333,8 +390,11 @@ def appointment_book(
 def _lock_appointment(actor: Actor, appointment: Appointment | Any) -> Appointment:
     pk = appointment.pk if isinstance(appointment, Appointment) else appointment
     try:
-        return (Appointment.objects.select_for_update(of=("self",)).select_related("clinician", "room", "lab")
-                .get(pk=pk, site=actor.site))
+        return (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("clinician", "room", "lab")
+            .get(pk=pk, site=actor.site)
+        )
     except (Appointment.DoesNotExist, ValueError) as exc:
         raise NotFound("appointment") from exc
 
@@ -387,8 +447,13 @@ def appointment_reschedule(
         reasons += _injection_refusals(episode, starts_at, ends_at, injection_at)
     else:
         injection_at = None
-    reasons += _kind_refusals(episode=episode, kind=current.kind, starts_at=starts_at, timepoint=current.timepoint,
-                              outside_window_reason=outside_window_reason or current.outside_window_reason)
+    reasons += _kind_refusals(
+        episode=episode,
+        kind=current.kind,
+        starts_at=starts_at,
+        timepoint=current.timepoint,
+        outside_window_reason=outside_window_reason or current.outside_window_reason,
+    )
     reasons += _resource_refusals(current.kind, clinician, room, current.lab)
     if reasons:
         raise GuardRefused(reasons)
@@ -411,10 +476,15 @@ def appointment_reschedule(
     _hold(actor, current)
     after = appointment_state(current)
     audit_record(
-        actor=actor, action="appointment.reschedule", object_type="appointment", object_id=current.pk,
+        actor=actor,
+        action="appointment.reschedule",
+        object_type="appointment",
+        object_id=current.pk,
         changes={k: [before[k], after[k]] for k in after if before[k] != after[k]}
         | ({"injection_at": [None, injection_at]} if injection_at else {}),
-        reason=reason.strip(), patient_id=current.patient_id, episode_id=current.episode_id,
+        reason=reason.strip(),
+        patient_id=current.patient_id,
+        episode_id=current.episode_id,
     )
     send_after_commit(current, "moved", previous_start=old_start)
     return current
@@ -432,16 +502,22 @@ def appointment_cancel(
     if not reason.strip():
         raise InvalidInput([("reason", "say why the appointment is cancelled")])
     if current.status != "booked":
-        raise GuardRefused([f"Only a booked appointment can be cancelled; this one is "
-                            f"{current.get_status_display().lower()}."])
+        raise GuardRefused(
+            [f"Only a booked appointment can be cancelled; this one is {current.get_status_display().lower()}."]
+        )
     _release(current, now)
     current.status, current.cancelled_at, current.cancel_reason = "cancelled", now, reason.strip()
     current.version += 1
     current.save()
     audit_record(
-        actor=actor, action="appointment.cancel", object_type="appointment", object_id=current.pk,
+        actor=actor,
+        action="appointment.cancel",
+        object_type="appointment",
+        object_id=current.pk,
         changes={"status": ["booked", "cancelled"], "starts_at": [current.starts_at, None]},
-        reason=current.cancel_reason, patient_id=current.patient_id, episode_id=current.episode_id,
+        reason=current.cancel_reason,
+        patient_id=current.patient_id,
+        episode_id=current.episode_id,
     )
     send_after_commit(current, "cancelled")
     return current
@@ -453,8 +529,12 @@ def appointment_attendance(*, actor: Actor, appointment: Appointment | Any, atte
     actor.require(Permission.APPOINTMENT_BOOK)
     current = _lock_appointment(actor, appointment)
     if current.status != "booked":
-        raise GuardRefused([f"Attendance is recorded once, on a booked appointment; this one is "
-                            f"{current.get_status_display().lower()}."])
+        raise GuardRefused(
+            [
+                f"Attendance is recorded once, on a booked appointment; this one is "
+                f"{current.get_status_display().lower()}."
+            ]
+        )
     if current.starts_at > timezone.now():
         raise GuardRefused(["Attendance can be recorded once the appointment has started."])
     status = "attended" if attended else "no_show"
@@ -462,7 +542,12 @@ def appointment_attendance(*, actor: Actor, appointment: Appointment | Any, atte
     current.version += 1
     current.save()
     audit_record(
-        actor=actor, action="appointment.attendance", object_type="appointment", object_id=current.pk,
-        changes={"status": ["booked", status]}, patient_id=current.patient_id, episode_id=current.episode_id,
+        actor=actor,
+        action="appointment.attendance",
+        object_type="appointment",
+        object_id=current.pk,
+        changes={"status": ["booked", status]},
+        patient_id=current.patient_id,
+        episode_id=current.episode_id,
     )
     return current

@@ -36,8 +36,10 @@ def _fields(record: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
 
 def _consent_form(consent: Consent) -> dict[str, Any]:
     patient_signature = Signature.objects.filter(consent_id=consent.pk).order_by("signed_at").first()
-    return _fields(consent, ("site_id", "episode_id", "patient_id", "document_id", "expectation_shown",
-                             "discussion_notes", "recorded_at")) | {
+    return _fields(
+        consent,
+        ("site_id", "episode_id", "patient_id", "document_id", "expectation_shown", "discussion_notes", "recorded_at"),
+    ) | {
         "document_version": consent.document.version,
         "document_sha256": consent.document.sha256,
         "discussed": consent.discussed,
@@ -46,32 +48,97 @@ def _consent_form(consent: Consent) -> dict[str, Any]:
 
 
 def _candidacy_form(decision: CandidacyDecision) -> dict[str, Any]:
-    return _fields(decision, ("site_id", "episode_id", "patient_id", "consultation_id", "protocol_code",
-                              "protocol_version", "answers", "derived", "soft_flags", "decision", "rationale",
-                              "decided_by_id", "decided_at"))
+    return _fields(
+        decision,
+        (
+            "site_id",
+            "episode_id",
+            "patient_id",
+            "consultation_id",
+            "protocol_code",
+            "protocol_version",
+            "answers",
+            "derived",
+            "soft_flags",
+            "decision",
+            "rationale",
+            "decided_by_id",
+            "decided_at",
+        ),
+    )
 
 
-PROCESSING_SIGNED = ("method", "device", "device_lot", "kit_lot", "output_volume_ml", "total_nucleated_cells",
-                     "viability_percent", "markers", "sterility_sample_taken", "sterility_sample_id", "started_at",
-                     "ended_at")
+PROCESSING_SIGNED = (
+    "method",
+    "device",
+    "device_lot",
+    "kit_lot",
+    "output_volume_ml",
+    "total_nucleated_cells",
+    "viability_percent",
+    "markers",
+    "sterility_sample_taken",
+    "sterility_sample_id",
+    "started_at",
+    "ended_at",
+)
 
 
 def _product_form(product: CellProduct) -> dict[str, Any]:
     processing = ProcessingRecord.objects.filter(product_id=product.pk).first()
     release = ReleaseDecision.objects.filter(product_id=product.pk).first()
-    return _fields(product, ("site_id", "episode_id", "patient_id", "cycle", "din", "source", "origin", "donor_id",
-                             "collected_at", "expires_at", "regulatory_class", "approval_reference")) | {
+    return _fields(
+        product,
+        (
+            "site_id",
+            "episode_id",
+            "patient_id",
+            "cycle",
+            "din",
+            "source",
+            "origin",
+            "donor_id",
+            "collected_at",
+            "expires_at",
+            "regulatory_class",
+            "approval_reference",
+        ),
+    ) | {
         "processing": _fields(processing, PROCESSING_SIGNED) if processing else None,
-        "release": _fields(release, ("released_by_id", "verified_by_id", "released_at", "criteria", "exceptional",
-                                     "justification")) if release else None,
+        "release": _fields(
+            release, ("released_by_id", "verified_by_id", "released_at", "criteria", "exceptional", "justification")
+        )
+        if release
+        else None,
     }
 
 
 def _adverse_event_form(event: AdverseEvent) -> dict[str, Any]:
-    return _fields(event, ("site_id", "episode_id", "patient_id", "cycle", "term", "other_text", "description",
-                           "onset_date", "grade", "serious", "seriousness_criteria", "relatedness",
-                           "relatedness_harvest", "relatedness_injection", "relatedness_product", "action_taken",
-                           "outcome", "resolution_date", "reported_by_id", "reported_at"))
+    return _fields(
+        event,
+        (
+            "site_id",
+            "episode_id",
+            "patient_id",
+            "cycle",
+            "term",
+            "other_text",
+            "description",
+            "onset_date",
+            "grade",
+            "serious",
+            "seriousness_criteria",
+            "relatedness",
+            "relatedness_harvest",
+            "relatedness_injection",
+            "relatedness_product",
+            "action_taken",
+            "outcome",
+            "resolution_date",
+            "reported_by_id",
+            "reported_at",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -87,15 +154,37 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.record_type: kind
     for kind in (
-        Kind("consent", Consent, "consent", _consent_form, {CONSENT_WITNESS: Permission.CONSENT_RECORD},
-             locked_when=lambda c: c.status == "active"),
-        Kind("candidacy_decision", CandidacyDecision, "candidacy decision", _candidacy_form,
-             {CANDIDACY: Permission.CANDIDACY_DECIDE}),
-        Kind("cell_product", CellProduct, "cell product", _product_form,
-             {PRODUCT_RELEASE: Permission.PRODUCT_RELEASE, RELEASE_VERIFICATION: Permission.PRODUCT_VERIFY},
-             locked_when=lambda p: p.status in ("released", "administered")),
-        Kind("adverse_event", AdverseEvent, "adverse event", _adverse_event_form, {},
-             locked_when=lambda e: e.outcome in CLOSED_OUTCOMES),
+        Kind(
+            "consent",
+            Consent,
+            "consent",
+            _consent_form,
+            {CONSENT_WITNESS: Permission.CONSENT_RECORD},
+            locked_when=lambda c: c.status == "active",
+        ),
+        Kind(
+            "candidacy_decision",
+            CandidacyDecision,
+            "candidacy decision",
+            _candidacy_form,
+            {CANDIDACY: Permission.CANDIDACY_DECIDE},
+        ),
+        Kind(
+            "cell_product",
+            CellProduct,
+            "cell product",
+            _product_form,
+            {PRODUCT_RELEASE: Permission.PRODUCT_RELEASE, RELEASE_VERIFICATION: Permission.PRODUCT_VERIFY},
+            locked_when=lambda p: p.status in ("released", "administered"),
+        ),
+        Kind(
+            "adverse_event",
+            AdverseEvent,
+            "adverse event",
+            _adverse_event_form,
+            {},
+            locked_when=lambda e: e.outcome in CLOSED_OUTCOMES,
+        ),
     )
 }
 

@@ -45,10 +45,10 @@ def signature_write(
     stored = kind.model.objects.get(pk=record.pk)  # the values as the database keeps them are what is signed
     signature = StaffSignature.objects.create(
         site=actor.site,
-        episode_id=stored.episode_id,  # type: ignore[attr-defined]
+        episode_id=stored.episode_id,
         record_type=kind.record_type,
         record_id=stored.pk,
-        record_version=stored.version,  # type: ignore[attr-defined]
+        record_version=stored.version,
         digest=record_digest(kind.record_type, stored),
         meaning=meaning,
         signer=signer,
@@ -68,8 +68,8 @@ def signature_write(
             "record_version": [None, signature.record_version],
             "digest": [None, signature.digest],
         },
-        patient_id=stored.patient_id,  # type: ignore[attr-defined]
-        episode_id=stored.episode_id,  # type: ignore[attr-defined]
+        patient_id=stored.patient_id,
+        episode_id=stored.episode_id,
     )
     return signature
 
@@ -94,9 +94,7 @@ def signature_sign(
 def _open_unlock(kind: Kind, record: models.Model) -> RecordUnlock | None:
     """The unlock that still holds: made at the record's current version, with no signature since."""
     unlock = (
-        RecordUnlock.objects.filter(record_type=kind.record_type, record_id=record.pk)
-        .order_by("-unlocked_at")
-        .first()
+        RecordUnlock.objects.filter(record_type=kind.record_type, record_id=record.pk).order_by("-unlocked_at").first()
     )
     if unlock is None or unlock.record_version != record.version:  # type: ignore[attr-defined]
         return None
@@ -153,7 +151,7 @@ def record_unlock(*, actor: Actor, record_type: str, record_id: Any, reason: str
             site=actor.site,
             record_type=kind.record_type,
             record_id=record.pk,
-            record_version=record.version,  # type: ignore[attr-defined]
+            record_version=record.version,
             reason=str(reason).strip(),
             unlocked_by=actor.user,
             unlocked_at=now,
@@ -168,8 +166,8 @@ def record_unlock(*, actor: Actor, record_type: str, record_id: Any, reason: str
             object_id=record.pk,
             changes={"locked": [True, False], "signatures_voided": [None, [str(s.pk) for s in voided]]},
             reason=unlock.reason,
-            patient_id=record.patient_id,  # type: ignore[attr-defined]
-            episode_id=record.episode_id,  # type: ignore[attr-defined]
+            patient_id=record.patient_id,
+            episode_id=record.episode_id,
         )
     return unlock
 
@@ -196,10 +194,12 @@ def record_sign(
                 raise NotFound(kind.words) from exc
             if kind.locked_when is not None and not kind.locked_when(record):
                 state = getattr(record, "status", "") or "open"
-                raise GuardRefused([f"This {kind.words} is {state}; it is signed only once signed off, released or "
-                                    "closed."])
+                raise GuardRefused(
+                    [f"This {kind.words} is {state}; it is signed only once signed off, released or closed."]
+                )
             already = [
-                s for s in signatures_of(record)
+                s
+                for s in signatures_of(record)
                 if s.signer_id == actor.user.pk and s.meaning == meaning and s.is_valid_for_current(record)
             ]
             if already:

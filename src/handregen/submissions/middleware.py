@@ -69,8 +69,11 @@ def _already_submitted(request: HttpRequest, token: str) -> HttpResponse:
     first = FormSubmission.objects.filter(token=token).first()
     user_id = request.user.pk if request.user.is_authenticated else None
     if first is None or first.user_id != user_id or not first.location:
-        return HttpResponse("This form was already sent. Open the page again to make a new entry.", status=409,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "This form was already sent. Open the page again to make a new entry.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
     messages.info(request, "This form was already sent, so nothing was recorded twice. This is what it recorded.")
     return HttpResponseRedirect(first.location)
 
@@ -88,15 +91,20 @@ def _body_digest(body: bytes) -> str:
 
 
 def _problem(status: int, title: str, detail: str) -> JsonResponse:
-    body = {"type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}", "title": title, "status": status,
-            "detail": detail}
+    body = {
+        "type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     return JsonResponse(body, status=status, content_type="application/problem+json")
 
 
 def _idempotent(request: HttpRequest, key: str, get_response: Callable[[HttpRequest], HttpResponse]) -> HttpResponse:
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
-        return _problem(422, "Invalid idempotency key", f"The {IDEMPOTENCY_HEADER} header must be 1 to "
-                                                        f"{MAX_KEY_LENGTH} characters.")
+        return _problem(
+            422, "Invalid idempotency key", f"The {IDEMPOTENCY_HEADER} header must be 1 to {MAX_KEY_LENGTH} characters."
+        )
     credentials = request.headers.get("Authorization", "") or request.COOKIES.get("sessionid", "")
     scope = hashlib.sha256(credentials.encode()).hexdigest()
     digest = _body_digest(request.body)
@@ -122,8 +130,12 @@ def _idempotent(request: HttpRequest, key: str, get_response: Callable[[HttpRequ
 def _replay(*, scope: str, key: str, digest: str, path: str) -> HttpResponse:
     first = IdempotentRequest.objects.get(scope=scope, key=key)
     if first.body_sha256 != digest or first.path != path[:300]:
-        return _problem(422, "Idempotency key reused", f"This {IDEMPOTENCY_HEADER} was used for another request "
-                        "(a different body or address); use a new key for a new request.")
+        return _problem(
+            422,
+            "Idempotency key reused",
+            f"This {IDEMPOTENCY_HEADER} was used for another request "
+            "(a different body or address); use a new key for a new request.",
+        )
     if first.status is None:
         return _problem(409, "Request in progress", "A request with this key is still being processed; try again.")
     response = HttpResponse(bytes(first.body), status=first.status, content_type=first.content_type or None)

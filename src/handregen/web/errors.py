@@ -66,8 +66,12 @@ def _plain(message: str) -> str:
 
 def problem_response(status: int, title: str, detail: str, **extra: object) -> HttpResponse:
     """A problem+json answer for API and FHIR addresses, which a program reads (RFC 9457)."""
-    body = {"type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}", "title": title, "status": status,
-            "detail": detail} | extra
+    body = {
+        "type": f"urn:handregen:problem:{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    } | extra
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
 
 

@@ -29,17 +29,22 @@ class PatientForm(CheckedForm):
     phone = forms.CharField(label="Phone", max_length=40, required=False)
     email = forms.EmailField(label="E-mail (for questionnaire links)", required=False)
     preferred_language = forms.ChoiceField(
-        label="Language of the patient's questionnaire pages", required=False,
-        choices=[("", "The clinic's language"), *PATIENT_LANGUAGES])
+        label="Language of the patient's questionnaire pages",
+        required=False,
+        choices=[("", "The clinic's language"), *PATIENT_LANGUAGES],
+    )
     postal_code = forms.CharField(label="Postal code", max_length=16, required=False)
 
 
 class PatientCorrectionForm(PatientForm):
     """The recorded demographics and contact details to correct, with why, at the version they were loaded."""
 
-    reason = forms.CharField(label="Reason for the correction", max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Needed for every correction; the earlier values stay in the audit trail.")
+    reason = forms.CharField(
+        label="Reason for the correction",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed for every correction; the earlier values stay in the audit trail.",
+    )
     expected_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 

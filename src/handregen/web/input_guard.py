@@ -28,8 +28,12 @@ class ApiInputMiddleware:
                 return too_large(request)
             if refused:
                 field, message = refused
-                return problem_response(422, "Invalid input", "Some fields are missing or invalid.",
-                                        errors=[{"field": field, "message": message}])
+                return problem_response(
+                    422,
+                    "Invalid input",
+                    "Some fields are missing or invalid.",
+                    errors=[{"field": field, "message": message}],
+                )
         return self.get_response(request)
 
 

@@ -53,13 +53,17 @@ def home(request: StaffRequest) -> HttpResponse:
     """Worklists with their counts, the actor's own kind of work first."""
     actor = request.actor
     if not actor.can(Permission.PATIENT_VIEW):
-        return render(request, "web/home.html", {
-            "can_view": False,
-            "can_export": actor.can(Permission.BULK_EXPORT),
-            "can_see_cohort": actor.can(Permission.COHORT_VIEW_DEIDENTIFIED),
-            "retention_hours": settings.HANDREGEN_BULK_RETENTION_HOURS,
-            "max_running": settings.HANDREGEN_BULK_MAX_RUNNING_PER_USER,
-        })
+        return render(
+            request,
+            "web/home.html",
+            {
+                "can_view": False,
+                "can_export": actor.can(Permission.BULK_EXPORT),
+                "can_see_cohort": actor.can(Permission.COHORT_VIEW_DEIDENTIFIED),
+                "retention_hours": settings.HANDREGEN_BULK_RETENTION_HOURS,
+                "max_running": settings.HANDREGEN_BULK_MAX_RUNNING_PER_USER,
+            },
+        )
     counts = worklist_counts(actor=actor)
     lists = [{"worklist": w, "count": counts[w.code], "own": actor.can(w.for_permission)} for w in worklists_for(actor)]
     return render(request, "web/home.html", {"can_view": True, "lists": lists})
@@ -262,13 +266,16 @@ def episode_withdraw_page(request: StaffRequest, episode_id: uuid.UUID) -> HttpR
 @staff_page
 def password_change(request: StaffRequest) -> HttpResponse:
     """Change one's own password; the validators (15+ characters, not a common password) apply."""
-    form = PasswordChangeForm(request.user, request.POST or None)  # type: ignore[arg-type]
+    form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)  # keep this session; other sessions of the user end
         revoked = password_changed(user=user)
-        messages.success(request, "Your password was changed." + (
-            f" Your {revoked} API token(s) were revoked with the old password." if revoked else ""))
+        messages.success(
+            request,
+            "Your password was changed."
+            + (f" Your {revoked} API token(s) were revoked with the old password." if revoked else ""),
+        )
         return redirect("web:home")
     return render(request, "web/password_change.html", {"form": form})
 
@@ -291,8 +298,13 @@ def patient_correct(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespons
         typed = {name: form.cleaned_data[name] for name in DEMOGRAPHIC_FIELDS}
         changes = {k: v for k, v in typed.items() if v != recorded[k]}
         try:
-            patient_amend(actor=actor, patient=found, changes=changes, reason=form.cleaned_data["reason"],
-                          expected_version=form.cleaned_data["expected_version"])
+            patient_amend(
+                actor=actor,
+                patient=found,
+                changes=changes,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["expected_version"],
+            )
         except StaleVersion as exc:
             reasons, conflict = exc.reasons, conflict_rows(exc, typed)
             form = PatientCorrectionForm(at_current_version(request.POST, exc))
@@ -304,5 +316,6 @@ def patient_correct(request: StaffRequest, patient_id: uuid.UUID) -> HttpRespons
         else:
             messages.success(request, "The patient's record was corrected.")
             return redirect("web:patient", found.pk)
-    return render(request, "web/patient_correct.html",
-                  {"patient": found, "form": form, "reasons": reasons, "conflict": conflict})
+    return render(
+        request, "web/patient_correct.html", {"patient": found, "form": form, "reasons": reasons, "conflict": conflict}
+    )

@@ -317,8 +317,17 @@ def _response_meta(r: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]
 # The columns of a questionnaire response that both Observation and QuestionnaireResponse read (as dicts from
 # `.values()`: building model instances costs more than the FHIR mapping itself in a bulk export).
 _RESPONSE_FIELDS = (
-    "id", "patient_id", "instrument", "instrument_version", "entered_at", "amended_at", "version", "side", "variant",
-    "follow_up__timepoint", "follow_up__cycle",
+    "id",
+    "patient_id",
+    "instrument",
+    "instrument_version",
+    "entered_at",
+    "amended_at",
+    "version",
+    "side",
+    "variant",
+    "follow_up__timepoint",
+    "follow_up__cycle",
 )
 
 

@@ -45,6 +45,7 @@ def handregen_code(kind: str, code: str, display: str | None = None) -> dict[str
         coding["display"] = display
     return coding
 
+
 # Procedure: the cell product injected. R4 allows Procedure.usedReference to point only to Device, Medication or
 # Substance, and BiologicallyDerivedProduct has no element pointing to a procedure, so the link is this extension.
 EXT_PRODUCT_USED = f"{HANDREGEN_SD}/cell-product-used"  # valueReference: BiologicallyDerivedProduct

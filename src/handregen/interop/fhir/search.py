@@ -210,4 +210,3 @@ def referenced_ids(resources: Iterable[dict[str, Any]], pairs: Iterable[tuple[st
                 if kind.rsplit("/", 1)[-1] == target and ident:
                     found.add(ident)
     return found
-

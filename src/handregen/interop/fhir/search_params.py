@@ -131,8 +131,9 @@ SEARCH_PARAMS: dict[str, dict[str, SearchParam]] = {
     ),
     OBS: _with_common(
         *_subject(OBS),
-        _p(OBS, "code", TOKEN, "code", doc="LOINC (NRS pain: 72514-3) or handregen score/staging code.",
-           hl7="clinical"),
+        _p(
+            OBS, "code", TOKEN, "code", doc="LOINC (NRS pain: 72514-3) or handregen score/staging code.", hl7="clinical"
+        ),
         _p(OBS, "category", TOKEN, "category", doc="survey or imaging."),
         _p(OBS, "status", TOKEN, "status", doc="Always final."),
         _p(OBS, "date", DATE, "effectiveDateTime", doc="When it was measured or answered.", hl7="clinical"),

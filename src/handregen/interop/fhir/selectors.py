@@ -154,7 +154,7 @@ def _owner_id(resource_type: str, resource_id: str) -> uuid.UUID | None:
         if key:
             owner = model.objects.filter(pk=key[0]).values_list("patient_id", flat=True).first()
             if owner is not None:
-                return owner  # type: ignore[no-any-return]
+                return owner
     return None
 
 

@@ -195,17 +195,26 @@ def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
 
 def _refused(exc: Exception) -> HttpResponse:
     if isinstance(exc, writes.Unstorable):
-        issues = [{"severity": "error", "code": "not-supported", "diagnostics": why, "expression": [where]}
-                  for where, why in exc.problems]
+        issues = [
+            {"severity": "error", "code": "not-supported", "diagnostics": why, "expression": [where]}
+            for where, why in exc.problems
+        ]
         return fhir_response({"resourceType": "OperationOutcome", "issue": issues}, 422)
     if isinstance(exc, Forbidden):
         return outcome(403, "forbidden", "This role may not make this change.")
     if isinstance(exc, NotFound):
         return outcome(404, "not-found", "No such record here.")
     if isinstance(exc, InvalidInput):
-        return fhir_response({"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "invalid", "diagnostics": message, "expression": [field]}
-            for field, message in exc.errors]}, 422)
+        return fhir_response(
+            {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {"severity": "error", "code": "invalid", "diagnostics": message, "expression": [field]}
+                    for field, message in exc.errors
+                ],
+            },
+            422,
+        )
     return outcome(409, "business-rule", str(exc))
 
 

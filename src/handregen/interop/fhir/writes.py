@@ -36,10 +36,29 @@ from handregen.patients.services import patient_amend, patient_register
 
 # The write interactions served, by type (the CapabilityStatement declares these; `views._write` dispatches them).
 INTERACTIONS: dict[str, tuple[str, ...]] = {"Patient": ("create", "update"), "QuestionnaireResponse": ("create",)}
-PATIENT_ELEMENTS = {"resourceType", "id", "meta", "extension", "identifier", "name", "gender", "birthDate",
-                    "telecom", "address"}
-RESPONSE_ELEMENTS = {"resourceType", "id", "meta", "extension", "questionnaire", "status", "subject", "authored",
-                     "item"}
+PATIENT_ELEMENTS = {
+    "resourceType",
+    "id",
+    "meta",
+    "extension",
+    "identifier",
+    "name",
+    "gender",
+    "birthDate",
+    "telecom",
+    "address",
+}
+RESPONSE_ELEMENTS = {
+    "resourceType",
+    "id",
+    "meta",
+    "extension",
+    "questionnaire",
+    "status",
+    "subject",
+    "authored",
+    "item",
+}
 
 
 class Unstorable(ValueError):
@@ -87,16 +106,22 @@ def patient_fields(resource: dict[str, Any]) -> dict[str, Any]:
         if ident.get("system") == MRN_SYSTEM and ident.get("value"):
             mrn = ident["value"]
         elif ident.get("system") != WRISTBAND_SYSTEM:
-            problems.append((f"Patient.identifier[{i}]", f"only the MRN ({MRN_SYSTEM}) is stored; other "
-                             "identifier systems are not mapped here"))
+            problems.append(
+                (
+                    f"Patient.identifier[{i}]",
+                    f"only the MRN ({MRN_SYSTEM}) is stored; other identifier systems are not mapped here",
+                )
+            )
     if not mrn:
         problems.append(("Patient.identifier", f"needs the MRN (system {MRN_SYSTEM})"))
     names = resource.get("name", [])
     if len(names) != 1:
         problems.append(("Patient.name", "needs exactly one name"))
     name = names[0] if names else {}
-    problems += [(f"Patient.name[0].{k}", "handregen does not store this element")
-                 for k in sorted(set(name) - {"use", "family", "given"})]
+    problems += [
+        (f"Patient.name[0].{k}", "handregen does not store this element")
+        for k in sorted(set(name) - {"use", "family", "given"})
+    ]
     given = name.get("given", [])
     if len(given) != 1:
         problems.append(("Patient.name[0].given", "handregen stores exactly one given name (send it as one)"))
@@ -196,16 +221,26 @@ def response_create(*, actor: Actor, resource: dict[str, Any], patients: dict[st
             raise Unstorable([("QuestionnaireResponse.subject", "must refer to a Patient")])
         patient = patient_get(actor=actor, patient_id=ident, channel="fhir")
     follow_up = (
-        FollowUp.objects.filter(patient=patient, site=actor.site, cycle=ext.get(EXT_CYCLE) or 1,
-                                timepoint=ext[EXT_TIMEPOINT], superseded_at__isnull=True)
+        FollowUp.objects.filter(
+            patient=patient,
+            site=actor.site,
+            cycle=ext.get(EXT_CYCLE) or 1,
+            timepoint=ext[EXT_TIMEPOINT],
+            superseded_at__isnull=True,
+        )
         .order_by("-created_at")
         .first()
     )
     if follow_up is None:
         raise Unstorable([("QuestionnaireResponse.extension", "the patient has no such follow-up here")])
     return response_record(
-        actor=actor, follow_up=follow_up, instrument=canonical.rsplit("/", 1)[-1], answers=answers,
-        side=ext.get(EXT_SIDE) or None, pinch_type=ext.get(EXT_VARIANT) or "", answered_at=authored,
+        actor=actor,
+        follow_up=follow_up,
+        instrument=canonical.rsplit("/", 1)[-1],
+        answers=answers,
+        side=ext.get(EXT_SIDE) or None,
+        pinch_type=ext.get(EXT_VARIANT) or "",
+        answered_at=authored,
     )
 
 
@@ -244,8 +279,9 @@ def _apply_entry(actor: Actor, i: int, entry: dict[str, Any], created: dict[str,
         if kind == "QuestionnaireResponse" and method == "POST":
             return kind, response_create(actor=actor, resource=resource, patients=created)
     except Unstorable as refused:
-        raise Unstorable([(f"Bundle.entry[{i}].resource.{w.split('.', 1)[-1]}", why)
-                          for w, why in refused.problems]) from refused
+        raise Unstorable(
+            [(f"Bundle.entry[{i}].resource.{w.split('.', 1)[-1]}", why) for w, why in refused.problems]
+        ) from refused
     except (InvalidInput, GuardRefused, NotFound) as refused:
         raise Unstorable([(f"Bundle.entry[{i}]", str(refused) or "not found here")]) from refused
     raise Unstorable([(f"Bundle.entry[{i}].request", "only POST/PUT Patient and POST QuestionnaireResponse")])

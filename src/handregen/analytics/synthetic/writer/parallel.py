@@ -70,7 +70,7 @@ def _start(site_pk: Any, seed: int, today: date, write: Write, turn: AbstractCon
 def _run(patients: list[SyntheticPatient]) -> SynthSummary:
     part = _worker["write"](_worker["ctx"], patients, _worker["turn"])
     gc.collect()
-    return part  # type: ignore[no-any-return]
+    return part
 
 
 def run_parallel(

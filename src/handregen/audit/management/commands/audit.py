@@ -24,8 +24,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="verb", required=True)
         verify = sub.add_parser("verify", help="Verify the audit and read chains; exit 1 at the first broken link.")
         verify.add_argument(
-            "--anchor", help="the anchor file (var/audit-anchor.log, or its copy kept off the machine): every head "
-            "anchored there must still be in its chain"
+            "--anchor",
+            help="the anchor file (var/audit-anchor.log, or its copy kept off the machine): every head "
+            "anchored there must still be in its chain",
         )
         sub.add_parser("rotate-key", help="Start sealing with a new key in the key file (old keys stay to verify).")
         sub.add_parser("head", help="Print each chain's head hash for off-box anchoring.")

@@ -42,8 +42,17 @@ class Command(BaseCommand):
         # the settings with the hashed storage, which gunicorn then inherits.
         env = os.environ | {"HANDREGEN_STATIC_HASHED": "1"}
         # ninja's ReDoc is not used (the docs page is its Swagger UI): not collected, not compressed at each start.
-        collect = [sys.executable, "-m", "handregen.cli", "collectstatic", "--noinput", "--verbosity", "0",
-                   "--ignore", "redoc.standalone.js*"]
+        collect = [
+            sys.executable,
+            "-m",
+            "handregen.cli",
+            "collectstatic",
+            "--noinput",
+            "--verbosity",
+            "0",
+            "--ignore",
+            "redoc.standalone.js*",
+        ]
         subprocess.run(collect, env=env, check=True)  # noqa: S603 - our own interpreter and fixed arguments
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         command = [gunicorn, "handregen.wsgi", "--bind", options["bind"], "--workers", str(options["workers"])]

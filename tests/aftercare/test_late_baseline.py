@@ -72,3 +72,16 @@ def test_correcting_a_true_baseline_after_the_injection_keeps_it_a_true_baseline
     )
     assert amended.late_baseline is False and amended.total == 6
     assert QuestionnaireResponse.objects.filter(episode=episode).count() == 1
+
+
+def test_cohort_analytics_leave_a_late_baseline_out_of_before_unless_asked(injected, team):
+    from handregen.analytics.dataset import scores_frame
+
+    episode: Episode = injected()
+    baseline_response_record(actor=team.nurse, episode=episode, instrument="nrs", answers={"pain": 8})
+    baselines = scores_frame([episode.site_id], subscales=False, instruments=["nrs"], timepoints=["baseline"])
+    assert baselines.empty
+    included = scores_frame(
+        [episode.site_id], subscales=False, instruments=["nrs"], timepoints=["baseline"], include_late_baseline=True
+    )
+    assert included["value"].tolist() == [8.0]

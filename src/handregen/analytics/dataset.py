@@ -151,8 +151,12 @@ def scores_frame(
     subscales: bool = True,
     instruments: Iterable[str] | None = None,
     timepoints: Iterable[str] | None = None,
+    include_late_baseline: bool = False,
 ) -> pd.DataFrame:
     """Long table of first-cycle scores: episode, time point, instrument, subscale ("" = total), value.
+
+    A baseline answered after the injection ("late baseline") is not a measurement before treatment: it is left
+    out unless `include_late_baseline` (the CSV export keeps it, flagged, for an analyst who wants it).
 
     Measurements taken per hand (grip, pinch) count for the treated hand only. `subscales=False` reads the
     totals alone (no JSON to decode), which is all the cohort table and the dashboard show; `instruments` and
@@ -164,6 +168,8 @@ def scores_frame(
     query = QuestionnaireResponse.objects.filter(
         site_id__in=list(site_ids), follow_up__cycle=1, follow_up__superseded_at__isnull=True
     )
+    if not include_late_baseline:
+        query = query.exclude(late_baseline=True)
     if instruments is not None:
         query = query.filter(instrument__in=list(instruments))
     if timepoints is not None:

@@ -29,10 +29,6 @@ KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
         ("outcomes", "scheduling"),  # the questionnaire page names the next appointment
         ("outcomes", "pathway"),  # the protocol document counts the questions each time point asks
         ("preparation", "scheduling"),  # day lists show preparation; preparation dates follow the booked day
-        ("cellproducts", "signatures"),  # signatures/kinds.py imports the signed models (registration instead)
-        ("evaluation", "signatures"),
-        ("consent", "signatures"),
-        ("safety", "signatures"),
     ]
 )
 

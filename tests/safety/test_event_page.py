@@ -124,7 +124,7 @@ def test_a_retracted_event_is_kept_struck_through_and_left_out_of_rates_and_expo
     assert "Save the change" not in page  # kept as it was
     listing = client.get(f"/episodes/{episode.pk}/adverse-events/").content.decode()
     assert struck in listing
-    rows = {r["kind"]: r["with_event"] for r in adverse_event_rates(actor=persona("physician"))}
+    rows = {r["label"]: r["with_event"] for r in adverse_event_rates(actor=persona("physician"))}
     assert rows["grade 3"] == 0 and rows["grade 2"] == 1
     exported = [row[0] for row in ADVERSE_EVENTS.rows(nurse)]
     assert exported == [kept.pk]

@@ -14,16 +14,18 @@ from django.db import connection, transaction
 
 from handregen.accounts.reauth import SIGNER_REFUSED, VERIFIER_REFUSED
 from handregen.audit.models import AuditEvent
+from handregen.cellproducts.signing import PRODUCT_RELEASE, RELEASE_VERIFICATION
 from handregen.consent.models import Consent
 from handregen.consent.pdf import consent_pdf
 from handregen.consent.selectors import signature_of
 from handregen.consent.services import consent_amend, consent_countersign
+from handregen.consent.signing import CONSENT_WITNESS
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound, ReauthenticationRefused, RecordProtected
 from handregen.evaluation.models import CandidacyDecision
 from handregen.evaluation.services import candidacy_decide
 from handregen.pathway.models import Episode
 from handregen.safety.services import adverse_event_amend, adverse_event_record
-from handregen.signatures.kinds import CONSENT_WITNESS, KINDS, PRODUCT_RELEASE, RELEASE_VERIFICATION, canonical_form
+from handregen.signatures.kinds import KINDS, canonical_form
 from handregen.signatures.models import StaffSignature
 from handregen.signatures.selectors import signature_views
 from handregen.signatures.services import is_locked, record_unlock, signatures_of

@@ -43,11 +43,11 @@ from handregen.cellproducts.regulatory import (
     default_regulatory_class,
 )
 from handregen.cellproducts.release import HOURS_SINCE_HARVEST, evaluate_release, hours_between, release_refusals
+from handregen.cellproducts.signing import PRODUCT_RELEASE, RELEASE_VERIFICATION
 from handregen.errors import GuardRefused, InvalidInput, NotFound
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, step_refusals
 from handregen.pathway.stages import Stage
-from handregen.signatures.kinds import PRODUCT_RELEASE, RELEASE_VERIFICATION
 from handregen.signatures.services import lock_refusals, signature_write
 from handregen.timeorder import (
     INJECTION_AFTER_RELEASE,

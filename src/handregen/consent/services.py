@@ -25,11 +25,11 @@ from handregen.consent.models import (
     text_sha256,
 )
 from handregen.consent.selectors import current_consent, required_document_version, signature_of
+from handregen.consent.signing import CONSENT_WITNESS
 from handregen.errors import Forbidden, GuardRefused, InvalidInput, NotFound
 from handregen.pathway.models import Episode
 from handregen.pathway.services import episode_lock, episode_move, refusals_audited, step_refusals
 from handregen.pathway.stages import Stage
-from handregen.signatures.kinds import CONSENT_WITNESS
 from handregen.signatures.models import StaffSignature
 from handregen.signatures.services import lock_refusals, record_sign, signature_write
 

@@ -18,9 +18,9 @@ from handregen.evaluation import codes
 from handregen.evaluation.eligibility import DECISIONS, RecordFacts, assess_candidacy
 from handregen.evaluation.models import CandidacyDecision, Consultation, ImagingStudy
 from handregen.evaluation.selectors import latest_consultation
+from handregen.evaluation.signing import CANDIDACY
 from handregen.pathway.models import Episode
 from handregen.pathway.services import JOINTS, episode_lock, episode_move, refusals_audited
-from handregen.signatures.kinds import CANDIDACY
 from handregen.signatures.services import signature_write
 
 Errors = list[tuple[str, str]]

@@ -1,5 +1,6 @@
 """The records staff sign or that lock, each with its canonical form (what a signature's SHA-256 covers), the
-meanings a signature of it may carry (and the permission each needs), and when it is locked.
+meanings a signature of it may carry (and the permission each needs), and when it is locked. Each app registers
+its kinds from its own `signing.py` when it is ready, so this module imports none of their models.
 
 The canonical form holds the record's type and id and its content, not its lifecycle (status, withdrawal,
 administration) nor its version counter: a consent withdrawn by the patient or a product given to the patient
@@ -17,128 +18,11 @@ from typing import Any
 from django.db import models
 
 from handregen.accounts.roles import Permission
-from handregen.cellproducts.models import CellProduct, ProcessingRecord, ReleaseDecision
-from handregen.consent.models import Consent, Signature
-from handregen.evaluation.models import CandidacyDecision
-from handregen.safety.models import AdverseEvent
-
-CONSENT_WITNESS = "witnessed consent to harvest and injection"
-CANDIDACY = "candidacy decision"
-PRODUCT_RELEASE = "product release"
-RELEASE_VERIFICATION = "release verification"
-# Adverse-event outcomes that close the event (nothing more to follow).
-CLOSED_OUTCOMES = frozenset({"recovered", "recovered_with_sequelae", "fatal"})
 
 
-def _fields(record: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
+def record_fields(record: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of `record`, for a canonical form."""
     return {name: getattr(record, name) for name in names}
-
-
-def _consent_form(consent: Consent) -> dict[str, Any]:
-    patient_signature = Signature.objects.filter(consent_id=consent.pk).order_by("signed_at").first()
-    return _fields(
-        consent,
-        ("site_id", "episode_id", "patient_id", "document_id", "expectation_shown", "discussion_notes", "recorded_at"),
-    ) | {
-        "document_version": consent.document.version,
-        "document_sha256": consent.document.sha256,
-        "discussed": consent.discussed,
-        "patient_signature_digest": patient_signature.digest if patient_signature else None,
-    }
-
-
-def _candidacy_form(decision: CandidacyDecision) -> dict[str, Any]:
-    return _fields(
-        decision,
-        (
-            "site_id",
-            "episode_id",
-            "patient_id",
-            "consultation_id",
-            "protocol_code",
-            "protocol_version",
-            "answers",
-            "derived",
-            "soft_flags",
-            "decision",
-            "rationale",
-            "decided_by_id",
-            "decided_at",
-        ),
-    )
-
-
-PROCESSING_SIGNED = (
-    "method",
-    "device",
-    "device_lot",
-    "kit_lot",
-    "output_volume_ml",
-    "total_nucleated_cells",
-    "viability_percent",
-    "markers",
-    "sterility_sample_taken",
-    "sterility_sample_id",
-    "started_at",
-    "ended_at",
-)
-
-
-def _product_form(product: CellProduct) -> dict[str, Any]:
-    processing = ProcessingRecord.objects.filter(product_id=product.pk).first()
-    release = ReleaseDecision.objects.filter(product_id=product.pk).first()
-    return _fields(
-        product,
-        (
-            "site_id",
-            "episode_id",
-            "patient_id",
-            "cycle",
-            "din",
-            "source",
-            "origin",
-            "donor_id",
-            "collected_at",
-            "expires_at",
-            "regulatory_class",
-            "approval_reference",
-        ),
-    ) | {
-        "processing": _fields(processing, PROCESSING_SIGNED) if processing else None,
-        "release": _fields(
-            release, ("released_by_id", "verified_by_id", "released_at", "criteria", "exceptional", "justification")
-        )
-        if release
-        else None,
-    }
-
-
-def _adverse_event_form(event: AdverseEvent) -> dict[str, Any]:
-    return _fields(
-        event,
-        (
-            "site_id",
-            "episode_id",
-            "patient_id",
-            "cycle",
-            "term",
-            "other_text",
-            "description",
-            "onset_date",
-            "grade",
-            "serious",
-            "seriousness_criteria",
-            "relatedness",
-            "relatedness_harvest",
-            "relatedness_injection",
-            "relatedness_product",
-            "action_taken",
-            "outcome",
-            "resolution_date",
-            "reported_by_id",
-            "reported_at",
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -151,42 +35,13 @@ class Kind:
     locked_when: Callable[[Any], bool] | None = None  # None: this kind never locks
 
 
-KINDS: dict[str, Kind] = {
-    kind.record_type: kind
-    for kind in (
-        Kind(
-            "consent",
-            Consent,
-            "consent",
-            _consent_form,
-            {CONSENT_WITNESS: Permission.CONSENT_RECORD},
-            locked_when=lambda c: c.status == "active",
-        ),
-        Kind(
-            "candidacy_decision",
-            CandidacyDecision,
-            "candidacy decision",
-            _candidacy_form,
-            {CANDIDACY: Permission.CANDIDACY_DECIDE},
-        ),
-        Kind(
-            "cell_product",
-            CellProduct,
-            "cell product",
-            _product_form,
-            {PRODUCT_RELEASE: Permission.PRODUCT_RELEASE, RELEASE_VERIFICATION: Permission.PRODUCT_VERIFY},
-            locked_when=lambda p: p.status in ("released", "administered"),
-        ),
-        Kind(
-            "adverse_event",
-            AdverseEvent,
-            "adverse event",
-            _adverse_event_form,
-            {},
-            locked_when=lambda e: e.outcome in CLOSED_OUTCOMES,
-        ),
-    )
-}
+# Filled by the apps that own the records (their AppConfig.ready): signatures imports none of their models.
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> None:
+    """Make `kind` signable or lockable; called once per app at start-up."""
+    KINDS[kind.record_type] = kind
 
 
 def kind_of(record: models.Model) -> Kind:

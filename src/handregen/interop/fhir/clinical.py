@@ -319,6 +319,7 @@ def _response_meta(r: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]
 _RESPONSE_FIELDS = (
     "id",
     "patient_id",
+    "episode_id",
     "instrument",
     "instrument_version",
     "entered_at",
@@ -373,6 +374,8 @@ def questionnaire_responses_for(patients: Sequence[Patient]) -> Grouped:
                     "meta": _response_meta(r, changed),
                     "status": "completed",
                     "extension": follow_up_extensions(r),
+                    # the episode's follow-up schedule: a patient with two treated hands has one per hand
+                    "basedOn": [{"reference": f"CarePlan/{r['episode_id']}-cycle-{r['follow_up__cycle']}"}],
                     "questionnaire": f"{QUESTIONNAIRE_BASE}/{r['instrument']}|{r['instrument_version']}",
                     "subject": _subject(r["patient_id"]),
                     "authored": r["entered_at"].isoformat(),

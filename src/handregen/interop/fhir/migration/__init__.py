@@ -92,7 +92,7 @@ def _import(actor: Actor, path: Path, chunk: int, workers: int | None) -> Migrat
     except MigrationInputError as exc:
         raise InvalidInput(exc.problems) from None
     except IntegrityError as exc:  # a reference the checks above did not catch; nothing was written
-        raise InvalidInput([("export", f"a record refers to one that is not there ({type(exc).__name__})")]) from None
+        raise InvalidInput([("export", f"a record refers to one that is not there ({exc})")]) from None
     report.seconds = clock.monotonic() - started
     return report
 

@@ -411,7 +411,12 @@ def response_rows(ctx: Context, r: dict[str, Any]) -> Rows:
     candidates = ctx.follow_ups.get((patient, cycle, str(timepoint)))
     if not candidates:
         raise Unbuildable(f"extension: no CarePlan activity {timepoint} of cycle {cycle} for the subject")
-    episode, follow_up = candidates[-1]
+    # basedOn names the episode's follow-up schedule (CarePlan "<episode>-cycle-<n>"): a patient treated on both
+    # hands has a follow-up of the same time point in each episode. Older exports lack it: the latest episode.
+    plans = [reference_id(b, "CarePlan") or "" for b in r.get("basedOn", [])]
+    named = {plan.split("-cycle-", 1)[0] for plan in plans if "-cycle-" in plan}
+    chosen = [c for c in candidates if c[0] in named] or candidates
+    episode, follow_up = chosen[-1]
     instrument = r.get("questionnaire", "").split("|", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     if instrument not in ctx.instruments:
         raise Unbuildable(f"questionnaire: {instrument or '(none)'} is not an instrument handregen scores")

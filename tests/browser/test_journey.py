@@ -253,7 +253,7 @@ def test_a_patient_is_carried_from_referral_to_the_first_follow_up_through_the_p
     nurse.get_by_role("link", name="Follow-ups and scores").click()
     nurse.get_by_role("link", name="2 weeks").click()
     assert nurse.get_by_role("heading", name="Questionnaire link for the patient").is_visible()
-    nurse.get_by_role("button", name="Create a link").click()
+    nurse.get_by_role("button", name="Send link to the patient").click()
     link = nurse.get_by_role("textbox", name="Questionnaire link").input_value()
     assert "/q/" in link
 

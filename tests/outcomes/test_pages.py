@@ -124,3 +124,11 @@ def test_a_serious_event_appears_on_the_physicians_alert_page(make_episode, sign
     alert_id = AdverseEvent.objects.get().alerts.get().pk
     assert physician.post(f"/safety/alerts/{alert_id}/").status_code == 302
     assert episode.patient.family_name not in physician.get("/safety/alerts/").content.decode()
+
+
+def test_the_other_instruments_a_follow_up_may_record_are_named_in_words(scheduled, signed_in):
+    episode = scheduled(days_ago=14)
+    page = signed_in().get(f"/follow-ups/{follow_up(episode, 'w2').pk}/").content.decode()
+    also = page.split("<p>Also:", 1)[1].split("</p>", 1)[0]
+    assert "Grip strength" in also and "Pinch strength" in also
+    assert ">grip<" not in also and ">pinch<" not in also  # no instrument code shown to a person

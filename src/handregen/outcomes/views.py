@@ -114,7 +114,11 @@ def follow_up(request: StaffRequest, follow_up_id: uuid.UUID) -> HttpResponse:
         for code in allowed_instruments(fu)
         if code in fu.instruments or code in stored
     ]
-    extra = [code for code in allowed_instruments(fu) if code not in fu.instruments]
+    extra = [
+        {"code": code, "name": load_instrument(code).name}
+        for code in allowed_instruments(fu)
+        if code not in fu.instruments
+    ]
     return render(
         request,
         "outcomes/follow_up.html",

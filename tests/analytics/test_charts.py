@@ -98,3 +98,12 @@ def test_ticks_are_round_and_cover_the_range(low: float, high: float) -> None:
 
 def test_numbers_read_as_people_write_them() -> None:
     assert [number(v) for v in (3.0, 0.5, -1.25, -0.001, 12.345)] == ["3", "0.5", "\u22121.25", "0", "12.35"]
+
+
+def test_a_long_title_wraps_onto_a_second_line_inside_the_chart() -> None:
+    title = "Pain (NRS): mean change from baseline (95% CI). Includes 300 synthetic (made-up) patients"
+    svg = change_chart(title, CHANGE, mcid=2.0, higher_is_worse=True)
+    root = _svg(svg)
+    heading = [t for t in root.getElementsByTagName("text") if t.getAttribute("font-weight") == "600"]
+    assert len(heading) == 2 and " ".join(t.firstChild.data for t in heading) == title
+    assert all(len(t.firstChild.data) * 8.5 + 60 <= float(root.getAttribute("width")) for t in heading)

@@ -112,16 +112,34 @@ def _legend(plot: Plot, words: str) -> str:
     )
 
 
+def _title_lines(title: str, width: int) -> list[str]:
+    """The title in lines that fit the chart (about 8.5 px a character in bold at 14 px), at most two."""
+    fits = max(20, int((width - 70) / 8.5))
+    lines: list[str] = [""]
+    for word in title.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > fits and len(lines) < 2:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
 def _svg(plot: Plot, title: str, description: str, body: list[str]) -> str:
     n = next(_ids)
-    heading = _text(plot.left, 20, title, size=14, extra='font-weight="600"')
+    lines = _title_lines(title, plot.width)
+    shift = 18 * (len(lines) - 1)  # a second title line moves the chart down
+    heading = "".join(
+        _text(plot.left, 20 + 18 * i, line, size=14, extra='font-weight="600"') for i, line in enumerate(lines)
+    )
+    height = plot.height + shift
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {plot.width} {plot.height}" '
-        f'width="{plot.width}" height="{plot.height}" role="img" aria-labelledby="chart-title-{n} chart-desc-{n}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {plot.width} {height}" '
+        f'width="{plot.width}" height="{height}" role="img" aria-labelledby="chart-title-{n} chart-desc-{n}">'
         f'<title id="chart-title-{n}">{escape(title)}</title><desc id="chart-desc-{n}">{escape(description)}</desc>'
         + heading
+        + f'<g transform="translate(0 {shift})">'
         + "".join(body)
-        + "</svg>"
+        + "</g></svg>"
     )
 
 

@@ -20,8 +20,11 @@ from handregen.analytics.dataset import (
     synthetic_scope,
 )
 from handregen.analytics.flow import flow_svg
+from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.responders import MCIDS
 from handregen.pathway.models import Protocol
+
+MIN_AT_RISK_DRAWN = 10
 
 REPORT_INSTRUMENTS = ("nrs", "quickdash", "prwe", "mhq")
 
@@ -53,12 +56,14 @@ def cohort_report_context(
         points = [(r["timepoint"], r["mean_change"], r["ci95"], r["n_assessed"]) for r in rows]
         mcid = MCIDS[instrument].value if instrument in MCIDS else None
         higher_is_worse = rows[0]["higher_is_worse"] if rows else True
+        name = load_instrument(instrument).name  # people read the instrument's name, not its code
         sections.append(
             {
                 "instrument": instrument,
+                "name": name,
                 "rows": rows,
                 "chart": change_chart(
-                    _titled(f"{instrument}: mean change from baseline (95% CI)", label),
+                    _titled(f"{name}: mean change from baseline (95% CI)", label),
                     points,
                     mcid=mcid,
                     higher_is_worse=higher_is_worse,
@@ -81,7 +86,9 @@ def cohort_report_context(
         {"All treated": treated, f"Assessed at {main}": completers, f"Not assessed at {main}": dropouts},
     )
     survival = selectors.reintervention_survival(actor=actor, include_synthetic=include_synthetic)
-    steps = [(s.day, s.survival) for s in survival.steps] if survival.steps else []
+    # The curve is drawn while enough episodes remain at risk; past that, one event moves it by a large step and
+    # says little (the table below gives each figure with its interval and number at risk).
+    steps = [(s.day, s.survival) for s in survival.steps if s.n_at_risk >= MIN_AT_RISK_DRAWN]
     flow = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic)
     flow_patients = selectors.patient_flow(actor=actor, include_synthetic=include_synthetic, by="patient")
     return {
@@ -94,7 +101,10 @@ def cohort_report_context(
         "flow_patients_svg": flow_svg(flow_patients, note=label),
         "survival": survival,
         "survival_chart": survival_chart(
-            [(0.0, 1.0), *steps], _titled("Free of re-intervention (Kaplan-Meier)", label)
+            [(0.0, 1.0), *steps],
+            _titled(
+                f"Free of re-intervention (Kaplan-Meier, drawn while {MIN_AT_RISK_DRAWN} or more are at risk)", label
+            ),
         ),
         "adverse_events": selectors.adverse_event_rates(actor=actor, include_synthetic=include_synthetic),
         "protocol": protocol,

@@ -95,3 +95,16 @@ def test_synthetic_patients_count_only_when_asked_and_then_say_so(persona, demo_
         rows = list(csv.DictReader(handle))
     assert rows and all(r["synthetic_patient"] == "true" for r in rows)
     assert "includes 40 synthetic" in (tmp_path / "all" / "SYNTHETIC_DATA.txt").read_text()
+
+
+def test_the_dashboard_says_how_many_synthetic_patients_it_leaves_out(db, persona):
+    from handregen.analytics.synthetic.writer import synth_registry
+    from tests.conftest import verified_client
+
+    physician = persona("physician")
+    synth_registry(site=physician.site, count=12, seed=3)
+    client = verified_client(physician)
+    page = client.get("/analytics/").content.decode()
+    assert "This site has 12 synthetic (made-up) patients, left out of every figure below." in page
+    page = client.get("/analytics/", {"instrument": "nrs", "missing": "complete_case", "include_synthetic": "on"})
+    assert "left out of every figure below" not in page.content.decode()

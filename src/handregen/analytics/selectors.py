@@ -529,3 +529,11 @@ def episode_expectation(*, actor: Actor, episode: Any) -> dict[str, Any]:
         baseline_nrs=inputs["baseline_nrs"],
     )
     return answer.as_dict() | {"inputs": inputs, "computed_at": timezone.now().isoformat(timespec="seconds")}
+
+
+def synthetic_patients_at_site(*, actor: Actor) -> int:
+    """How many of the site's patients are synthetic (made up): left out of the figures unless asked for."""
+    from handregen.patients.models import Patient
+
+    actor.require(Permission.COHORT_VIEW_DEIDENTIFIED)
+    return Patient.objects.filter(site=actor.site, is_synthetic=True).count()

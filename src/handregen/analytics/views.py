@@ -41,6 +41,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
         include_synthetic=bool(data.get("include_synthetic")),
     )
     label = rows[0]["synthetic_label"] if rows else ""
+    left_out = 0 if data.get("include_synthetic") else selectors.synthetic_patients_at_site(actor=actor)
     mcid = MCIDS[data["instrument"]].value if data["instrument"] in MCIDS else None
     chart = change_chart(
         f"Mean change from baseline (95% CI). {label}" if label else "Mean change from baseline (95% CI)",
@@ -57,6 +58,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
             "chart": chart,
             "flow_svg": flow_svg(flow, note=label),
             "synthetic_label": label,
+            "synthetic_left_out": left_out,
             "instrument": data["instrument"],
             "model": model,
         },

@@ -24,4 +24,6 @@ def test_the_dashboard_names_its_synthetic_patients_and_shows_the_trajectory_mod
     assert tab.get_by_text("6 months (vs baseline)").first.is_visible() or tab.get_by_text("Not fitted").is_visible()
     screenshot(tab, f"cohort-dashboard-{width}")
     assert tab.goto("/analytics/").status == 200
-    assert tab.get_by_text("synthetic (made-up) patients", exact=False).count() <= 1  # the checkbox label only
+    # left out by default: no "Includes" banner, and a notice that says how many are left out and how to see them
+    assert tab.get_by_text("Includes 40 synthetic", exact=False).count() == 0
+    assert tab.get_by_text("This site has 40 synthetic (made-up) patients, left out", exact=False).is_visible()

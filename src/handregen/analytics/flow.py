@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from handregen.labels import timepoint_words
+
 
 @dataclass(frozen=True)
 class FlowStep:
@@ -120,7 +122,9 @@ def flow_steps(
         without = len(cohort) - len(rows)
         if without:
             not_seen["no follow-up scheduled"] = without
-        steps.append(FlowStep(f"Assessed at {code}", len(seen), dict(not_seen.most_common()), len(cohort)))
+        steps.append(
+            FlowStep(f"Assessed at {timepoint_words(code)}", len(seen), dict(not_seen.most_common()), len(cohort))
+        )
     return steps
 
 

@@ -20,6 +20,7 @@ from handregen.analytics.dataset import (
     synthetic_scope,
 )
 from handregen.analytics.flow import flow_svg
+from handregen.labels import timepoint_words
 from handregen.outcomes.instruments import load_instrument
 from handregen.outcomes.responders import MCIDS
 from handregen.pathway.models import Protocol
@@ -77,13 +78,14 @@ def cohort_report_context(
         )
     treated = set(episodes.loc[episodes["injected_on"].notna(), "episode_id"])
     main = "m6" if "m6" in timepoints else (timepoints[-1] if timepoints else "")
+    main_words = timepoint_words(main)
     completers, dropouts = completers_and_dropouts(
         episodes, model_frames[1], model_frames[2], main, timezone.localdate()
     )
     table_one = baseline_table(
         episodes,
         model_frames[2],
-        {"All treated": treated, f"Assessed at {main}": completers, f"Not assessed at {main}": dropouts},
+        {"All treated": treated, f"Assessed at {main_words}": completers, f"Not assessed at {main_words}": dropouts},
     )
     survival = selectors.reintervention_survival(actor=actor, include_synthetic=include_synthetic)
     # The curve is drawn while enough episodes remain at risk; past that, one event moves it by a large step and
@@ -110,7 +112,7 @@ def cohort_report_context(
         "protocol": protocol,
         "km_censoring": selectors.KM_CENSORING,
         "table_one": table_one,
-        "table_one_groups": ["All treated", f"Assessed at {main}", f"Not assessed at {main}"],
+        "table_one_groups": ["All treated", f"Assessed at {main_words}", f"Not assessed at {main_words}"],
         "pgic": pgic_summary(model_frames[2], treated, timepoints),
         "synthetic_patients": n_synthetic,
         "synthetic_label": label,

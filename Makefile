@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Branch coverage of the SQLite run may not fall below this; raise it when coverage rises, never lower it.
-COVERAGE_FLOOR := 80
+# Branch coverage of the SQLite run (91.6 % on 2026-12-05) may not fall below this; raise it, never lower it.
+COVERAGE_FLOOR := 90
 
 .PHONY: run test test-sqlite test-postgres lint typecheck bench load drill browser-deps clean
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handregen.safety.models import AdverseEvent
+from handregen.safety.services import AMENDABLE  # the signed content is what an amendment may change
 from handregen.signatures.kinds import Kind, record_fields
 
 # Adverse-event outcomes that close the event (nothing more to follow).
@@ -14,28 +15,7 @@ CLOSED_OUTCOMES = frozenset({"recovered", "recovered_with_sequelae", "fatal"})
 def _adverse_event_form(event: AdverseEvent) -> dict[str, Any]:
     return record_fields(
         event,
-        (
-            "site_id",
-            "episode_id",
-            "patient_id",
-            "cycle",
-            "term",
-            "other_text",
-            "description",
-            "onset_date",
-            "grade",
-            "serious",
-            "seriousness_criteria",
-            "relatedness",
-            "relatedness_harvest",
-            "relatedness_injection",
-            "relatedness_product",
-            "action_taken",
-            "outcome",
-            "resolution_date",
-            "reported_by_id",
-            "reported_at",
-        ),
+        ("site_id", "episode_id", "patient_id", "cycle", *AMENDABLE, "reported_by_id", "reported_at"),
     )
 
 
